@@ -1,0 +1,172 @@
+"""Runs core jobs off the GUI thread: one worker on one long-lived QThread, driven by a controller.
+
+The controller lives on the GUI thread. Submitting cancels the job it replaces; Cancel sets the
+job's token directly (a queued slot would not run while the worker is busy). The worker's
+signals reach the controller's slots queued, on the GUI thread; progress of stale jobs is dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import traceback
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from genart_core.api import Cancelled, CancelToken, GenArtError, Progress, Request, Result
+
+log = logging.getLogger(__name__)
+
+
+class _Worker(QObject):
+    """Lives on the worker thread. Owns the Engine, so loaded models stay on that thread."""
+
+    ready = Signal(str)  # a one-line description of the compute device
+    progress = Signal(int, object)  # job id, Progress
+    finished = Signal(int, object)  # job id, Result
+    failed = Signal(int, str)  # job id, message for a person
+    cancelled = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._engine = None
+
+    @Slot()
+    def warm_up(self) -> None:
+        """Import torch and friends here, after the window is on screen (they take seconds)."""
+        try:
+            from genart_core import device
+            from genart_core.engine import Engine
+
+            device.configure_threads()
+            self._engine = Engine()
+            info = device.describe()
+            self.ready.emit(f"Ready — {info['device']}, {info['fast dtype']}")
+        except Exception as exc:  # a broken install must show up as a message, not a crash
+            log.exception("Could not load the compute engine")
+            self.ready.emit(f"The compute engine could not load: {exc}")
+
+    @Slot(int, object, object)
+    def run_job(self, job_id: int, request: Request, token: CancelToken) -> None:
+        if token.cancelled:
+            self.cancelled.emit(job_id)
+            return
+        try:
+            if self._engine is None:
+                self.warm_up()
+            result = self._engine.run(request, lambda p: self.progress.emit(job_id, p), token)
+        except Cancelled:
+            self.cancelled.emit(job_id)
+        except GenArtError as exc:
+            self.failed.emit(job_id, str(exc))
+        except MemoryError:
+            self.failed.emit(job_id, "Not enough memory for this job. Try a smaller size or fewer images.")
+        except Exception as exc:
+            log.error("Job %d failed:\n%s", job_id, traceback.format_exc())
+            self.failed.emit(job_id, f"The job failed: {type(exc).__name__}: {exc}")
+        else:
+            self.finished.emit(job_id, result)
+
+
+class InferenceController(QObject):
+    """The GUI's handle on background work. All signals are emitted on the GUI thread."""
+
+    engine_ready = Signal(str)
+    job_started = Signal(int, object)  # job id, Request
+    progress = Signal(int, object)  # job id, Progress (only for the current job)
+    finished = Signal(int, object)  # job id, Result
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+    busy_changed = Signal(bool)
+
+    _run_on_worker = Signal(int, object, object)
+    _warm_up_worker = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+        self._tokens: dict[int, CancelToken] = {}  # submitted jobs that have not ended yet
+        self._current: int | None = None
+        self._thread = QThread()
+        self._thread.setObjectName("genart-inference")
+        self._worker = _Worker()
+        self._worker.moveToThread(self._thread)
+        self._run_on_worker.connect(self._worker.run_job)
+        self._warm_up_worker.connect(self._worker.warm_up)
+        self._worker.ready.connect(self._on_ready)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+
+    def warm_up(self) -> None:
+        """Start loading torch on the worker thread; engine_ready says when it is done."""
+        self._warm_up_worker.emit()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tokens)
+
+    @property
+    def current_job(self) -> int | None:
+        return self._current
+
+    def submit(self, request: Request) -> int:
+        """Queue ``request``; a job still running is cancelled, since the new one replaces it."""
+        for token in self._tokens.values():
+            token.cancel()
+        job_id = next(self._ids)
+        token = CancelToken()
+        was_busy = self.busy
+        self._tokens[job_id] = token
+        self._current = job_id
+        self._run_on_worker.emit(job_id, request, token)
+        self.job_started.emit(job_id, request)
+        if not was_busy:
+            self.busy_changed.emit(True)
+        return job_id
+
+    @Slot()
+    def cancel(self) -> None:
+        for token in self._tokens.values():
+            token.cancel()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Cancel everything and stop the thread. Never terminate(): it can corrupt torch's state."""
+        self.cancel()
+        self._thread.quit()
+        if not self._thread.wait(timeout_ms):
+            log.warning("The worker did not stop within %d ms", timeout_ms)
+
+    def _end(self, job_id: int) -> None:
+        self._tokens.pop(job_id, None)
+        if job_id == self._current:
+            self._current = None
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+    @Slot(str)
+    def _on_ready(self, message: str) -> None:
+        self.engine_ready.emit(message)
+
+    @Slot(int, object)
+    def _on_progress(self, job_id: int, progress: Progress) -> None:
+        if job_id == self._current and not self._tokens[job_id].cancelled:
+            self.progress.emit(job_id, progress)
+
+    @Slot(int, object)
+    def _on_finished(self, job_id: int, result: Result) -> None:
+        self._end(job_id)
+        self.finished.emit(job_id, result)
+
+    @Slot(int, str)
+    def _on_failed(self, job_id: int, message: str) -> None:
+        self._end(job_id)
+        self.failed.emit(job_id, message)
+
+    @Slot(int)
+    def _on_cancelled(self, job_id: int) -> None:
+        self._end(job_id)
+        self.cancelled.emit(job_id)

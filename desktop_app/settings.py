@@ -1,0 +1,41 @@
+"""Persistent user choices (QSettings): window geometry and dock layout, last folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow
+
+ORGANISATION = "GenArtStudio"
+APPLICATION = "GenArt Studio"
+_LAYOUT_VERSION = 1  # bump when docks are added or renamed, so an old layout is not restored
+
+
+def settings() -> QSettings:
+    return QSettings(ORGANISATION, APPLICATION)
+
+
+def restore_window(window: QMainWindow) -> bool:
+    store = settings()
+    geometry = store.value("window/geometry")
+    state = store.value("window/state")
+    restored = isinstance(geometry, QByteArray) and window.restoreGeometry(geometry)
+    if isinstance(state, QByteArray):
+        window.restoreState(state, _LAYOUT_VERSION)
+    return bool(restored)
+
+
+def save_window(window: QMainWindow) -> None:
+    store = settings()
+    store.setValue("window/geometry", window.saveGeometry())
+    store.setValue("window/state", window.saveState(_LAYOUT_VERSION))
+
+
+def last_folder(kind: str) -> str:
+    folder = settings().value(f"folders/{kind}", "")
+    return str(folder) if folder and Path(str(folder)).is_dir() else str(Path.home())
+
+
+def remember_folder(kind: str, file_path: str) -> None:
+    settings().setValue(f"folders/{kind}", str(Path(file_path).parent))

@@ -1,0 +1,116 @@
+"""The style gallery: built-in and user styles as thumbnails; drop an image (or Add style…) to add one."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImageReader, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.canvas import image_source_from_mime
+from genart_core.imaging import ImageLoadError
+from genart_core.styles import Style, add_style, list_styles, remove_style
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL = 96
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+
+
+def _thumbnail(style: Style) -> QIcon:
+    reader = QImageReader(str(style.path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio))
+    return QIcon(QPixmap.fromImage(reader.read()))
+
+
+class StylePicker(QWidget):
+    selection_changed = Signal()
+    add_failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.list = QListWidget()
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMovement(QListWidget.Movement.Static)
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.setWordWrap(True)
+        self.list.setAcceptDrops(False)  # drops are handled by the whole picker
+        self.list.itemSelectionChanged.connect(self.selection_changed)
+        add_button = QPushButton("Add style…")
+        add_button.clicked.connect(self.choose_and_add)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add_button)
+        buttons.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+        self.reload()
+
+    def reload(self) -> None:
+        self.list.clear()
+        for style in list_styles():
+            item = QListWidgetItem(_thumbnail(style), style.name)
+            item.setData(Qt.ItemDataRole.UserRole, style)
+            item.setToolTip(f"{style.name} ({'built in' if style.builtin else 'yours'})")
+            self.list.addItem(item)
+
+    def styles(self) -> list[Style]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def selected_styles(self) -> list[Style]:
+        return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
+
+    def add_from(self, source: str | bytes) -> bool:
+        try:
+            style = add_style(source)
+        except ImageLoadError as exc:
+            self.add_failed.emit(str(exc))
+            return False
+        except OSError as exc:
+            self.add_failed.emit(f"The style could not be stored: {exc}")
+            return False
+        self.reload()
+        for index in range(self.list.count()):
+            if self.list.item(index).data(Qt.ItemDataRole.UserRole).path == style.path:
+                self.list.setCurrentRow(index)
+        return True
+
+    def choose_and_add(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a style image", "", IMAGE_FILTER)
+        if path:
+            self.add_from(path)
+
+    def remove_selected(self) -> None:
+        for style in self.selected_styles():
+            if not style.builtin:
+                remove_style(style)
+        self.reload()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        source = image_source_from_mime(event.mimeData())
+        if source is None:
+            self.add_failed.emit("Only image files or image data can be dropped on the style picker.")
+            return
+        event.acceptProposedAction()
+        self.add_from(source)

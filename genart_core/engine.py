@@ -1,0 +1,98 @@
+"""Runs requests: imports the request's pipeline lazily, keeps loaded models cached."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+import numpy as np
+
+from genart_core.api import CancelToken, Progress, ProgressCallback, Request, Result
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ModelCache:
+    """Keeps loaded models between jobs, keyed by whatever identifies them (name, path, dtype).
+
+    Models are large, so at most ``max_items`` stay loaded; the least recently used goes first.
+    """
+
+    def __init__(self, max_items: int = 4) -> None:
+        self._items: dict[Any, Any] = {}
+        self._max_items = max_items
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: Any, loader: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                value = self._items.pop(key)
+                self._items[key] = value  # most recently used goes last
+                return value
+        value = loader()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._max_items:
+                oldest = next(iter(self._items))
+                log.info("Unloading model %s", oldest)
+                del self._items[oldest]
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._items
+
+
+@dataclass
+class RunContext:
+    """What a pipeline gets besides its request: progress reporting, cancellation, the cache."""
+
+    engine: "Engine"
+    on_progress: ProgressCallback
+    cancel: CancelToken
+
+    @property
+    def cache(self) -> ModelCache:
+        return self.engine.cache
+
+    def report(self, step: int, total: int, phase: str, preview: np.ndarray | None = None) -> None:
+        self.on_progress(Progress(step, total, phase, preview))
+
+    def check_cancelled(self) -> None:
+        self.cancel.raise_if_cancelled()
+
+
+def _ignore_progress(_: Progress) -> None:
+    pass
+
+
+class Engine:
+    """``Engine().run(request, on_progress, cancel) -> Result``; the same from CLI, GUI and tests."""
+
+    def __init__(self, cache: ModelCache | None = None) -> None:
+        self.cache = cache or ModelCache()
+
+    def run(
+        self,
+        request: Request,
+        on_progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Result:
+        if not request.pipeline:
+            raise TypeError(f"{type(request).__name__} names no pipeline")
+        ctx = RunContext(self, on_progress or _ignore_progress, cancel or CancelToken())
+        ctx.check_cancelled()
+        started = time.perf_counter()
+        module = importlib.import_module(request.pipeline)
+        result = module.run(request, ctx)
+        log.info("%s finished in %.2f s", type(request).__name__, time.perf_counter() - started)
+        return result

@@ -1,0 +1,1 @@
+"""One network per module, with shape comments."""

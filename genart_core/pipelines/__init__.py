@@ -1,0 +1,1 @@
+"""One task per module, each with ``run(request, ctx) -> Result``."""

@@ -1,0 +1,1 @@
+"""Request dataclasses, one module per task family. Importing them never imports torch."""

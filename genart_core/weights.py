@@ -1,0 +1,117 @@
+"""Where weights come from — bundled, user-trained, cached downloads, user files — with checks.
+
+A model folder holds ``model.safetensors`` and ``card.json`` (kind, name, description, the
+config needed to rebuild the network, and how it was trained). Bundled ones live under
+resources/models/, trained or added ones under paths.models_dir(). Weights are only ever read
+with safetensors, so a file a user hands us can never run code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from genart_core import paths
+from genart_core.api import GenArtError
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "card.json"
+
+
+class ModelError(GenArtError):
+    """A model is missing, damaged or of the wrong kind; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    kind: str  # "gan", "vae", "diffusion", "stable-diffusion", "vgg19", …
+    name: str
+    status: str  # e.g. "bundled", "trained by you", "cached", "downloadable"
+    location: str = ""
+    card: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+def read_card(folder: Path) -> dict[str, Any]:
+    card_path = folder / CARD_FILE
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"The model folder {folder} has no {CARD_FILE}; it is not a GenArt Studio model.") from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"The model card {card_path} is damaged ({exc}).") from None
+    if not isinstance(card, dict) or "kind" not in card:
+        raise ModelError(f"The model card {card_path} does not say what kind of model it is.")
+    return card
+
+
+def load_state_dict(path: str | Path, device: str = "cpu") -> dict[str, "torch.Tensor"]:
+    """Tensors from a safetensors file, with a clear message when it is missing or damaged."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"The weights file {path} is missing. Reinstall the model or retrain it.")
+    try:
+        return load_file(str(path), device=device)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelError(f"The weights file {path.name} is damaged or not a safetensors file ({exc}).") from None
+
+
+def _folder_models(root: Path, status: str) -> list[ModelEntry]:
+    entries = []
+    if not root.is_dir():
+        return entries
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            card = read_card(folder)
+        except ModelError as exc:
+            log.warning("%s", exc)
+            continue
+        entries.append(ModelEntry(card["kind"], card.get("name", folder.name), status, str(folder), card))
+    return entries
+
+
+# Other sources of models (cached downloads, package-shipped weights) register a function here.
+_extra_sources: list[Callable[[], list[ModelEntry]]] = []
+
+
+def register_source(source: Callable[[], list[ModelEntry]]) -> Callable[[], list[ModelEntry]]:
+    _extra_sources.append(source)
+    return source
+
+
+def available_models(kind: str | None = None) -> list[ModelEntry]:
+    """Every model this installation can use, bundled first."""
+    entries = _folder_models(paths.resources_dir() / "models", "bundled")
+    entries += _folder_models(paths.models_dir(), "yours")
+    for source in _extra_sources:
+        try:
+            entries += source()
+        except Exception as exc:  # one broken source must not hide the others
+            log.warning("Could not list models from %s: %s", getattr(source, "__name__", source), exc)
+    return [entry for entry in entries if kind is None or entry.kind == kind]
+
+
+def find_model(kind: str, name: str | None = None) -> ModelEntry:
+    """The model of ``kind`` called ``name`` (a name, or a folder path), or the first of that kind."""
+    if name and Path(name).is_dir():
+        folder = Path(name)
+        card = read_card(folder)
+        if card["kind"] != kind:
+            raise ModelError(f"{folder} holds a {card['kind']} model, not a {kind} model.")
+        return ModelEntry(kind, card.get("name", folder.name), "folder", str(folder), card)
+    candidates = available_models(kind)
+    for entry in candidates:
+        if name is None or entry.name == name:
+            return entry
+    known = ", ".join(e.name for e in candidates) or "none"
+    raise ModelError(f"No {kind} model called “{name}”. Available: {known}.")
