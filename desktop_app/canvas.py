@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_app.qimage import to_array, to_qimage
 from genart_core.api import GenerationInfo
-from genart_core.imaging import ImageLoadError, load_image
+from genart_core.imaging import ImageLoadError, load_image, resize, to_rgb
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,30 @@ class Canvas(QWidget):
         """Replace the document (undoable)."""
         self._fit_pending = not self.has_image or self._image.size() != to_qimage(array).size()
         self.undo_stack.push(_ReplaceImage(self, to_qimage(array), info, text))
+
+    def selection_rect(self) -> tuple[int, int, int, int] | None:
+        """The selected region as (x, y, width, height) in image pixels, or None for everything."""
+        return None
+
+    def inpaint_mask(self) -> np.ndarray | None:
+        """H×W uint8, 255 where the user painted the inpainting mask; None when nothing is masked."""
+        return None
+
+    def add_result(
+        self,
+        array: np.ndarray,
+        info: GenerationInfo | None,
+        name: str,
+        region: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        """Put an AI result on the canvas (undoable): the whole image, or pasted into ``region``."""
+        if region is None or not self.has_image:
+            self.set_image(array, name, info)
+            return
+        x, y, width, height = region
+        document = self.image_array()
+        document[y : y + height, x : x + width] = resize(to_rgb(array), width, height)
+        self.set_image(document, name, info)
 
     def open_file(self, source: str | Path | bytes) -> bool:
         """Load a file or encoded bytes; on failure emit load_failed and keep the canvas as it was."""

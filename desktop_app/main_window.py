@@ -72,6 +72,8 @@ class MainWindow(QMainWindow):
         if not settings.restore_window(self):
             self.resize(1280, 800)
         self._error_box: QMessageBox | None = None
+        # Jobs that work on a canvas region remember it, so the result goes back there.
+        self._job_regions: dict[int, tuple[int, int, int, int] | None] = {}
         self._update_title()
 
     # -- construction -----------------------------------------------------------------------
@@ -190,11 +192,17 @@ class MainWindow(QMainWindow):
         except GenArtError as exc:
             self.show_error(str(exc))
             return
-        self.controller.submit(request)
+        self.submit(request)
+
+    def submit(self, request: Request, region: tuple[int, int, int, int] | None = None) -> int:
+        """Run ``request`` in the background; its first image lands on the canvas (in ``region``)."""
+        job_id = self.controller.submit(request)
+        self._job_regions[job_id] = region
+        return job_id
 
     @Slot()
     def run_self_test(self) -> None:
-        self.controller.submit(SelfTestRequest(width=512, height=512, steps=24, work_size=512))
+        self.submit(SelfTestRequest(width=512, height=512, steps=24, work_size=512))
 
     @Slot(str)
     def _on_engine_ready(self, message: str) -> None:
@@ -217,18 +225,23 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Result) -> None:
         self.canvas.set_preview(None)
+        region = self._job_regions.pop(job_id, None)
         if result.images:
-            self.canvas.set_image(result.images[0], "Generated image", result.infos[0] if result.infos else None)
+            info = result.infos[0] if result.infos else None
+            name = (info.model or "Result") if info else "Result"
+            self.canvas.add_result(result.images[0], info, name, region)
         self.status_label.setText("Done")
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:
+        self._job_regions.pop(job_id, None)
         self.canvas.set_preview(None)
         self.status_label.setText("Failed")
         self.show_error(message)
 
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:
+        self._job_regions.pop(job_id, None)
         self.canvas.set_preview(None)
         self.status_label.setText("Cancelled")
 

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genart_core.api import GenerationInfo
+
 MAX_SEED = 2**31 - 1
 
 
@@ -128,6 +130,26 @@ class PromptPanel(QWidget):
             height=self.height_box.value(),
             count=self.count.value(),
         )
+
+    def apply_info(self, info: GenerationInfo) -> None:
+        """Restore the settings an artwork was made with ("Reproduce", or a dropped PNG's parameters)."""
+        self.prompt.setPlainText(info.prompt)
+        self.negative.setPlainText(info.negative_prompt)
+        if info.seed is not None:
+            self.seed.setValue(max(0, min(int(info.seed), MAX_SEED)))
+        if info.steps is not None:
+            self.steps.setValue(int(info.steps))
+        if info.cfg_scale is not None:
+            self.guidance.setValue(float(info.cfg_scale))
+        if info.width and info.height:
+            self.width_box.setValue(int(info.width))
+            self.height_box.setValue(int(info.height))
+        if info.model:
+            index = self.model.findText(info.model, Qt.MatchFlag.MatchContains)
+            if index < 0:
+                index = self.model.findData(info.model)
+            if index >= 0:
+                self.model.setCurrentIndex(index)
 
     def _emit_generate(self) -> None:
         if self.model.count():
