@@ -11,7 +11,7 @@ import itertools
 import logging
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress, Request, Result
 
@@ -100,6 +100,10 @@ class InferenceController(QObject):
         self._worker.cancelled.connect(self._on_cancelled)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.start()
+        application = QCoreApplication.instance()
+        if application is not None:
+            # However the app ends (window closed, app.quit(), session logout), stop the thread first.
+            application.aboutToQuit.connect(self.shutdown)
 
     def warm_up(self) -> None:
         """Start loading torch on the worker thread; engine_ready says when it is done."""
@@ -133,6 +137,7 @@ class InferenceController(QObject):
         for token in self._tokens.values():
             token.cancel()
 
+    @Slot()
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Cancel everything and stop the thread. Never terminate(): it can corrupt torch's state."""
         self.cancel()

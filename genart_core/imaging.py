@@ -8,6 +8,7 @@ refused before any pixel is decoded, applies EXIF orientation, and converts pale
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,14 @@ def _open(source: str | Path | bytes) -> Image.Image:
             # Pillow's own bomb check would warn or raise with a technical message; ours is clearer.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except Image.DecompressionBombError as exc:
+        # Pillow refuses images past twice its own limit before we can see the size.
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        amount = f" ({int(pixels.group(1)) / 1e6:.0f} megapixels)" if pixels else ""
+        raise ImageLoadError(
+            f"{what} is too large{amount}; the limit is {MAX_PIXELS / 1e6:.0f} megapixels. "
+            "Scale it down in another editor first."
+        ) from None
     except UnidentifiedImageError:
         raise ImageLoadError(f"{what} is not an image this app can read (PNG, JPEG, WebP, BMP, TIFF, GIF).") from None
     except PermissionError:

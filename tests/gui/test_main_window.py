@@ -1,0 +1,177 @@
+"""The foundation, driven through the real widgets: drops, jobs on the worker thread, Cancel, save."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.main_window import MainWindow
+from desktop_app.qimage import to_array, to_qimage
+from genart_core.artwork import read_generation_info
+from genart_core.requests.selftest import SelfTestRequest
+from tests.images import gradient, write_huge_png_header, write_png, write_truncated_png
+
+
+@pytest.fixture
+def window(qtbot):
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.resize(900, 600)
+    main.show()
+    qtbot.waitExposed(main)
+    yield main
+    main.close()
+
+
+def drop(widget, mime: QMimeData) -> None:
+    """A real drag-enter + drop event sequence, as the window system delivers it."""
+    position = QPointF(widget.width() / 2, widget.height() / 2)
+    enter = QDragEnterEvent(position, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(position, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def file_mime(path) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    return mime
+
+
+def test_dropping_an_image_file_shows_it_on_the_canvas(window, tmp_path):
+    array = gradient(64, 48)
+    drop(window.canvas, file_mime(write_png(tmp_path / "photo.png", array)))
+    assert np.array_equal(window.canvas.image_array(), array)
+    window.canvas.undo_stack.undo()
+    assert not window.canvas.has_image
+
+
+def test_dropping_image_data_from_another_app(window):
+    mime = QMimeData()
+    mime.setImageData(to_qimage(gradient(30, 20)))
+    drop(window.canvas, mime)
+    assert window.canvas.image_array().shape == (20, 30, 3)
+
+
+def _write_text(path, text):
+    path.write_text(text)
+    return path
+
+
+def _make_folder(path):
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("make_bad", ["text", "truncated", "huge", "folder"])
+def test_bad_drops_show_a_message_and_keep_the_canvas(window, tmp_path, make_bad):
+    original = gradient(64, 48)
+    drop(window.canvas, file_mime(write_png(tmp_path / "good.png", original)))
+    bad = {
+        "text": lambda: _write_text(tmp_path / "notes.png", "not an image"),
+        "truncated": lambda: write_truncated_png(tmp_path / "cut.png"),
+        "huge": lambda: write_huge_png_header(tmp_path / "huge.png"),
+        "folder": lambda: _make_folder(tmp_path / "a folder"),
+    }[make_bad]()
+    drop(window.canvas, file_mime(bad))
+    assert np.array_equal(window.canvas.image_array(), original)
+    box = window.last_error_box
+    assert box is not None and box.isVisible()
+    expected = {"text": "not an image", "truncated": "damaged", "huge": "too large", "folder": "is a folder"}[make_bad]
+    assert expected in box.text()
+    assert window.isVisible()
+
+
+def test_a_job_runs_on_the_worker_with_progress_and_a_preview(window, qtbot):
+    previews = []
+    window.controller.progress.connect(lambda _job, p: previews.append(p.preview is not None))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000) as finished:
+        job = window.submit(SelfTestRequest(width=96, height=64, steps=6, work_size=64, preview_every=2))
+    assert finished.args[0] == job
+    assert previews.count(True) >= 2
+    assert window.canvas.image_array().shape == (64, 96, 3)
+    assert window.status_label.text() == "Done"
+
+
+def test_cancel_stops_a_running_job_within_a_second(window, qtbot):
+    with qtbot.waitSignal(window.controller.progress, timeout=60_000):
+        window.submit(SelfTestRequest(steps=400, work_size=384))
+    assert window.cancel_button.isVisible()
+    started = time.perf_counter()
+    with qtbot.waitSignal(window.controller.cancelled, timeout=5_000):
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    assert time.perf_counter() - started < 1.0
+    assert not window.controller.busy and not window.canvas.has_image
+    assert window.status_label.text() == "Cancelled"
+
+
+def test_a_new_job_replaces_the_running_one(window, qtbot):
+    with qtbot.waitSignal(window.controller.progress, timeout=60_000):
+        first = window.submit(SelfTestRequest(steps=400, work_size=384))
+    ended = []
+    window.controller.cancelled.connect(lambda job: ended.append(("cancelled", job)))
+    window.controller.finished.connect(lambda job, _result: ended.append(("finished", job)))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        second = window.submit(SelfTestRequest(width=32, height=32, steps=2, work_size=16))
+    assert ended == [("cancelled", first), ("finished", second)]
+
+
+def test_save_as_writes_the_image_with_its_parameters(window, qtbot, tmp_path):
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.submit(SelfTestRequest(width=64, height=64, steps=3, seed=77, work_size=16))
+    target = tmp_path / "art.png"
+    assert window.save_to(target)
+    info = read_generation_info(target)
+    assert info.seed == 77 and info.request["type"] == "SelfTestRequest"
+    assert np.array_equal(to_array(QImage(str(target))), window.canvas.image_array())
+
+
+def test_closing_while_a_job_runs_shuts_down_cleanly(qtbot):
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.show()
+    with qtbot.waitSignal(main.controller.progress, timeout=60_000):
+        main.submit(SelfTestRequest(steps=400, work_size=384))
+    started = time.perf_counter()
+    main.close()
+    assert time.perf_counter() - started < 2.0
+    assert not main.controller._thread.isRunning()
+
+
+def test_window_is_on_screen_before_torch_is_imported():
+    script = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from desktop_app.main_window import MainWindow\n"
+        "window = MainWindow(); window.show(); app.processEvents()\n"
+        "print(window.isVisible(), 'torch' in sys.modules, 'diffusers' in sys.modules)\n"
+        "window.close()\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["True", "False", "False"]
+
+
+def test_geometry_and_dock_layout_persist_across_windows(qtbot):
+    # The offscreen screen is 800×600 and restoring clamps the width to it, so the height is what we vary.
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(first.width(), 503)
+    first.style_dock.hide()
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    assert second.height() == 503
+    assert second.style_dock.isHidden() and not second.prompt_dock.isHidden()
+    second.close()
