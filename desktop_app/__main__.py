@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     for path in args.files[:1]:
         window.canvas.open_file(path)
+    if not args.files:
+        from desktop_app.autosave import offer_recovery
+
+        # After a crash, the last autosave is offered before anything else happens.
+        QTimer.singleShot(0, lambda: offer_recovery(window, window.canvas))
     # torch and friends load on the worker thread once the window is on screen.
     QTimer.singleShot(0, window.controller.warm_up)
     return app.exec()

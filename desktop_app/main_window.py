@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -22,19 +21,24 @@ from PySide6.QtWidgets import (
 
 from desktop_app import settings
 from desktop_app.about import show_about
+from desktop_app.autosave import Autosaver
 from desktop_app.canvas import Canvas
+from desktop_app.document_files import DocumentFiles
+from desktop_app.history_panel import HistoryPanel
 from desktop_app.inference import InferenceController
-from desktop_app.prompt_panel import PromptPanel, PromptSettings
+from desktop_app.layers_panel import LayersPanel
+from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
 from desktop_app.qimage import to_qimage
-from desktop_app.style_picker import IMAGE_FILTER, StylePicker
+from desktop_app.recent_files import RecentFilesMenu
+from desktop_app.style_picker import StylePicker
+from desktop_app.stylize_panel import StyleSettings, StylizePanel
+from desktop_app.tools_panel import ToolsPanel
 from genart_core import paths
-from genart_core.api import GenArtError, Progress, Request, Result
-from genart_core.artwork import save_artwork
+from genart_core.api import GenArtError, GenerationInfo, Progress, Request, Result
+from genart_core.history import HistoryEntry
 from genart_core.requests.selftest import SelfTestRequest
 
 log = logging.getLogger(__name__)
-
-SAVE_FILTER = "PNG image (*.png);;JPEG image (*.jpg *.jpeg);;WebP image (*.webp)"
 
 
 def _selftest_request(choice: PromptSettings) -> Request:
@@ -61,10 +65,16 @@ class MainWindow(QMainWindow):
         # Model choice -> how its settings become a request. Each pipeline family adds its entries.
         self.request_builders: dict[str, Callable[[PromptSettings], Request]] = {}
         self.add_prompt_model("Plasma pattern (diagnostic, no model)", "selftest", _selftest_request)
+        connect_diffusion(self)
         self.prompt_panel.generate_requested.connect(self._generate)
         self.prompt_panel.cancel_requested.connect(self.controller.cancel)
         self.style_dock = self._add_dock("Styles", "StylesDock", self.style_picker, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.prompt_dock = self._add_dock("Prompt", "PromptDock", self.prompt_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.stylize_panel = StylizePanel(self.style_picker)
+        self.stylize_panel.stylize_requested.connect(self._stylize)
+        self.stylize_panel.cancel_requested.connect(self.controller.cancel)
+        self.stylize_dock = self._add_dock("Style Transfer", "StylizeDock", self.stylize_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_painting_docks()
 
         self._build_status_bar()
         self._build_menus()
@@ -83,6 +93,40 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _add_painting_docks(self) -> None:
+        """Tools, layers and the history of results; Save/Open; autosave. Parameters found in an
+        opened file or chosen in the history are handed to every panel that can use them."""
+        self.files = DocumentFiles(self, self.canvas)
+        self.files.failed.connect(self.show_error)
+        self.files.saved.connect(self._on_saved)
+        self.tools_panel = ToolsPanel(self.canvas)
+        self.layers_panel = LayersPanel(self.canvas)
+        self.history_panel = HistoryPanel()
+        self.history_panel.failed.connect(self.show_error)
+        self.history_panel.open_requested.connect(self._open_history_entry)
+        self.history_panel.reproduce_requested.connect(self.apply_info)
+        self.canvas.parameters_found.connect(self.apply_info)
+        self.info_appliers: list[Callable[[GenerationInfo], None]] = [self.prompt_panel.apply_info]
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tools_panel)
+        self.layers_dock = self._add_dock("Layers", "LayersDock", self.layers_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.history_dock = self._add_dock("History", "HistoryDock", self.history_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # Tabbed with the styles, so the window still fits a small screen (800×600).
+        self.tabifyDockWidget(self.style_dock, self.layers_dock)
+        self.tabifyDockWidget(self.layers_dock, self.history_dock)
+        self.layers_dock.raise_()
+        self.autosaver = Autosaver(self.canvas, parent=self)
+        self.autosaver.failed.connect(self.show_error)
+
+    def add_info_applier(self, applier: Callable[[GenerationInfo], None]) -> None:
+        """A panel's way to restore its own settings from a result's GenerationInfo ("Reproduce")."""
+        self.info_appliers.append(applier)
+
+    @Slot(object)
+    def apply_info(self, info: GenerationInfo) -> None:
+        for applier in self.info_appliers:
+            applier(info)
+        self.status_label.setText("Settings restored from the picture's parameters")
 
     def add_prompt_model(self, label: str, key: str, builder: Callable[[PromptSettings], Request]) -> None:
         self.request_builders[key] = builder
@@ -112,9 +156,16 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menu_bar = self.menuBar()
         file_menu = menu_bar.addMenu("&File")
+        self.new_action = self._action("&New…", self.files.new_document, QKeySequence.StandardKey.New)
         self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = RecentFilesMenu(self)
+        self.recent_menu.open_requested.connect(self.files.open_path)
+        self.save_action = self._action("&Save", self.files.save, QKeySequence.StandardKey.Save)
         self.save_as_action = self._action("Save &As…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs)
-        file_menu.addActions([self.open_action, self.save_as_action])
+        self.export_action = self._action("&Export…", self.files.export, "Ctrl+E")
+        file_menu.addActions([self.new_action, self.open_action])
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addActions([self.save_action, self.save_as_action, self.export_action])
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
@@ -124,6 +175,12 @@ class MainWindow(QMainWindow):
         redo = self.canvas.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
         edit_menu.addActions([undo, redo])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self._action("&Copy", self.canvas.copy_to_clipboard, QKeySequence.StandardKey.Copy))
+        edit_menu.addAction(self._action("&Paste", self.canvas.paste_from_clipboard, QKeySequence.StandardKey.Paste))
+        edit_menu.addAction(self._action("Select &All", self.canvas.select_all, QKeySequence.StandardKey.SelectAll))
+        edit_menu.addAction(self._action("&Deselect", self.canvas.clear_selection, "Ctrl+Shift+A"))
+        edit_menu.addAction(self._action("Clear Inpainting &Mask", self.canvas.clear_mask))
 
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self._action("Zoom to &Fit", self.canvas.zoom_to_fit, "Ctrl+0"))
@@ -132,7 +189,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self._action("Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut))
         view_menu.addSeparator()
         self.view_menu = view_menu
-        for dock in (self.style_dock, self.prompt_dock):
+        for dock in (self.style_dock, self.prompt_dock, self.tools_panel, self.layers_dock, self.history_dock, self.stylize_dock):
             view_menu.addAction(dock.toggleViewAction())
 
         self.cancel_action = self._action("Cancel Job", self.controller.cancel, "Esc")
@@ -154,31 +211,25 @@ class MainWindow(QMainWindow):
     # -- files ------------------------------------------------------------------------------
     @Slot()
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", settings.last_folder("open"), IMAGE_FILTER)
-        if path:
-            settings.remember_folder("open", path)
-            self.canvas.open_file(path)
+        self.files.open_dialog()
 
     @Slot()
     def save_as_dialog(self) -> None:
-        if not self.canvas.has_image:
-            self.show_error("There is nothing to save yet: open, paint or generate an image first.")
-            return
-        path, chosen = QFileDialog.getSaveFileName(self, "Save image as", settings.last_folder("save"), SAVE_FILTER)
-        if path:
-            if not Path(path).suffix:
-                path += {"JPEG": ".jpg", "WebP": ".webp"}.get(chosen.split(" ")[0], ".png")
-            settings.remember_folder("save", path)
-            self.save_to(path)
+        self.files.save_as()
 
     def save_to(self, path: str | Path) -> bool:
-        try:
-            save_artwork(path, self.canvas.image_array(), self.canvas.generation_info)
-        except GenArtError as exc:
-            self.show_error(str(exc))
-            return False
+        """Save the document to ``path`` (.ora keeps layers; .png/.jpg/.webp flatten, with parameters)."""
+        return self.files.save_to(path)
+
+    @Slot(str)
+    def _on_saved(self, path: str) -> None:
         self.status_label.setText(f"Saved {Path(path).name}")
-        return True
+        self._update_title()
+
+    @Slot(object, object)
+    def _open_history_entry(self, image, entry: HistoryEntry) -> None:
+        self.canvas.set_image(image, f"Open {entry.name}", entry.info)
+        self.canvas.document_path = None
 
     # -- jobs -------------------------------------------------------------------------------
     @Slot(object)
@@ -188,17 +239,32 @@ class MainWindow(QMainWindow):
             self.show_error("Choose a model first.")
             return
         try:
-            request = builder(choice)
+            built = builder(choice)
         except GenArtError as exc:
             self.show_error(str(exc))
             return
-        self.submit(request)
+        # A builder may return (request, canvas region) when its result belongs in a region.
+        request, region = built if isinstance(built, tuple) else (built, None)
+        self.submit(request, region)
 
     def submit(self, request: Request, region: tuple[int, int, int, int] | None = None) -> int:
         """Run ``request`` in the background; its first image lands on the canvas (in ``region``)."""
         job_id = self.controller.submit(request)
         self._job_regions[job_id] = region
         return job_id
+
+    @Slot(object)
+    def _stylize(self, choice: StyleSettings) -> None:
+        """Style transfer of the canvas (or its selection); the result goes back to the same place."""
+        if not self.canvas.has_image:
+            self.show_error("Open or drop a photo on the canvas first, then choose a style and Stylise.")
+            return
+        region = self.canvas.selection_rect()
+        content = self.canvas.image_array()
+        if region is not None:
+            x, y, width, height = region
+            content = content[y : y + height, x : x + width]
+        self.submit(choice.request(content), region=region)
 
     @Slot()
     def run_self_test(self) -> None:
@@ -230,6 +296,9 @@ class MainWindow(QMainWindow):
             info = result.infos[0] if result.infos else None
             name = (info.model or "Result") if info else "Result"
             self.canvas.add_result(result.images[0], info, name, region)
+        for index, image in enumerate(result.images):  # every image of every job goes to the history
+            image_info = result.infos[index] if index < len(result.infos) else None
+            self.history_panel.record(image, image_info, (image_info.model if image_info else None) or "Result")
         self.status_label.setText("Done")
 
     @Slot(int, str)
@@ -250,6 +319,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.prompt_panel.set_busy(busy)
+        self.stylize_panel.set_busy(busy)
 
     # -- messages and lifetime --------------------------------------------------------------
     @Slot(str)
@@ -268,9 +338,16 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_title(self) -> None:
-        self.setWindowTitle("GenArt Studio")
+        path = self.canvas.document_path
+        name = path.name if path is not None else ("Untitled" if self.canvas.has_image else "")
+        modified = "*" if self.canvas.is_modified else ""
+        self.setWindowTitle(f"{name}{modified} — GenArt Studio" if name else "GenArt Studio")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.files.confirm_close(event):
+            return
         settings.save_window(self)
         self.controller.shutdown()
+        self.history_panel.shutdown()
+        self.autosaver.shutdown()
         super().closeEvent(event)

@@ -1,32 +1,68 @@
-"""Prompt, negative prompt, seed, steps, guidance, size and model, with Generate and Cancel.
+"""Prompt, negative prompt, seed, steps, guidance, size, count, scheduler and model, with Generate
+and Cancel, image-to-image ("Use canvas" + strength) and a strip of denoising previews.
 
 The panel only collects choices; ``generate_requested`` carries them as PromptSettings and the
-main window turns them into a core request for the chosen model.
+main window turns them into a core request through the builder registered for the chosen model.
+``connect_diffusion(window)`` registers the diffusion models and their request builder.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
+    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from genart_core.api import GenerationInfo
+from desktop_app.qimage import to_qimage
+from genart_core.api import GenArtError, GenerationInfo, Progress, Request
+from genart_core.requests.diffusion import (
+    OFFLINE_PREFIX,
+    ImageToImageRequest,
+    InpaintRequest,
+    Scheduler,
+    TextToImageRequest,
+)
+
+if TYPE_CHECKING:
+    from desktop_app.canvas import Canvas
+    from desktop_app.main_window import MainWindow
 
 MAX_SEED = 2**31 - 1
+PREVIEW_ICON = 64  # pixels; thumbnails in the denoising strip
+MAX_PREVIEWS = 60  # the strip keeps the latest ones
+# Steps and guidance that suit each family of model.
+FAMILY_DEFAULTS = {"offline": (25, 3.0), "distilled": (2, 0.0), "sd": (20, 7.0)}
+_DISTILLED_HINTS = ("turbo", "lcm", "lightning", "hyper")
+
+
+def model_family(key: str) -> str:
+    """"offline" (the built-in model), "distilled" (SD-Turbo, LCM, … judged by name) or "sd"."""
+    if key.startswith(OFFLINE_PREFIX):
+        return "offline"
+    return "distilled" if any(hint in key.lower() for hint in _DISTILLED_HINTS) else "sd"
 
 
 @dataclass(frozen=True)
@@ -40,15 +76,30 @@ class PromptSettings:
     width: int
     height: int
     count: int
+    scheduler: str = Scheduler.DEFAULT.value
+    use_canvas: bool = False  # image-to-image from the canvas (or its selection)
+    strength: float = 0.6
 
 
 class PromptPanel(QWidget):
     generate_requested = Signal(object)  # PromptSettings
     cancel_requested = Signal()
+    add_model_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = QComboBox()
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(10)
+        self.add_model_button = QToolButton()
+        self.add_model_button.setText("Add model…")
+        self.add_model_button.setToolTip("Add a Stable Diffusion model: a Hugging Face id, a folder or a .safetensors file")
+        self.add_model_button.clicked.connect(self.add_model_requested)
+        self.model.currentIndexChanged.connect(self._model_changed)
+        self._family: str | None = None
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.add_model_button)
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText("Describe the picture…")
         self.prompt.setFixedHeight(80)
@@ -59,7 +110,7 @@ class PromptPanel(QWidget):
         self.seed.setRange(0, MAX_SEED)
         self.seed.setValue(42)
         dice = QToolButton()
-        dice.setText("🎲")
+        dice.setText("Random")
         dice.setToolTip("Pick a random seed")
         dice.clicked.connect(self.randomise_seed)
         seed_row = QHBoxLayout()
@@ -84,6 +135,22 @@ class PromptPanel(QWidget):
         self.count = QSpinBox()
         self.count.setRange(1, 16)
         self.count.setValue(1)
+        self.scheduler = QComboBox()
+        for choice in Scheduler:
+            self.scheduler.addItem(choice.label, choice.value)
+        self.use_canvas = QCheckBox("Use canvas (image-to-image)")
+        self.use_canvas.setToolTip("Start from the canvas picture (or its selection); a painted mask switches to inpainting")
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setRange(1, 100)
+        self.strength.setValue(60)
+        self.strength_label = QLabel()
+        self.strength.valueChanged.connect(self._show_strength)
+        self.use_canvas.toggled.connect(self._update_strength_enabled)
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_label)
+        self._show_strength(self.strength.value())
+        self._update_strength_enabled(False)
         self.generate_button = QPushButton("Generate")
         self.generate_button.setToolTip("Generate (Ctrl+Enter)")
         self.generate_button.clicked.connect(self._emit_generate)
@@ -91,26 +158,55 @@ class PromptPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_requested)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._emit_generate, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.previews = QListWidget()
+        self.previews.setObjectName("DenoisingPreviews")
+        self.previews.setViewMode(QListView.ViewMode.IconMode)
+        self.previews.setFlow(QListView.Flow.LeftToRight)
+        self.previews.setWrapping(False)
+        self.previews.setIconSize(QSize(PREVIEW_ICON, PREVIEW_ICON))
+        self.previews.setFixedHeight(PREVIEW_ICON + 44)
+        self.previews.setToolTip("The denoising steps of the current image, left to right")
 
         form = QFormLayout()
-        form.addRow("Model", self.model)
+        form.addRow("Model", model_row)
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative", self.negative)
         form.addRow("Seed", seed_row)
         form.addRow("Steps", self.steps)
         form.addRow("Guidance", self.guidance)
+        form.addRow("Scheduler", self.scheduler)
         form.addRow("Size", size_row)
         form.addRow("Images", self.count)
+        form.addRow(self.use_canvas)
+        form.addRow("Strength", strength_row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
+        # The settings scroll, so the window still fits a small screen; the buttons stay in view.
+        content = QWidget()
+        inner = QVBoxLayout(content)
+        inner.addLayout(form)
+        inner.addWidget(QLabel("Denoising steps"))
+        inner.addWidget(self.previews)
+        inner.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the dock's width
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
-        layout.addStretch(1)
 
     def add_model(self, label: str, key: str) -> None:
-        self.model.addItem(label, key)
+        if self.model.findData(key) < 0:
+            self.model.addItem(label, key)
+
+    def select_model(self, key: str) -> None:
+        index = self.model.findData(key)
+        if index >= 0:
+            self.model.setCurrentIndex(index)
 
     def randomise_seed(self) -> None:
         self.seed.setValue(random.randint(0, MAX_SEED))
@@ -129,10 +225,21 @@ class PromptPanel(QWidget):
             width=self.width_box.value(),
             height=self.height_box.value(),
             count=self.count.value(),
+            scheduler=str(self.scheduler.currentData()),
+            use_canvas=self.use_canvas.isChecked(),
+            strength=self.strength.value() / 100,
         )
 
     def apply_info(self, info: GenerationInfo) -> None:
         """Restore the settings an artwork was made with ("Reproduce", or a dropped PNG's parameters)."""
+        # The model first: choosing it resets steps and guidance to its defaults.
+        model = (info.request.get("model") if isinstance(info.request, dict) else None) or info.model
+        if model:
+            index = self.model.findData(model)
+            if index < 0:
+                index = self.model.findText(model, Qt.MatchFlag.MatchContains)
+            if index >= 0:
+                self.model.setCurrentIndex(index)
         self.prompt.setPlainText(info.prompt)
         self.negative.setPlainText(info.negative_prompt)
         if info.seed is not None:
@@ -144,13 +251,104 @@ class PromptPanel(QWidget):
         if info.width and info.height:
             self.width_box.setValue(int(info.width))
             self.height_box.setValue(int(info.height))
-        if info.model:
-            index = self.model.findText(info.model, Qt.MatchFlag.MatchContains)
-            if index < 0:
-                index = self.model.findData(info.model)
-            if index >= 0:
-                self.model.setCurrentIndex(index)
+        scheduler = info.request.get("scheduler") if isinstance(info.request, dict) else None
+        if scheduler and self.scheduler.findData(scheduler) >= 0:
+            self.scheduler.setCurrentIndex(self.scheduler.findData(scheduler))
+
+    # -- the denoising strip ----------------------------------------------------------------
+    @Slot(int, object)
+    def clear_previews(self, job_id: int = 0, request: object = None) -> None:
+        self.previews.clear()
+
+    @Slot(int, object)
+    def add_preview(self, job_id: int, progress: Progress) -> None:
+        if progress.preview is None:
+            return
+        pixmap = QPixmap.fromImage(to_qimage(np.ascontiguousarray(progress.preview)))
+        item = QListWidgetItem(QIcon(pixmap), str(progress.step))
+        item.setToolTip(f"{progress.phase}: step {progress.step} of {progress.total}")
+        self.previews.addItem(item)
+        while self.previews.count() > MAX_PREVIEWS:
+            self.previews.takeItem(0)
+        self.previews.scrollToItem(item)
+
+    @Slot(int)
+    def _model_changed(self, index: int) -> None:
+        """Moving to another family of model (offline, distilled, full SD) sets steps and guidance that suit it."""
+        family = model_family(str(self.model.itemData(index) or ""))
+        if self._family is not None and family != self._family:
+            steps, guidance = FAMILY_DEFAULTS[family]
+            self.steps.setValue(steps)
+            self.guidance.setValue(guidance)
+        self._family = family
+
+    def _show_strength(self, value: int) -> None:
+        self.strength_label.setText(f"{value / 100:.2f}")
+
+    def _update_strength_enabled(self, on: bool) -> None:
+        self.strength.setEnabled(on)
+        self.strength_label.setEnabled(on)
 
     def _emit_generate(self) -> None:
         if self.model.count():
             self.generate_requested.emit(self.current_settings())
+
+
+# -- diffusion models in the panel -----------------------------------------------------------
+class DiffusionRequestBuilder:
+    """PromptSettings (+ the canvas) -> a diffusion request and the canvas region it works on."""
+
+    def __init__(self, canvas: "Canvas") -> None:
+        self.canvas = canvas
+
+    def __call__(self, choice: PromptSettings) -> tuple[Request, tuple[int, int, int, int] | None]:
+        values = dict(
+            prompt=choice.prompt, model=choice.model_key, negative_prompt=choice.negative_prompt,
+            seed=choice.seed, steps=choice.steps, guidance=choice.guidance, width=choice.width,
+            height=choice.height, count=choice.count, scheduler=Scheduler(choice.scheduler),
+        )
+        mask = self.canvas.inpaint_mask() if self.canvas.has_image else None
+        if not choice.use_canvas and (mask is None or not mask.any()):
+            return TextToImageRequest(**values), None
+        if not self.canvas.has_image:
+            raise GenArtError("“Use canvas” needs a picture on the canvas: open, paint or generate one first.")
+        region = self.canvas.selection_rect()
+        image = _crop(self.canvas.image_array(), region)
+        if mask is not None and mask.any():
+            mask = _crop(mask, region)
+            if not mask.any():
+                raise GenArtError("The inpainting mask lies outside the selection.")
+            strength = choice.strength if choice.use_canvas else 1.0
+            return InpaintRequest(**values, init_image=image, mask=mask, strength=strength), region
+        return ImageToImageRequest(**values, init_image=image, strength=choice.strength), region
+
+
+def _crop(array: np.ndarray, region: tuple[int, int, int, int] | None) -> np.ndarray:
+    if region is None:
+        return array
+    x, y, width, height = region
+    return array[y : y + height, x : x + width].copy()
+
+
+def connect_diffusion(window: "MainWindow") -> None:
+    """Register the installed diffusion models with the window, wire Add model… and the preview strip."""
+    from genart_core import sd_models
+
+    panel = window.prompt_panel
+    builder = DiffusionRequestBuilder(window.canvas)
+    for spec in sd_models.list_models():
+        window.add_prompt_model(spec.label, spec.key, builder)
+    offline = next((spec.key for spec in sd_models.offline_models()), None)
+    if offline:
+        panel.select_model(offline)
+    panel.add_model_requested.connect(lambda: _open_model_dialog(window, builder))
+    window.controller.job_started.connect(panel.clear_previews)
+    window.controller.progress.connect(panel.add_preview)
+
+
+def _open_model_dialog(window: "MainWindow", builder: DiffusionRequestBuilder) -> None:
+    from desktop_app.model_dialog import ModelDialog
+
+    dialog = ModelDialog(window)
+    dialog.model_added.connect(lambda key, label: (window.add_prompt_model(label, key, builder), window.prompt_panel.select_model(key)))
+    dialog.open()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from genart_core import paths
+from genart_core.api import GenArtError
 from genart_core.artwork import save_artwork
 from genart_core.imaging import fit_within, load_image, to_rgb
 
@@ -72,6 +73,24 @@ def add_style(source: str | Path | bytes, name: str | None = None) -> Style:
         target = folder / f"{number:04d}_{_safe_stem(name)}.png"
     save_artwork(target, image)
     return Style(_display_name(name), target, False)
+
+
+def find_style(name_or_path: str | Path) -> Style:
+    """A style by file path, or by the name shown in the gallery (case, spaces and "_" ignored)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return Style(_display_name(path.stem), path, False)
+    wanted = _key(str(name_or_path))
+    styles = list_styles()
+    for style in styles:
+        if wanted in {_key(style.name), _key(style.path.stem)}:
+            return style
+    known = ", ".join(style.name for style in styles) or "none"
+    raise GenArtError(f"No style file or style called “{name_or_path}”. Styles in the gallery: {known}.")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name).lower()
 
 
 def remove_style(style: Style) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from genart_core.api import Progress
 
 
 class TerminalProgress:
-    def __init__(self, stream=sys.stderr) -> None:
-        self._stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        # Looked up per instance, not at import, so redirected or captured stderr is honoured.
+        self._stream = stream or sys.stderr
         self._last = ""
 
     def __call__(self, progress: Progress) -> None:

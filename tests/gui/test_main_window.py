@@ -8,42 +8,15 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QImage
 
 from desktop_app.main_window import MainWindow
 from desktop_app.qimage import to_array, to_qimage
 from genart_core.artwork import read_generation_info
 from genart_core.requests.selftest import SelfTestRequest
+from tests.gui.dnd import drop, file_mime
 from tests.images import gradient, write_huge_png_header, write_png, write_truncated_png
-
-
-@pytest.fixture
-def window(qtbot):
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.resize(900, 600)
-    main.show()
-    qtbot.waitExposed(main)
-    yield main
-    main.close()
-
-
-def drop(widget, mime: QMimeData) -> None:
-    """A real drag-enter + drop event sequence, as the window system delivers it."""
-    position = QPointF(widget.width() / 2, widget.height() / 2)
-    enter = QDragEnterEvent(position, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, enter)
-    assert enter.isAccepted()
-    event = QDropEvent(position, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, event)
-
-
-def file_mime(path) -> QMimeData:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    return mime
 
 
 def test_dropping_an_image_file_shows_it_on_the_canvas(window, tmp_path):

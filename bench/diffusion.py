@@ -1,0 +1,177 @@
+"""Diffusion speed on this machine, with random-weight models of the real sizes (nothing downloaded).
+
+    python bench/diffusion.py            # short default: 3 steps per setting
+    python bench/diffusion.py --steps 5 --skip-raw
+
+Prints seconds per denoising step at 512×512 with classifier-free guidance (batch 2) for an
+SD 1.5-sized model: raw diffusers fp32 defaults, our pipeline with the same settings, and our
+optimised settings (bf16/fp32 as chosen for this CPU, channels_last); then a whole SD-Turbo-sized
+(SD 2.1 UNet, OpenCLIP-H text encoder) one-step 512×512 image including text encoding and VAE
+decoding; the cost of one latent preview; and the offline model's seconds per image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import string
+import time
+
+import torch
+
+from genart_core import device as devices
+from genart_core.api import CancelToken
+from genart_core.engine import Engine, RunContext
+from genart_core.pipelines import diffusion
+from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, TextToImageRequest
+from genart_core.sd_models import ModelSpec
+
+PROMPT = "a lighthouse on a cliff at sunset, oil painting"
+
+
+def tokenizer():
+    from transformers import CLIPTokenizer
+
+    # Tokens do not change the cost (the text is always padded to 77), so a tiny vocabulary does.
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for char in string.ascii_lowercase + string.digits:
+        vocab[char] = len(vocab)
+        vocab[char + "</w>"] = len(vocab)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+
+
+def sd_pipeline(turbo: bool):
+    """SD 1.5 (turbo=False) or SD 2.1 / SD-Turbo (turbo=True) sized pipeline with random weights."""
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(0)
+    if turbo:  # SD 2.1: linear projections, 1024-wide OpenCLIP-H text features
+        unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=1024, attention_head_dim=(5, 10, 20, 20), use_linear_projection=True)
+        text = CLIPTextConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=23, num_attention_heads=16, hidden_act="gelu", projection_dim=1024)
+    else:
+        unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8)
+        text = CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, projection_dim=768)
+    text.vocab_size, text.max_position_embeddings, text.bos_token_id, text.eos_token_id, text.pad_token_id = 49408, 77, 0, 1, 1
+    vae = AutoencoderKL(
+        block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, sample_size=512,
+    )
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", timestep_spacing="trailing", steps_offset=1)
+    pipe = StableDiffusionPipeline(
+        vae=vae, text_encoder=CLIPTextModel(text), tokenizer=tokenizer(), unet=unet, scheduler=scheduler,
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def step_times(call) -> list[float]:
+    """Run ``call(callback)`` and return the time of each denoising step (from step-end callbacks)."""
+    stamps = [time.perf_counter()]
+
+    def callback(pipe, step, timestep, tensors):
+        stamps.append(time.perf_counter())
+        return {}
+
+    call(callback)
+    return [b - a for a, b in zip(stamps[1:], stamps[2:])]  # the first step includes text encoding
+
+
+def raw_diffusers(pipe, steps: int) -> float:
+    def call(callback):
+        with torch.no_grad():
+            pipe(PROMPT, num_inference_steps=steps, guidance_scale=7.5, output_type="latent", callback_on_step_end=callback)
+
+    return statistics.median(step_times(call))
+
+
+def ours(loaded, steps: int, guidance: float = 7.5) -> float:
+    request = TextToImageRequest(prompt=PROMPT, model="bench", steps=steps, guidance=guidance, width=512, height=512)
+    stamps = [time.perf_counter()]
+    ctx = RunContext(Engine(), lambda progress: stamps.append(time.perf_counter()), CancelToken())
+    diffusion.generate(loaded, request, ctx)
+    # stamps: start, then one per step; the last step's stamp comes before the VAE decode.
+    return statistics.median(b - a for a, b in zip(stamps[1:], stamps[2:]))
+
+
+def whole_image(loaded) -> float:
+    request = TextToImageRequest(prompt=PROMPT, model="bench", steps=1, guidance=0.0, width=512, height=512, preview_every=0)
+    ctx = RunContext(Engine(), lambda progress: None, CancelToken())
+    started = time.perf_counter()
+    diffusion.generate(loaded, request, ctx)
+    return time.perf_counter() - started
+
+
+def preview_cost(loaded) -> float:
+    latents = torch.randn(1, 4, 64, 64)
+    loaded.preview(latents)
+    started = time.perf_counter()
+    for _ in range(20):
+        loaded.preview(latents)
+    return (time.perf_counter() - started) / 20
+
+
+def offline_model(steps: int) -> float:
+    engine = Engine()
+    request = TextToImageRequest(prompt="digit 7", model=DEFAULT_OFFLINE_MODEL, steps=steps, guidance=3.0)
+    engine.run(request)  # loads the model
+    started = time.perf_counter()
+    engine.run(request)
+    return time.perf_counter() - started
+
+
+@torch.inference_mode()
+def unet_output(pipe) -> torch.Tensor:
+    """The UNet's noise prediction for one fixed 512×512 input, as float32."""
+    unet = pipe.unet
+    generator = torch.Generator().manual_seed(0)
+    latents = torch.randn(1, 4, 64, 64, generator=generator).to(unet.dtype)
+    text = torch.randn(1, 77, unet.config.cross_attention_dim, generator=generator).to(unet.dtype)
+    return unet(latents, torch.tensor(500), encoder_hidden_states=text).sample.float()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=3, help="denoising steps per measurement (the first is not timed)")
+    parser.add_argument("--skip-raw", action="store_true", help="skip the slow fp32 measurements")
+    args = parser.parse_args()
+    devices.configure_threads()
+    cpu = torch.device("cpu")
+    fast = diffusion.default_dtype(cpu)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, chosen dtype {fast}")
+    spec = ModelSpec("bench", "SD 1.5-sized (random)", "folder")
+
+    pipe = sd_pipeline(turbo=False)
+    if not args.skip_raw:
+        raw = raw_diffusers(pipe, args.steps)
+        print(f"SD 1.5-sized 512×512 CFG, raw diffusers fp32:      {raw:6.2f} s/step")
+        same = ours(diffusion.prepare(pipe, spec, cpu, torch.float32, optimise=False), args.steps)
+        print(f"                          ours, same settings:     {same:6.2f} s/step ({same / raw:.2f}× raw)")
+    reference = unet_output(pipe) if fast != torch.float32 else None
+    loaded = diffusion.prepare(pipe.to(dtype=fast), spec, cpu, fast)
+    if reference is not None:
+        error = (unet_output(pipe) - reference).norm() / reference.norm()
+        print(f"UNet output, {str(fast).replace('torch.', '')} vs fp32 relative error:    {error:.4f}")
+    optimised = ours(loaded, args.steps)
+    ratio = f" ({optimised / raw:.2f}× raw)" if not args.skip_raw else ""
+    print(f"                          ours, {str(fast).replace('torch.', '')} + channels_last: {optimised:6.2f} s/step{ratio}")
+    cost = preview_cost(loaded)
+    print(f"latent preview (64×64 latents -> RGB):             {cost * 1000:6.2f} ms ({cost / optimised * 100:.2f}% of a step)")
+    del pipe, loaded
+    gc.collect()
+
+    turbo = sd_pipeline(turbo=True).to(dtype=fast)
+    loaded = diffusion.prepare(turbo, ModelSpec("bench", "SD-Turbo-sized (random)", "folder"), cpu, fast)
+    whole_image(loaded)  # warm-up: first calls pay for one-time allocations
+    seconds = whole_image(loaded)
+    print(f"SD-Turbo-sized 512×512, 1 step, text + UNet + VAE: {seconds:6.2f} s per image")
+    del turbo, loaded
+    gc.collect()
+
+    print(f"offline model, 25 DDIM steps with guidance:        {offline_model(25):6.2f} s per image")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""The painting surface and its parts.
+
+widget.py     Canvas: view (zoom, pan), input, tools, public API used by the rest of the app
+document.py   layers, their cached composite, the inpainting mask
+brush.py      dabs, strokes and flood fill on premultiplied pixels
+commands.py   undo commands and the memory budget of the undo history
+tiles.py      tile snapshots that undo records are made of
+placement.py  AI results scaled into a region with a feathered edge
+pixels.py     numpy <-> QImage sharing for layer pixels
+mime.py       images from drops and the clipboard
+"""
+
+from desktop_app.canvas.mime import image_source_from_mime
+from desktop_app.canvas.widget import Canvas, Tool
+
+__all__ = ["Canvas", "Tool", "image_source_from_mime"]

@@ -1,0 +1,629 @@
+"""The painting surface: shows the layered document with zoom and pan, paints with the chosen tool,
+takes drops and pastes, and records every edit on its undo stack."""
+
+from __future__ import annotations
+
+import enum
+import io
+import logging
+import weakref
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QTabletEvent,
+    QUndoStack,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QWidget
+
+from desktop_app.canvas import pixels as px
+from desktop_app.canvas.brush import BrushSettings, Stroke, fill_region, paint_region
+from desktop_app.canvas.commands import (
+    AddLayer,
+    MoveLayer,
+    PixelEdit,
+    RemoveLayer,
+    ReplaceLayers,
+    SetLayerProperty,
+    UndoMemory,
+)
+from desktop_app.canvas.document import MASK_ALPHA, MASK_RGB, CanvasLayer, Document
+from desktop_app.canvas.mime import image_source_from_mime
+from desktop_app.canvas.placement import place_result
+from desktop_app.canvas.tiles import TileBackup
+from genart_core.api import GenArtError, GenerationInfo
+from genart_core.artwork import read_generation_info
+from genart_core.imaging import load_image, to_rgb
+from genart_core.layers import rgba
+from genart_core.ora import OraDocument, read_ora
+
+log = logging.getLogger(__name__)
+
+MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+UNDO_LIMIT = 200  # steps; UndoMemory bounds their bytes
+
+
+class Tool(enum.Enum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    EYEDROPPER = "eyedropper"
+    FILL = "fill"
+    SELECT = "select"
+    MASK = "mask"  # paints the inpainting mask, which is not part of the picture
+
+
+class Canvas(QWidget):
+    """Zoom with the wheel, pan with the middle button or space + drag; drop images to open them."""
+
+    image_changed = Signal()  # after every edit, undo, redo and load (not during a stroke)
+    load_failed = Signal(str)  # a message for a person
+    zoom_changed = Signal(float)
+    tool_changed = Signal(str)
+    colour_picked = Signal(QColor)  # by the eyedropper
+    selection_changed = Signal()
+    parameters_found = Signal(object)  # GenerationInfo read from an opened or dropped file
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)  # for the brush outline
+        self.setMinimumSize(320, 240)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.undo_stack.indexChanged.connect(self._on_undo_index)
+        self.undo_memory = UndoMemory()
+        weakref.finalize(self, self.undo_memory.close)
+        self.document = Document(self)
+        self.document.changed.connect(self._on_pixels_changed)
+        self.document.mask_changed.connect(self.update)
+        self.document_path: Path | None = None  # the file Save writes to
+        self.brush = BrushSettings()
+        self.fill_tolerance = 24
+        self._tool = Tool.BRUSH
+        self._stroke: Stroke | None = None
+        self._stroke_target: CanvasLayer | None = None  # None while painting the mask
+        self._tablet_pressure: float | None = None
+        self._selection: QRect | None = None
+        self._select_anchor: QPointF | None = None
+        self._zoom = 1.0
+        self._offset = QPointF(0, 0)  # widget position of the image's top-left corner
+        self._pan_anchor: QPointF | None = None
+        self._space_held = False
+        self._fit_pending = True
+        self._hover: QPointF | None = None
+        self._preview = QImage()  # a job's live preview, drawn over the document until cleared
+
+    # -- document ---------------------------------------------------------------------------
+    @property
+    def has_image(self) -> bool:
+        return not self.document.is_empty
+
+    @property
+    def generation_info(self) -> GenerationInfo | None:
+        """How the picture was made: the info of the topmost visible layer that has one."""
+        for layer in reversed(self.document.layers):
+            if layer.visible and layer.info is not None:
+                return layer.info
+        return None
+
+    @property
+    def is_modified(self) -> bool:
+        return self.has_image and not self.undo_stack.isClean()
+
+    def image_array(self) -> np.ndarray:
+        """The flattened picture, uint8 H×W×3 (what export writes)."""
+        return self.document.flatten()
+
+    def qimage(self) -> QImage:
+        return self.document.composite
+
+    def set_image(self, array: np.ndarray, text: str = "Replace image", info: GenerationInfo | None = None) -> None:
+        """Start a new document from ``array``: the image plus an empty paint layer over it (undoable)."""
+        height, width = array.shape[:2]
+        layers = [
+            CanvasLayer.from_image(rgba(array) if array.ndim == 2 else array, "Image", "image", info),
+            CanvasLayer("Paint", px.blank(width, height), "paint"),
+        ]
+        self._replace_layers(layers, text)
+
+    def load_document(self, document: OraDocument, text: str = "Open document") -> None:
+        """Show a layered document (from an .ora file or an autosave), undoably."""
+        layers = [CanvasLayer.from_core(layer, document.width, document.height) for layer in document.layers]
+        self._replace_layers(layers, text)
+
+    def _replace_layers(self, layers: list[CanvasLayer], text: str) -> None:
+        size = layers[0].pixels.shape[:2]
+        self._fit_pending = not self.has_image or (self.document.height, self.document.width) != size
+        self.clear_selection()
+        self.undo_stack.push(ReplaceLayers(self.document, layers, self.undo_memory, text, self._after_replace))
+        # The paint layer is where brushes go first.
+        paint = next((layer for layer in reversed(layers) if layer.kind == "paint"), None)
+        if paint is not None:
+            self.document.set_active(paint)
+
+    def _after_replace(self) -> None:
+        if self._fit_pending:
+            self.zoom_to_fit()
+            self._fit_pending = False
+        self.update()
+
+    def core_layers(self):
+        """The layers as genart_core Layers (straight RGBA), for saving."""
+        return self.document.core_layers()
+
+    def selection_rect(self) -> tuple[int, int, int, int] | None:
+        """The selected region as (x, y, width, height) in image pixels, or None for everything."""
+        if self._selection is None:
+            return None
+        rect = self._selection
+        return rect.x(), rect.y(), rect.width(), rect.height()
+
+    def set_selection(self, rect: tuple[int, int, int, int] | None) -> None:
+        clipped = QRect(*rect).intersected(self.document.rect) if rect is not None else None
+        self._selection = clipped if clipped is not None and not clipped.isEmpty() else None
+        self.selection_changed.emit()
+        self.update()
+
+    def clear_selection(self) -> None:
+        if self._selection is not None:
+            self.set_selection(None)
+
+    def select_all(self) -> None:
+        if self.has_image:
+            self.set_selection((0, 0, self.document.width, self.document.height))
+
+    def inpaint_mask(self) -> np.ndarray | None:
+        """H×W uint8, 255 where the user painted the inpainting mask; None when nothing is masked."""
+        return self.document.mask_array()
+
+    def clear_mask(self) -> None:
+        self.document.clear_mask()
+
+    def add_result(
+        self,
+        array: np.ndarray,
+        info: GenerationInfo | None,
+        name: str,
+        region: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        """Put an AI result on the canvas as a new layer (undoable), blended softly into ``region`` if given.
+
+        With no document yet, or a result whose shape does not match the document, the result
+        starts a new document instead.
+        """
+        if not self.has_image or (region is None and not _same_aspect(array, self.document.width, self.document.height)):
+            self.set_image(to_rgb(array), name, info)
+            return
+        pixels = place_result(to_rgb(array), self.document.width, self.document.height, region)
+        layer = CanvasLayer(name, pixels, "result", info=info)
+        self.undo_stack.push(AddLayer(self.document, layer, len(self.document.layers), self.undo_memory, f"Add {name}"))
+        self.clear_mask()  # the mask was for this job
+
+    def open_file(self, source: str | Path | bytes) -> bool:
+        """Load an image file, an .ora document or encoded bytes. On failure emit load_failed and keep
+        the canvas as it was. Generation parameters found in the file are announced by parameters_found."""
+        info = None
+        try:
+            if not isinstance(source, bytes) and Path(source).suffix.lower() == ".ora":
+                self.load_document(read_ora(source), f"Open {Path(source).name}")
+                info = self.generation_info
+            else:
+                array = load_image(source)
+                info = _read_info(source)
+                name = "dropped image" if isinstance(source, bytes) else Path(source).name
+                self.set_image(array, f"Open {name}", info)
+        except GenArtError as exc:
+            self.load_failed.emit(str(exc))
+            return False
+        except MemoryError:
+            self.load_failed.emit("There is not enough memory to open this image. Close other documents or apps and try again.")
+            return False
+        self.document_path = None if isinstance(source, bytes) else Path(source)
+        self.undo_stack.setClean()  # as it is on disk
+        if info is not None:
+            self.parameters_found.emit(info)
+        return True
+
+    def set_preview(self, preview: QImage | None) -> None:
+        """Show a job's preview stretched over the document (or the view); None clears it."""
+        self._preview = preview if preview is not None else QImage()
+        self.update()
+
+    # -- layers -------------------------------------------------------------------------------
+    def add_paint_layer(self, name: str = "Paint") -> None:
+        if self.has_image:
+            layer = CanvasLayer(name, px.blank(self.document.width, self.document.height), "paint")
+            index = self.document.layers.index(self.document.active) + 1 if self.document.active else len(self.document.layers)
+            self.undo_stack.push(AddLayer(self.document, layer, index, self.undo_memory, f"Add layer {name}"))
+
+    def remove_layer(self, layer: CanvasLayer) -> None:
+        if len(self.document.layers) > 1:
+            self.undo_stack.push(RemoveLayer(self.document, layer, self.undo_memory))
+
+    def move_layer(self, layer: CanvasLayer, index: int) -> None:
+        index = max(0, min(index, len(self.document.layers) - 1))
+        if self.document.layers.index(layer) != index:
+            self.undo_stack.push(MoveLayer(self.document, layer, index))
+
+    def set_layer_property(self, layer: CanvasLayer, name: str, value) -> None:
+        if getattr(layer, name) != value:
+            self.undo_stack.push(SetLayerProperty(self.document, layer, name, value))
+
+    def flatten(self) -> None:
+        """Merge all visible layers into one image layer (undoable)."""
+        if len(self.document.layers) > 1:
+            info = self.generation_info
+            flat = CanvasLayer.from_image(self.image_array(), "Image", "image", info)
+            paint = CanvasLayer("Paint", px.blank(self.document.width, self.document.height), "paint")
+            self._replace_layers([flat, paint], "Flatten")
+
+    # -- clipboard ----------------------------------------------------------------------------
+    def copy_to_clipboard(self) -> bool:
+        """The flattened picture (or the selected part of it) as image data on the clipboard."""
+        if not self.has_image:
+            return False
+        image = self.document.composite
+        if self._selection is not None:
+            image = image.copy(self._selection)
+        QGuiApplication.clipboard().setImage(image.convertToFormat(QImage.Format.Format_RGB888))
+        return True
+
+    def paste_from_clipboard(self) -> bool:
+        """Paste image data or an image file: as a new layer (at the selection) or as a new document."""
+        source = image_source_from_mime(QGuiApplication.clipboard().mimeData())
+        if source is None:
+            self.load_failed.emit("The clipboard holds no image to paste.")
+            return False
+        if not self.has_image:
+            return self.open_file(source)
+        try:
+            array = rgba(load_image(source))
+        except GenArtError as exc:
+            self.load_failed.emit(str(exc))
+            return False
+        x, y = (self._selection.x(), self._selection.y()) if self._selection is not None else (0, 0)
+        pixels = px.blank(self.document.width, self.document.height)
+        height, width = min(array.shape[0], self.document.height - y), min(array.shape[1], self.document.width - x)
+        pixels[y : y + height, x : x + width] = px.from_rgba(array[:height, :width])
+        layer = CanvasLayer("Pasted", pixels, "paint")
+        self.undo_stack.push(AddLayer(self.document, layer, len(self.document.layers), self.undo_memory, "Paste"))
+        return True
+
+    # -- tools --------------------------------------------------------------------------------
+    @property
+    def tool(self) -> Tool:
+        return self._tool
+
+    def set_tool(self, tool: Tool | str) -> None:
+        tool = Tool(tool)
+        if tool is not self._tool:
+            self._tool = tool
+            self.setCursor(Qt.CursorShape.CrossCursor if tool in (Tool.SELECT, Tool.EYEDROPPER, Tool.FILL) else Qt.CursorShape.ArrowCursor)
+            self.tool_changed.emit(tool.value)
+            self.update()
+
+    def _clip_box(self) -> tuple[int, int, int, int]:
+        rect = self._selection if self._selection is not None else self.document.rect
+        return rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1
+
+    def begin_stroke(self, point: QPointF, pressure: float = 1.0, erase_mask: bool = False) -> bool:
+        """Start a brush, eraser or mask stroke at an image point (also used by tests and benchmarks)."""
+        if self._tool is Tool.MASK:
+            target_pixels = self.document.ensure_mask()
+            colour = px.premultiplied_colour(MASK_RGB, MASK_ALPHA)
+            settings = BrushSettings(self.brush.size, max(self.brush.hardness, 0.8), 1.0, MASK_RGB)
+            clip = (0, 0, self.document.width, self.document.height)
+            self._stroke_target = None
+            self._stroke = Stroke(target_pixels, colour, settings, erase_mask, clip)
+        else:
+            layer = self.document.active
+            if layer is None:
+                return False
+            colour = px.premultiplied_colour(self.brush.colour)
+            self._stroke_target = layer
+            self._stroke = Stroke(layer.pixels, colour, self.brush, self._tool is Tool.ERASER, self._clip_box())
+        self.continue_stroke(point, pressure)
+        return True
+
+    def continue_stroke(self, point: QPointF, pressure: float = 1.0) -> None:
+        if self._stroke is None:
+            return
+        box = self._stroke.move_to(point.x(), point.y(), pressure)
+        if box is None:
+            return
+        rect = QRect(box[0], box[1], box[2] - box[0], box[3] - box[1])
+        if self._stroke_target is None:
+            self.update(self._widget_rect(rect))
+        else:
+            self.document.refresh(rect)
+
+    def end_stroke(self) -> None:
+        stroke, layer = self._stroke, self._stroke_target
+        self._stroke = self._stroke_target = None
+        if stroke is None:
+            return
+        changes = stroke.backup.changes()
+        if not changes:
+            return
+        if layer is None:
+            text = "Mask" if not stroke.erase else "Erase mask"
+            command = PixelEdit(self.document, self.document.ensure_mask, changes, self.undo_memory, text, self.document.mask_changed.emit)
+            self.document.mask_changed.emit()
+        else:
+            text = f"{'Erase' if stroke.erase else 'Brush'} on {layer.name}"
+            command = PixelEdit(self.document, lambda: layer.pixels, changes, self.undo_memory, text)
+        self.undo_stack.push(command)
+
+    def fill_at(self, x: int, y: int) -> bool:
+        """Flood-fill the area of similar colour around (x, y) on the active layer, inside the selection."""
+        layer = self.document.active
+        if layer is None:
+            return False
+        region = fill_region(self.image_array(), x, y, self.fill_tolerance, self._clip_box())
+        if region is None:
+            return False
+        backup = TileBackup(layer.pixels)
+        box = paint_region(backup, region, px.premultiplied_colour(self.brush.colour), self.brush.opacity)
+        changes = backup.changes()
+        if box is None or not changes:
+            return False
+        self.document.refresh(QRect(box[0], box[1], box[2] - box[0], box[3] - box[1]))
+        self.undo_stack.push(PixelEdit(self.document, lambda: layer.pixels, changes, self.undo_memory, f"Fill on {layer.name}"))
+        return True
+
+    def pick_colour(self, x: int, y: int) -> QColor | None:
+        colour = self.document.sample(QRect(x, y, 1, 1).topLeft())
+        if colour is not None:
+            self.brush.colour = (colour.red(), colour.green(), colour.blue())
+            self.colour_picked.emit(colour)
+        return colour
+
+    # -- view -------------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    def zoom_to_fit(self) -> None:
+        if not self.has_image:
+            return
+        margin = 16
+        scale = min((self.width() - margin) / self.document.width, (self.height() - margin) / self.document.height)
+        self._set_zoom(max(MIN_ZOOM, min(scale, MAX_ZOOM)))
+        self._center()
+
+    def zoom_actual_size(self) -> None:
+        self._set_zoom(1.0)
+        self._center()
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        anchor = anchor or QPointF(self.width() / 2, self.height() / 2)
+        image_point = (anchor - self._offset) / self._zoom
+        self._set_zoom(max(MIN_ZOOM, min(self._zoom * factor, MAX_ZOOM)))
+        self._offset = anchor - image_point * self._zoom
+        self.update()
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self._offset += QPointF(dx, dy)
+        self.update()
+
+    def _set_zoom(self, zoom: float) -> None:
+        if zoom != self._zoom:
+            self._zoom = zoom
+            self.zoom_changed.emit(zoom)
+
+    def _center(self) -> None:
+        self._offset = QPointF(
+            (self.width() - self.document.width * self._zoom) / 2,
+            (self.height() - self.document.height * self._zoom) / 2,
+        )
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        """Where the image is drawn, in widget coordinates."""
+        return QRectF(self._offset, self.document.composite.size().toSizeF() * self._zoom)
+
+    def image_point(self, widget_point: QPointF) -> QPointF:
+        return (widget_point - self._offset) / self._zoom
+
+    def _widget_rect(self, image_rect: QRect) -> QRect:
+        return QRectF(self._offset + QPointF(image_rect.topLeft()) * self._zoom, image_rect.size().toSizeF() * self._zoom).toAlignedRect().adjusted(-2, -2, 2, 2)
+
+    # -- painting ---------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), QColor(48, 48, 52))
+        if not self._preview.isNull():
+            self._paint_preview(painter)
+            return
+        if not self.has_image:
+            painter.setPen(QColor(170, 170, 176))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Drop an image here, or press Ctrl+O to open one")
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 1.0)
+        # Draw only the exposed part: at high zoom on a big image this keeps repaints cheap.
+        target = self.image_rect().intersected(QRectF(event.rect()))
+        if target.isEmpty():
+            return
+        source = QRectF((target.topLeft() - self._offset) / self._zoom, target.size() / self._zoom)
+        painter.drawImage(target, self.document.composite, source)
+        if not self.document.mask_image.isNull():
+            painter.drawImage(target, self.document.mask_image, source)
+        self._paint_overlays(painter)
+
+    def _paint_overlays(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        if self._selection is not None:
+            rect = QRectF(self._offset + QPointF(self._selection.topLeft()) * self._zoom, self._selection.size().toSizeF() * self._zoom)
+            painter.setPen(QPen(QColor(255, 255, 255), 1))
+            painter.drawRect(rect)
+            painter.setPen(QPen(QColor(0, 0, 0), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(rect)
+        if self._hover is not None and self._tool in (Tool.BRUSH, Tool.ERASER, Tool.MASK):
+            radius = max(1.0, self.brush.size / 2 * self._zoom)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(QColor(255, 255, 255, 200), 1))
+            painter.drawEllipse(self._hover, radius, radius)
+            painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
+            painter.drawEllipse(self._hover, radius + 1, radius + 1)
+
+    def _paint_preview(self, painter: QPainter) -> None:
+        if self.has_image:
+            target = self.image_rect()
+        else:
+            side = min(self.width(), self.height()) - 32
+            scale = side / max(self._preview.width(), self._preview.height())
+            size = self._preview.size().toSizeF() * scale
+            target = QRectF(QPointF((self.width() - size.width()) / 2, (self.height() - size.height()) / 2), size)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawImage(target, self._preview)
+
+    def _on_pixels_changed(self, rect: QRect) -> None:
+        self.update(self._widget_rect(rect))
+
+    def _on_undo_index(self, _index: int) -> None:
+        self.image_changed.emit()
+
+    def _update_hover(self, position: QPointF | None) -> None:
+        radius = self.brush.size / 2 * self._zoom + 3
+        for point in (self._hover, position):
+            if point is not None:
+                self.update(QRectF(point.x() - radius, point.y() - radius, 2 * radius, 2 * radius).toAlignedRect())
+        self._hover = position
+
+    # -- input ------------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.has_image and self._fit_pending:
+            self.zoom_to_fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(1.25**steps, event.position())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        elif event.key() == Qt.Key.Key_BracketLeft:
+            self.brush.size = max(1.0, self.brush.size / 1.2)
+            self.update()
+        elif event.key() == Qt.Key.Key_BracketRight:
+            self.brush.size = min(1000.0, self.brush.size * 1.2)
+            self.update()
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self.unsetCursor()
+        super().keyReleaseEvent(event)
+
+    def tabletEvent(self, event: QTabletEvent) -> None:  # noqa: N802
+        # Remember the pressure and let Qt turn the event into the mouse event we handle.
+        self._tablet_pressure = event.pressure() if event.type() != QTabletEvent.Type.TabletRelease else None
+        event.ignore()
+
+    def _pressure(self) -> float:
+        return 1.0 if self._tablet_pressure is None else max(0.0, min(1.0, self._tablet_pressure))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (self._space_held and button == Qt.MouseButton.LeftButton):
+            self._pan_anchor = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if not self.has_image or not self._preview.isNull():  # no painting under a live preview
+            return
+        point = self.image_point(event.position())
+        x, y = int(point.x()), int(point.y())
+        tool = self._tool
+        if event.modifiers() & Qt.KeyboardModifier.AltModifier and tool in (Tool.BRUSH, Tool.FILL):
+            tool = Tool.EYEDROPPER
+        if tool is Tool.MASK and button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            self.begin_stroke(point, self._pressure(), erase_mask=button == Qt.MouseButton.RightButton)
+        elif button != Qt.MouseButton.LeftButton:
+            return
+        elif tool in (Tool.BRUSH, Tool.ERASER):
+            self.begin_stroke(point, self._pressure())
+        elif tool is Tool.EYEDROPPER:
+            self.pick_colour(x, y)
+        elif tool is Tool.FILL:
+            self.fill_at(x, y)
+        elif tool is Tool.SELECT:
+            self._select_anchor = point
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_anchor is not None:
+            delta = event.position() - self._pan_anchor
+            self._pan_anchor = event.position()
+            self.pan_by(delta.x(), delta.y())
+            return
+        self._update_hover(event.position())
+        point = self.image_point(event.position())
+        if self._stroke is not None:
+            self.continue_stroke(point, self._pressure())
+        elif self._select_anchor is not None:
+            anchor = self._select_anchor
+            rect = QRectF(anchor, point).normalized().toAlignedRect()
+            self.set_selection((rect.x(), rect.y(), rect.width(), rect.height()))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_anchor is not None:
+            self._pan_anchor = None
+            self.setCursor(Qt.CursorShape.OpenHandCursor if self._space_held else Qt.CursorShape.ArrowCursor)
+            return
+        if self._stroke is not None:
+            self.end_stroke()
+        elif self._select_anchor is not None:
+            moved = (self.image_point(event.position()) - self._select_anchor).manhattanLength() * self._zoom
+            if moved < 3:  # a click, not a drag: select nothing
+                self.clear_selection()
+            self._select_anchor = None
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        self._update_hover(None)
+        super().leaveEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        source = image_source_from_mime(event.mimeData())
+        if source is None:
+            self.load_failed.emit("Only image files or image data can be dropped on the canvas.")
+            return
+        event.acceptProposedAction()
+        self.open_file(source)
+
+
+def _same_aspect(array: np.ndarray, width: int, height: int) -> bool:
+    """Whether a result can be scaled onto the document without visible distortion (within 2 %)."""
+    result_height, result_width = array.shape[:2]
+    return abs(result_width / result_height - width / height) <= 0.02 * (width / height)
+
+
+def _read_info(source: str | Path | bytes) -> GenerationInfo | None:
+    """Generation parameters stored in an image file (ours or another Stable Diffusion tool's)."""
+    try:
+        return read_generation_info(io.BytesIO(source) if isinstance(source, bytes) else source)  # type: ignore[arg-type]
+    except (OSError, ValueError, SyntaxError) as exc:
+        log.info("No readable generation parameters: %s", exc)
+        return None
+

@@ -1,0 +1,213 @@
+"""Style transfer controls: the chosen styles with their weights, strength, colours, preset, size,
+seed, and Stylise / Cancel.
+
+The styles are the ones selected in the style picker (several = multi-style fusion). With two
+selected, a blend slider interpolates between them. ``stylize_requested`` carries a
+StyleSettings; :meth:`StyleSettings.request` turns it into a core request for given content.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.style_picker import StylePicker
+from genart_core.requests.style import ColorMode, Preset, StyleSource, StyleTransferRequest
+from genart_core.styles import Style
+
+MAX_SEED = 2**31 - 1
+COLOUR_CHOICES = (
+    ("Use the style's colours", ColorMode.NONE),
+    ("Keep photo colours (brightness only)", ColorMode.LUMINANCE),
+    ("Keep photo colours (recolour style)", ColorMode.MATCH),
+)
+PRESET_CHOICES = (
+    ("Preview — seconds", Preset.PREVIEW),
+    ("Balanced", Preset.BALANCED),
+    ("Best — slower, finer", Preset.BEST),
+)
+
+
+@dataclass(frozen=True)
+class StyleSettings:
+    styles: tuple[StyleSource, ...]
+    strength: float
+    preserve_colors: ColorMode
+    preset: Preset
+    size: int | None  # None: the content's own size
+    seed: int
+    weights: str = "auto"
+
+    def request(self, content: np.ndarray) -> StyleTransferRequest:
+        return StyleTransferRequest(
+            content=content,
+            styles=self.styles,
+            preset=self.preset,
+            size=self.size,
+            seed=self.seed,
+            strength=self.strength,
+            preserve_colors=self.preserve_colors,
+            weights=self.weights,
+        )
+
+
+class StylizePanel(QWidget):
+    stylize_requested = Signal(object)  # StyleSettings
+    cancel_requested = Signal()
+
+    def __init__(self, picker: StylePicker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._picker = picker
+        self._styles: list[Style] = []
+        self._weight_boxes: list[QDoubleSpinBox] = []
+        self._busy = False
+        # Which VGG-19 weights the app uses; tests point it at a tiny network.
+        self.weights_source = "auto"
+
+        self.chosen = QLabel()
+        self.chosen.setWordWrap(True)
+        self.weights_form = QFormLayout()
+        self.blend = QSlider(Qt.Orientation.Horizontal)
+        self.blend.setRange(0, 100)
+        self.blend.setValue(50)
+        self.blend.setToolTip("Interpolate between the two selected styles")
+        self.blend.valueChanged.connect(self._blend_changed)
+        self.blend_left, self.blend_right = QLabel(), QLabel()
+        self.blend_row = QWidget()
+        blend_layout = QHBoxLayout(self.blend_row)
+        blend_layout.setContentsMargins(0, 0, 0, 0)
+        blend_layout.addWidget(self.blend_left)
+        blend_layout.addWidget(self.blend, 1)
+        blend_layout.addWidget(self.blend_right)
+
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(0.0, 3.0)
+        self.strength.setSingleStep(0.1)
+        self.strength.setValue(1.0)
+        self.strength.setToolTip("How strongly the style is applied: 0 keeps the photo, 3 is very stylised")
+        self.colours = QComboBox()
+        for label, mode in COLOUR_CHOICES:
+            self.colours.addItem(label, mode)
+        self.preset = QComboBox()
+        for label, preset in PRESET_CHOICES:
+            self.preset.addItem(label, preset)
+        self.preset.setCurrentIndex(1)
+        self.size = QSpinBox()
+        self.size.setRange(0, 8192)
+        self.size.setSingleStep(128)
+        self.size.setValue(512)
+        self.size.setSpecialValueText("Photo's size")
+        self.size.setSuffix(" px")
+        self.size.setToolTip("Longest side of the result; never larger than the photo")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        dice = QToolButton()
+        dice.setText("🎲")
+        dice.setToolTip("Another seed gives another variation")
+        dice.clicked.connect(self.randomise_seed)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(dice)
+
+        self.stylize_button = QPushButton("Stylise")
+        self.stylize_button.setToolTip("Repaint the canvas (or its selection) in the selected styles")
+        self.stylize_button.clicked.connect(self._request)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.cancel_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.stylize_button, 1)
+        buttons.addWidget(self.cancel_button)
+
+        form = QFormLayout()
+        form.addRow("Strength", self.strength)
+        form.addRow("Colours", self.colours)
+        form.addRow("Quality", self.preset)
+        form.addRow("Size", self.size)
+        form.addRow("Seed", seed_row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.chosen)
+        layout.addLayout(self.weights_form)
+        layout.addWidget(self.blend_row)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+        picker.selection_changed.connect(self._selection_changed)
+        self._selection_changed()
+
+    # -- styles and weights ------------------------------------------------------------------
+    @Slot()
+    def _selection_changed(self) -> None:
+        self._styles = self._picker.selected_styles()
+        while self.weights_form.rowCount():
+            self.weights_form.removeRow(0)
+        self._weight_boxes = []
+        if len(self._styles) > 1:
+            for style in self._styles:
+                box = QDoubleSpinBox()
+                box.setRange(0.0, 1.0)
+                box.setSingleStep(0.05)
+                box.setValue(round(1.0 / len(self._styles), 2))
+                box.setToolTip(f"Share of “{style.name}” in the fused style")
+                self.weights_form.addRow(style.name, box)
+                self._weight_boxes.append(box)
+        self.blend_row.setVisible(len(self._styles) == 2)
+        if len(self._styles) == 2:
+            self.blend_left.setText(self._styles[0].name)
+            self.blend_right.setText(self._styles[1].name)
+            self._blend_changed(self.blend.value())
+        names = ", ".join(s.name for s in self._styles)
+        self.chosen.setText(f"Style: {names}" if self._styles else "Select one or more styles above (Ctrl-click to fuse several).")
+        self.stylize_button.setEnabled(bool(self._styles) and not self._busy)
+
+    @Slot(int)
+    def _blend_changed(self, value: int) -> None:
+        if len(self._weight_boxes) == 2:
+            self._weight_boxes[0].setValue(1.0 - value / 100.0)
+            self._weight_boxes[1].setValue(value / 100.0)
+
+    def style_sources(self) -> tuple[StyleSource, ...]:
+        weights = [box.value() for box in self._weight_boxes] or [1.0] * len(self._styles)
+        return tuple(StyleSource(s.name, str(s.path), w) for s, w in zip(self._styles, weights))
+
+    # -- settings ------------------------------------------------------------------------------
+    def settings(self) -> StyleSettings:
+        return StyleSettings(
+            styles=self.style_sources(),
+            strength=self.strength.value(),
+            preserve_colors=self.colours.currentData(),
+            preset=self.preset.currentData(),
+            size=self.size.value() or None,
+            seed=self.seed.value(),
+            weights=self.weights_source,
+        )
+
+    @Slot()
+    def randomise_seed(self) -> None:
+        self.seed.setValue(random.randint(0, MAX_SEED))
+
+    @Slot()
+    def _request(self) -> None:
+        self.stylize_requested.emit(self.settings())
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.cancel_button.setEnabled(busy)
+        self.stylize_button.setEnabled(not busy and bool(self._styles))

@@ -1,0 +1,89 @@
+"""``genart generate PROMPT``: text-to-image, image-to-image (--init) and inpainting (--mask)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from genart_core.api import GenArtError
+from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, Scheduler
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="make images from a prompt with a diffusion model",
+        description="Make images from a prompt. Without --model, the built-in offline model is used "
+        "(it knows: digit 0-9, brick, grass, gravel, circle, square, triangle).",
+    )
+    parser.add_argument("prompt")
+    parser.add_argument("--model", default=DEFAULT_OFFLINE_MODEL, help="hub id, diffusers folder, .safetensors file, or offline:NAME")
+    parser.add_argument("--negative", default="", help="negative prompt")
+    parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: 25 offline, 20 otherwise)")
+    parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: 3 offline, 7 otherwise)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first image; image i uses seed + i")
+    parser.add_argument("-n", "--count", type=int, default=1, help="number of variations")
+    parser.add_argument("--size", default="512x512", help="WIDTHxHEIGHT (default 512x512)")
+    parser.add_argument("--scheduler", choices=[s.value for s in Scheduler], default=Scheduler.DEFAULT.value)
+    parser.add_argument("--init", type=Path, help="starting image for image-to-image")
+    parser.add_argument("--strength", type=float, default=0.6, help="how much of --init to change (0-1)")
+    parser.add_argument("--mask", type=Path, help="inpainting mask (white = repaint), same size as --init")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output PNG; with -n > 1, files get -1, -2, … suffixes")
+    parser.set_defaults(handler=run)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not match:
+        raise GenArtError(f"--size must look like 512x512, not “{text}”.")
+    return int(match.group(1)), int(match.group(2))
+
+
+def output_paths(output: Path, count: int) -> list[Path]:
+    if count == 1:
+        return [output]
+    return [output.with_name(f"{output.stem}-{i + 1}{output.suffix}") for i in range(count)]
+
+
+def build_request(args: argparse.Namespace):
+    from genart_core.imaging import load_image
+    from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
+
+    offline = args.model.startswith("offline:")
+    width, height = parse_size(args.size)
+    common = dict(
+        prompt=args.prompt, model=args.model, negative_prompt=args.negative,
+        steps=args.steps or (25 if offline else 20), guidance=args.guidance if args.guidance is not None else (3.0 if offline else 7.0),
+        seed=args.seed, count=args.count, width=width, height=height, scheduler=Scheduler(args.scheduler),
+    )
+    if args.mask and not args.init:
+        raise GenArtError("--mask needs --init (the image to inpaint).")
+    if not args.init:
+        return TextToImageRequest(**common)
+    init = load_image(args.init)
+    if not args.mask:
+        return ImageToImageRequest(**common, init_image=init, strength=args.strength)
+    mask = load_image(args.mask)[:, :, :3].max(axis=2)
+    if mask.shape != init.shape[:2]:
+        raise GenArtError(f"The mask is {mask.shape[1]}×{mask.shape[0]} but the image is {init.shape[1]}×{init.shape[0]}.")
+    return InpaintRequest(**common, init_image=init, mask=mask, strength=args.strength if args.strength != 0.6 else 1.0)
+
+
+def run(args: argparse.Namespace) -> int:
+    from genart_core.artwork import format_for_path, save_artwork
+    from genart_core.engine import Engine
+    from genart_core.terminal import TerminalProgress
+
+    format_for_path(args.output)  # refuse a bad file name before any work
+    request = build_request(args)
+    progress = TerminalProgress(sys.stderr)  # the current stderr, not the one at import time
+    try:
+        result = Engine().run(request, progress)
+    finally:
+        progress.done()
+    for path, image, info in zip(output_paths(args.output, len(result.images)), result.images, result.infos):
+        save_artwork(path, image, info)
+        sys.stdout.write(f"{path} (seed {info.seed})\n")
+    return 0

@@ -1,0 +1,246 @@
+"""Text-to-image, image-to-image and inpainting with Stable Diffusion family models (diffusers).
+
+Models load once per (model, device, dtype) and stay in ctx.cache. Speed settings: the dtype
+that is fastest on the device (bf16 on CPUs with AMX/AVX-512-BF16, fp16 on CUDA, else fp32),
+channels_last UNet and VAE, SDPA attention (diffusers' default processor), VAE tiling for large
+images, model CPU offload when GPU memory is short, torch.inference_mode. Previews come from a
+fitted linear latent -> RGB map (genart_core.latent_preview), never a VAE decode. Cancel raises
+from the step callback, so no partial image is decoded.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from genart_core import device as devices
+from genart_core import sd_models
+from genart_core.api import GenArtError, GenerationInfo, Result
+from genart_core.engine import RunContext
+from genart_core.imaging import fit_within, resize, to_pil, to_rgb
+from genart_core.latent_preview import LatentPreview, fit_latent_preview
+from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
+
+log = logging.getLogger(__name__)
+
+MIN_SIDE, MAX_SIDE = 64, 2048
+TILED_VAE_ABOVE = 1024 * 1024  # pixels; larger images decode in tiles to bound memory
+OFFLOAD_BELOW_BYTES = {"sd": 5 * 2**30, "sdxl": 10 * 2**30}  # GPU memory needed to keep it all on the GPU
+
+
+@dataclass
+class LoadedModel:
+    """A loaded text-to-image pipeline, its other-mode siblings (sharing weights) and its preview map."""
+
+    spec: sd_models.ModelSpec
+    base: Any  # diffusers pipeline
+    default_scheduler: Any  # the model's own scheduler, never run (runs use fresh copies)
+    preview: LatentPreview
+    device: torch.device
+    dtype: torch.dtype
+    _by_mode: dict[str, Any] = field(default_factory=dict)
+
+    def for_mode(self, mode: str):
+        if mode == "txt2img":
+            return self.base
+        if mode not in self._by_mode:
+            from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting
+
+            maker = AutoPipelineForImage2Image if mode == "img2img" else AutoPipelineForInpainting
+            self._by_mode[mode] = maker.from_pipe(self.base)
+        return self._by_mode[mode]
+
+
+def default_dtype(device: torch.device) -> torch.dtype:
+    if device.type == "cpu":
+        return devices.fast_dtype(device)
+    return torch.float16  # CUDA and MPS; SD's VAE upcasts itself where fp16 would overflow
+
+
+def load_model(spec: sd_models.ModelSpec, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+    """Load ``spec`` in ``dtype`` and make it ready to run on ``device``."""
+    return prepare(sd_models.load_pipeline(spec, dtype), spec, device, dtype)
+
+
+def prepare(pipe, spec: sd_models.ModelSpec, device: torch.device, dtype: torch.dtype, optimise: bool = True) -> LoadedModel:
+    """Apply the speed settings to a loaded pipeline (``optimise=False`` keeps diffusers' defaults, for the bench)."""
+    pipe.set_progress_bar_config(disable=True)
+    if optimise:
+        for name in ("unet", "vae"):
+            module = getattr(pipe, name, None)
+            if module is not None:
+                module.to(memory_format=torch.channels_last)
+    if device.type == "cuda":
+        family = "sdxl" if "XL" in type(pipe).__name__ else "sd"
+        if torch.cuda.get_device_properties(device).total_memory < OFFLOAD_BELOW_BYTES[family]:
+            pipe.enable_model_cpu_offload(device=device)
+        else:
+            pipe.to(device)
+    elif device.type != "cpu":
+        pipe.to(device)
+    with torch.inference_mode():
+        preview = fit_latent_preview(pipe.vae)
+    log.info("Loaded %s (%s) on %s in %s", spec.label, type(pipe).__name__, device, dtype)
+    return LoadedModel(spec, pipe, pipe.scheduler, preview, device, dtype)
+
+
+def make_scheduler(choice: Scheduler, default: Any):
+    """A fresh scheduler for one run (schedulers keep per-run state), built on the model's own settings."""
+    from diffusers import (
+        DDIMScheduler,
+        DPMSolverMultistepScheduler,
+        EulerAncestralDiscreteScheduler,
+        LCMScheduler,
+    )
+
+    config = default.config
+
+    if choice == Scheduler.EULER_A:
+        return EulerAncestralDiscreteScheduler.from_config(config)
+    if choice == Scheduler.DPMPP_2M_KARRAS:
+        return DPMSolverMultistepScheduler.from_config(config, algorithm_type="dpmsolver++", solver_order=2, use_karras_sigmas=True)
+    if choice == Scheduler.DDIM:
+        return DDIMScheduler.from_config(config)
+    if choice == Scheduler.LCM:
+        return LCMScheduler.from_config(config)
+    return type(default).from_config(config)
+
+
+def _working_size(request: TextToImageRequest) -> tuple[int, int]:
+    """(width, height) multiples of 8 within [MIN_SIDE, MAX_SIDE]; img2img keeps the image's shape."""
+    if request.mode != "txt2img":
+        image = _init_image(request)
+        height, width = fit_within(image, max(request.width, request.height)).shape[:2]
+    else:
+        width, height = request.width, request.height
+    return _snap(width), _snap(height)
+
+
+def _snap(side: int) -> int:
+    return max(MIN_SIDE, min(MAX_SIDE, side // 8 * 8))
+
+
+def _init_image(request: TextToImageRequest) -> np.ndarray:
+    image = getattr(request, "init_image", None)
+    if image is None or not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
+        raise GenArtError("Image-to-image needs a starting image: open or paint one on the canvas first.")
+    return to_rgb(image)
+
+
+def _mask_image(request: InpaintRequest, width: int, height: int):
+    mask = request.mask
+    if mask is None or not isinstance(mask, np.ndarray) or mask.ndim != 2:
+        raise GenArtError("Inpainting needs a mask: paint over the part of the picture to change.")
+    if mask.shape != request.init_image.shape[:2]:
+        raise GenArtError(f"The mask ({mask.shape[1]}×{mask.shape[0]}) does not match the image size.")
+    if not mask.any():
+        raise GenArtError("The inpainting mask is empty: paint over the part of the picture to change.")
+    return to_pil(np.where(mask > 0, 255, 0).astype(np.uint8)).resize((width, height))
+
+
+def check_request(request: TextToImageRequest) -> None:
+    if request.steps < 1 or request.steps > 500:
+        raise GenArtError("Steps must be between 1 and 500.")
+    if request.count < 1 or request.count > 64:
+        raise GenArtError("Make between 1 and 64 images at a time.")
+    if isinstance(request, ImageToImageRequest) and not 0.0 < request.strength <= 1.0:
+        raise GenArtError("Strength must be above 0 and at most 1.")
+
+
+def run(request: TextToImageRequest, ctx: RunContext) -> Result:
+    check_request(request)
+    spec = sd_models.resolve(request.model)
+    if spec.is_offline:
+        from genart_core.pipelines import tiny_diffusion
+
+        return tiny_diffusion.run_request(request, spec, ctx)
+    device = devices.choose_device()
+    dtype = default_dtype(device)
+    ctx.report(0, 1, f"Loading {spec.label}")
+    loaded = ctx.cache.get_or_load(("sd", spec.key, str(device), dtype), lambda: load_model(spec, device, dtype))
+    return generate(loaded, request, ctx)
+
+
+def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) -> Result:
+    """Make request.count images, one at a time with seeds seed, seed+1, …, reporting previews."""
+    pipe = loaded.for_mode(request.mode)
+    width, height = _working_size(request)
+    pipe.scheduler = make_scheduler(request.scheduler, loaded.default_scheduler)
+    steps = request.steps
+    if request.mode != "txt2img":
+        # diffusers runs int(steps × strength) steps; at least one must remain (SD-Turbo: 1-2 steps).
+        steps = max(steps, math.ceil(1 / request.strength - 1e-9))
+    call: dict[str, Any] = {
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt or None,
+        "num_inference_steps": steps,
+        "guidance_scale": request.guidance,
+        "output_type": "np",
+        "callback_on_step_end_tensor_inputs": ["latents"],
+    }
+    if request.mode == "txt2img":
+        call.update(width=width, height=height)
+    else:
+        call.update(image=to_pil(resize(_init_image(request), width, height)), strength=request.strength)
+    if request.mode == "inpaint":
+        call.update(mask_image=_mask_image(request, width, height), width=width, height=height)
+    if width * height > TILED_VAE_ABOVE:
+        pipe.vae.enable_tiling()
+    else:
+        pipe.vae.disable_tiling()
+    sampler = request.scheduler.label if request.scheduler != Scheduler.DEFAULT else type(pipe.scheduler).__name__
+    images, infos = [], []
+    for index in range(request.count):
+        ctx.check_cancelled()
+        seed = request.seed + index
+        callback = _StepReporter(ctx, loaded.preview, request, index)
+        generator = devices.seeded_generator(seed, "cpu")
+        with torch.inference_mode():
+            output = pipe(**call, generator=generator, callback_on_step_end=callback)
+        image = (np.clip(output.images[0], 0, 1) * 255).round().astype(np.uint8)
+        if request.mode != "txt2img":
+            original = _init_image(request)
+            image = resize(image, original.shape[1], original.shape[0])  # back to the region it came from
+        images.append(image)
+        extra = {"Mode": request.mode, "Scheduler": sampler}
+        if request.mode != "txt2img":
+            extra["Denoising strength"] = request.strength
+        infos.append(
+            GenerationInfo(
+                prompt=request.prompt,
+                negative_prompt=request.negative_prompt,
+                steps=steps,
+                sampler=sampler,
+                cfg_scale=request.guidance,
+                seed=seed,
+                width=image.shape[1],
+                height=image.shape[0],
+                model=loaded.spec.label,
+                extra=extra,
+                request=request.to_dict(),
+            )
+        )
+    return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")})
+
+
+class _StepReporter:
+    """diffusers' callback_on_step_end: progress, a preview every few steps, and Cancel."""
+
+    def __init__(self, ctx: RunContext, preview: LatentPreview, request: TextToImageRequest, index: int) -> None:
+        self.ctx, self.preview, self.request, self.index = ctx, preview, request, index
+
+    def __call__(self, pipe, step: int, timestep, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        self.ctx.check_cancelled()  # raises Cancelled: the pipeline stops before decoding anything
+        total = int(getattr(pipe, "num_timesteps", 0) or self.request.steps)
+        done = step + 1
+        every = self.request.preview_every
+        picture = self.preview(tensors["latents"]) if every and (done % every == 0 or done == total) else None
+        count = self.request.count
+        phase = "Denoising" if count == 1 else f"Denoising image {self.index + 1}/{count}"
+        self.ctx.report(self.index * total + done, count * total, phase, picture)
+        return {}

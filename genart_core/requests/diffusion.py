@@ -1,0 +1,86 @@
+"""Diffusion requests: text-to-image, image-to-image and inpainting, for Stable Diffusion models
+and for the bundled offline model. Plain values only (no torch)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from genart_core.api import Request
+
+# The model key of the bundled offline model (see genart_core.sd_models).
+OFFLINE_PREFIX = "offline:"
+DEFAULT_OFFLINE_MODEL = OFFLINE_PREFIX + "tiny-diffusion"
+
+
+class Scheduler(str, enum.Enum):
+    DEFAULT = "default"  # whatever the model ships with
+    EULER_A = "euler_a"
+    DPMPP_2M_KARRAS = "dpmpp_2m_karras"
+    DDIM = "ddim"
+    LCM = "lcm"  # for LCM-distilled models
+
+    @property
+    def label(self) -> str:
+        return {
+            "default": "Model default",
+            "euler_a": "Euler a",
+            "dpmpp_2m_karras": "DPM++ 2M Karras",
+            "ddim": "DDIM",
+            "lcm": "LCM",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class TextToImageRequest(Request):
+    pipeline: ClassVar[str] = "genart_core.pipelines.diffusion"
+
+    prompt: str = ""
+    # A hub id, a diffusers folder, a .safetensors checkpoint, or "offline:<name>".
+    model: str = DEFAULT_OFFLINE_MODEL
+    negative_prompt: str = ""
+    seed: int = 0  # image i of the batch uses seed + i
+    steps: int = 20
+    guidance: float = 7.0  # classifier-free guidance scale; <= 1 turns guidance off
+    width: int = 512
+    height: int = 512
+    count: int = 1  # number of variations
+    scheduler: Scheduler = Scheduler.DEFAULT
+    preview_every: int = 1  # report a preview every N steps (0 = never)
+
+    @property
+    def mode(self) -> str:
+        return "txt2img"
+
+    def to_dict(self) -> dict[str, Any]:
+        # Images are described, not embedded: the metadata stays small and JSON-ready.
+        values = super().to_dict()
+        for key, value in list(values.items()):
+            if isinstance(value, np.ndarray):
+                values[key] = f"{value.shape[1]}×{value.shape[0]} image"
+        return values
+
+
+@dataclass(frozen=True)
+class ImageToImageRequest(TextToImageRequest):
+    # uint8 H×W×3 (or ×4) starting image; the result has its size unless width/height differ.
+    init_image: np.ndarray | None = field(default=None, compare=False, repr=False)
+    strength: float = 0.6  # 0 keeps the image, 1 ignores it
+
+    @property
+    def mode(self) -> str:
+        return "img2img"
+
+
+@dataclass(frozen=True)
+class InpaintRequest(ImageToImageRequest):
+    # uint8 H×W, non-zero where the picture is to be repainted.
+    mask: np.ndarray | None = field(default=None, compare=False, repr=False)
+    strength: float = 1.0
+
+    @property
+    def mode(self) -> str:
+        return "inpaint"

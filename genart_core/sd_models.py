@@ -1,0 +1,319 @@
+"""Stable Diffusion models: which are installed, adding new ones, downloading, loading.
+
+A model key (what requests carry) is one of:
+  "offline:<name>"   the bundled offline model (genart_core.pipelines.tiny_diffusion),
+  a folder           a diffusers folder (model_index.json + component folders),
+  a file             a single ``.safetensors`` checkpoint (loaded with from_single_file),
+  a hub id           "stabilityai/sd-turbo", downloaded into the standard Hugging Face cache.
+Models added by the user are remembered in <data dir>/sd_models.json. Only safetensors weights
+are ever read, so a file a user hands us cannot run code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from genart_core import paths, weights
+from genart_core.api import CancelToken, GenArtError
+from genart_core.requests.diffusion import OFFLINE_PREFIX
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger(__name__)
+
+REGISTRY_FILE = "sd_models.json"
+OFFLINE_KIND = "tiny-diffusion"
+SUGGESTED_CPU_MODEL = "stabilityai/sd-turbo"
+PICKLED_SUFFIXES = {".ckpt", ".pt", ".pth", ".bin", ".pkl"}
+# The files of a diffusers repository we need besides the weights (configs, tokenizer).
+_SMALL_FILE_SUFFIXES = (".json", ".txt", ".model")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    key: str
+    label: str
+    kind: str  # "offline", "folder", "file", "hub"
+    location: str = ""  # folder or file path; the snapshot folder of a cached hub model
+
+    @property
+    def is_offline(self) -> bool:
+        return self.kind == "offline"
+
+
+# -- listing ---------------------------------------------------------------------------------
+def _registry_path() -> Path:
+    return paths.data_dir() / REGISTRY_FILE
+
+
+def _read_registry() -> list[dict[str, str]]:
+    try:
+        entries = json.loads(_registry_path().read_text(encoding="utf-8"))
+        return [e for e in entries if isinstance(e, dict) and "key" in e]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        log.warning("Ignoring the damaged model list %s (%s)", _registry_path(), exc)
+        return []
+
+
+def _remember(spec: ModelSpec) -> None:
+    entries = [e for e in _read_registry() if e["key"] != spec.key]
+    entries.append(asdict(spec))
+    from genart_core.atomic import write_bytes_atomic
+
+    write_bytes_atomic(_registry_path(), json.dumps(entries, indent=2).encode("utf-8"))
+
+
+def offline_models() -> list[ModelSpec]:
+    return [
+        ModelSpec(OFFLINE_PREFIX + entry.name, f"{entry.name} (offline, built in)", "offline", entry.location)
+        for entry in weights.available_models(OFFLINE_KIND)
+    ]
+
+
+def cached_hub_models() -> list[ModelSpec]:
+    """Diffusers repositories already in the Hugging Face cache."""
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    try:
+        cache = scan_cache_dir()
+    except CacheNotFound:
+        return []
+    specs = []
+    for repo in sorted(cache.repos, key=lambda r: r.repo_id):
+        if repo.repo_type != "model":
+            continue
+        for revision in repo.revisions:
+            if any(f.file_name == "model_index.json" and f.file_path.parent == revision.snapshot_path for f in revision.files):
+                specs.append(ModelSpec(repo.repo_id, repo.repo_id, "hub", str(revision.snapshot_path)))
+                break
+    return specs
+
+
+def list_models() -> list[ModelSpec]:
+    """Offline model(s) first, then models the user added, then other cached hub models."""
+    specs = offline_models()
+    for entry in _read_registry():
+        spec = ModelSpec(**{k: entry.get(k, "") for k in ("key", "label", "kind", "location")})
+        if spec.kind in {"folder", "file"} and not Path(spec.location).exists():
+            continue  # moved or deleted since it was added
+        specs.append(spec)
+    try:
+        specs += cached_hub_models()
+    except Exception as exc:  # a strange cache must not hide the other models
+        log.warning("Could not read the Hugging Face cache: %s", exc)
+    unique: dict[str, ModelSpec] = {}
+    for spec in specs:
+        unique.setdefault(spec.key, spec)
+    return list(unique.values())
+
+
+def resolve(key: str) -> ModelSpec:
+    """The model a key names, with a clear message when it cannot be used."""
+    if key.startswith(OFFLINE_PREFIX):
+        name = key.removeprefix(OFFLINE_PREFIX)
+        entry = weights.find_model(OFFLINE_KIND, name)
+        return ModelSpec(key, entry.name, "offline", entry.location)
+    path = Path(key).expanduser()
+    if path.is_dir():
+        if not (path / "model_index.json").is_file():
+            raise GenArtError(f"{path} is not a diffusers model folder (it has no model_index.json).")
+        return ModelSpec(str(path), path.name, "folder", str(path))
+    if path.is_file():
+        _check_checkpoint_file(path)
+        return ModelSpec(str(path), path.stem, "file", str(path))
+    if path.suffix or key.startswith((".", "/", "~")) or key.count("/") != 1:
+        raise GenArtError(f"“{key}” is neither a model folder, a .safetensors file nor a Hugging Face model id.")
+    snapshot = _cached_snapshot(key)
+    if snapshot is None:
+        raise GenArtError(
+            f"The model {key} has not been downloaded yet. Add it with Add model… "
+            f"(or `genart models add {key}`) first."
+        )
+    return ModelSpec(key, key, "hub", str(snapshot))
+
+
+def _check_checkpoint_file(path: Path) -> None:
+    if path.suffix.lower() in PICKLED_SUFFIXES:
+        raise GenArtError(
+            f"“{path.name}” is a pickled checkpoint, which can run arbitrary code when opened, so GenArt "
+            "Studio does not read it. Use the .safetensors version of this model."
+        )
+    if path.suffix.lower() != ".safetensors":
+        raise GenArtError(f"“{path.name}” is not a .safetensors checkpoint.")
+
+
+def _cached_snapshot(repo_id: str) -> Path | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(repo_id, "model_index.json")
+    return Path(found).parent if isinstance(found, str) else None
+
+
+# -- adding and downloading ------------------------------------------------------------------
+# done bytes, total bytes, the file being fetched
+DownloadProgress = Callable[[int, int, str], None]
+
+
+def add_model(source: str, on_progress: DownloadProgress | None = None, cancel: CancelToken | None = None) -> ModelSpec:
+    """Add a folder, a .safetensors file or a hub id (downloading it); remember it for next time."""
+    source = source.strip()
+    if not source:
+        raise GenArtError("Give a Hugging Face model id (like stabilityai/sd-turbo), a model folder or a .safetensors file.")
+    path = Path(source).expanduser()
+    if path.exists():
+        spec = resolve(str(path.resolve()))
+    else:
+        snapshot = download(source, on_progress, cancel)
+        spec = ModelSpec(source, source, "hub", str(snapshot))
+    _remember(spec)
+    return spec
+
+
+def offline_mode() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _no_network_message(repo_id: str, why: str) -> str:
+    return (
+        f"Could not download {repo_id}: {why}. The built-in offline model (“tiny-diffusion”) works without "
+        "a download; choose it in the model list."
+    )
+
+
+def select_files(filenames: list[str]) -> tuple[list[str], str | None]:
+    """The files of a diffusers repository worth downloading, and the weights variant they use.
+
+    Configs and tokenizer files, plus one safetensors file per component folder: the fp16 variant
+    where there is one (half the download; we compute in bf16/fp16 or upcast anyway). Root-level
+    single-file checkpoints and pickled weights are skipped.
+    """
+    if "model_index.json" not in filenames:
+        raise GenArtError("This repository is not a diffusers model (it has no model_index.json).")
+    small = [f for f in filenames if f.endswith(_SMALL_FILE_SUFFIXES) and (f.count("/") == 1 or f == "model_index.json")]
+    by_folder: dict[str, list[str]] = {}
+    for name in filenames:
+        if name.count("/") == 1 and name.endswith(".safetensors"):
+            by_folder.setdefault(name.split("/")[0], []).append(name)
+    if not by_folder:
+        raise GenArtError("This repository has no safetensors weights in the diffusers layout; GenArt Studio only reads safetensors.")
+    variant = "fp16" if all(any(".fp16." in f for f in files) for files in by_folder.values()) else None
+    chosen = []
+    for files in by_folder.values():
+        wanted = [f for f in files if (".fp16." in f) == (variant == "fp16")]
+        chosen += wanted or files
+    return small + chosen, variant
+
+
+def _progress_bar_class(report: Callable[[int], None]):
+    """A tqdm class whose updates feed ``report`` (bytes just fetched) instead of a terminal."""
+    from tqdm.auto import tqdm
+
+    class _Reporting(tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["file"] = io.StringIO()
+            kwargs.pop("disable", None)
+            super().__init__(*args, **kwargs)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            report(int(n or 0))
+            return super().update(n)
+
+    return _Reporting
+
+
+def download(repo_id: str, on_progress: DownloadProgress | None = None, cancel: CancelToken | None = None) -> Path:
+    """Fetch a diffusers model into the Hugging Face cache (resumable); returns its snapshot folder."""
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    cancel = cancel or CancelToken()
+    if offline_mode():
+        cached = _cached_snapshot(repo_id)
+        if cached is not None:
+            return cached
+        raise GenArtError(_no_network_message(repo_id, "HF_HUB_OFFLINE is set, so nothing is downloaded"))
+    try:
+        info = HfApi().model_info(repo_id, files_metadata=True)
+    except RepositoryNotFoundError:
+        raise GenArtError(f"There is no model called {repo_id} on Hugging Face (or it is private).") from None
+    except (HfHubHTTPError, OSError, LocalEntryNotFoundError) as exc:
+        raise GenArtError(_no_network_message(repo_id, f"no connection to huggingface.co ({type(exc).__name__})")) from None
+    sizes = {s.rfilename: int(s.size or 0) for s in info.siblings or []}
+    files, _ = select_files(list(sizes))
+    total = sum(sizes[f] for f in files)
+    _check_disk_space(total)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if on_progress is not None:
+            on_progress(done, total, current)
+        cancel.raise_if_cancelled()  # aborts the transfer; the partial file resumes next time
+
+    bar = _progress_bar_class(advance)
+    snapshot = None
+    for current in files:
+        cancel.raise_if_cancelled()
+        try:
+            local = hf_hub_download(repo_id, current, tqdm_class=bar)
+        except (HfHubHTTPError, OSError) as exc:
+            raise GenArtError(_no_network_message(repo_id, f"the download of {current} failed ({exc})")) from None
+        if current == "model_index.json":
+            snapshot = Path(local).parent
+    if on_progress is not None:
+        on_progress(total, total, "")
+    assert snapshot is not None  # select_files guarantees model_index.json
+    return snapshot
+
+
+def _check_disk_space(needed: int) -> None:
+    from huggingface_hub import constants
+
+    cache = Path(constants.HF_HUB_CACHE)
+    existing = next(folder for folder in (cache, *cache.parents) if folder.exists())
+    free = shutil.disk_usage(existing).free
+    if free < needed * 1.05 + 200_000_000:
+        raise GenArtError(
+            f"Not enough disk space: the model needs {needed / 1e9:.1f} GB, but only {free / 1e9:.1f} GB is free "
+            f"in {cache}. Free some space or set HF_HOME to a bigger disk."
+        )
+
+
+# -- loading ---------------------------------------------------------------------------------
+def load_pipeline(spec: ModelSpec, dtype: "torch.dtype"):
+    """A text-to-image diffusers pipeline (SD 1.x/2.x/XL family) on the CPU in ``dtype``."""
+    from diffusers import DiffusionPipeline, StableDiffusionPipeline
+
+    try:
+        if spec.kind == "file":
+            return StableDiffusionPipeline.from_single_file(spec.location, torch_dtype=dtype)
+        folder = Path(spec.location)
+        variant = _folder_variant(folder)
+        return DiffusionPipeline.from_pretrained(
+            str(folder), torch_dtype=dtype, use_safetensors=True, variant=variant, local_files_only=True
+        )
+    except GenArtError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        hint = " Loading a single checkpoint needs its configuration from the internet once." if spec.kind == "file" else ""
+        raise GenArtError(f"The model {spec.label} could not be loaded: {exc}.{hint}") from None
+
+
+def _folder_variant(folder: Path) -> str | None:
+    """"fp16" when the folder only has fp16-variant weights (as our downloads do)."""
+    weights_files = [p.name for p in folder.glob("*/*.safetensors")]
+    if weights_files and all(".fp16." in name for name in weights_files):
+        return "fp16"
+    return None

@@ -1,0 +1,235 @@
+"""Train GenArt Studio's offline diffusion model: a small class-conditional DDPM on 32×32 images.
+
+The data is made here, from things every installation has: digits rendered from the system's
+fonts (DejaVu) with random size, slant and position; crops of scikit-image's brick, grass and
+gravel photographs, tinted; and simple filled shapes. Each image has a label ("digit 7",
+"brick", "circle", …); 10 % of the time the label is dropped so classifier-free guidance works.
+
+    OMP_NUM_THREADS=1 nohup python scripts/train_diffusion.py --minutes 40 > train.log 2>&1 &
+
+Writes <out>/model.safetensors (EMA weights, fp16) and <out>/card.json at every checkpoint,
+and a sample grid (one row per label) to --grid-dir if given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw, ImageFont
+
+from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
+from genart_core.pipelines.tiny_diffusion import TRAIN_TIMESTEPS, make_scheduler, sample
+
+DIGITS = [f"digit {d}" for d in range(10)]
+TEXTURES = {"brick": (1.0, 0.55, 0.42), "grass": (0.55, 0.95, 0.35), "gravel": (0.85, 0.82, 0.78)}
+SHAPES = ["circle", "square", "triangle"]
+LABELS = DIGITS + list(TEXTURES) + SHAPES
+SIZE = 32
+SUPER = 4  # shapes and digits are drawn 4× larger and downsampled, for anti-aliased edges
+
+
+def _fonts() -> list[Path]:
+    roots = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts"]
+    found = sorted(p for root in roots if root.is_dir() for p in root.rglob("*.ttf"))
+    if not found:
+        raise SystemExit("No TrueType fonts found (install fonts-dejavu); they are needed to draw digits.")
+    return found
+
+
+def _digit(d: int, fonts: list[Path], rng: random.Random) -> np.ndarray:
+    big = SIZE * SUPER
+    canvas = Image.new("L", (big, big), 0)
+    font = ImageFont.truetype(str(rng.choice(fonts)), size=int(big * rng.uniform(0.55, 0.85)))
+    draw = ImageDraw.Draw(canvas)
+    left, top, right, bottom = draw.textbbox((0, 0), str(d), font=font)
+    x = (big - (right - left)) / 2 - left + rng.uniform(-0.08, 0.08) * big
+    y = (big - (bottom - top)) / 2 - top + rng.uniform(-0.08, 0.08) * big
+    draw.text((x, y), str(d), fill=255, font=font)
+    canvas = canvas.rotate(rng.uniform(-14, 14), resample=Image.Resampling.BICUBIC)
+    grey = np.asarray(canvas.resize((SIZE, SIZE), Image.Resampling.LANCZOS), np.float32) / 255
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def _texture(name: str, sources: dict[str, np.ndarray], rng: random.Random) -> np.ndarray:
+    source = sources[name]
+    crop = rng.randint(64, 192)
+    y, x = rng.randint(0, source.shape[0] - crop), rng.randint(0, source.shape[1] - crop)
+    patch = Image.fromarray(source[y : y + crop, x : x + crop]).resize((SIZE, SIZE), Image.Resampling.LANCZOS)
+    grey = np.asarray(patch, np.float32) / 255
+    if rng.random() < 0.5:
+        grey = grey[:, ::-1]
+    tint = np.asarray(TEXTURES[name], np.float32) * rng.uniform(0.85, 1.15)
+    return np.clip(grey[:, :, None] * tint, 0, 1)
+
+
+def _shape(name: str, rng: random.Random) -> np.ndarray:
+    big = SIZE * SUPER
+    background = tuple(rng.randint(0, 70) for _ in range(3))
+    colour = tuple(rng.randint(120, 255) for _ in range(3))
+    canvas = Image.new("RGB", (big, big), background)
+    draw = ImageDraw.Draw(canvas)
+    radius = big * rng.uniform(0.22, 0.4)
+    cx, cy = big / 2 + rng.uniform(-0.1, 0.1) * big, big / 2 + rng.uniform(-0.1, 0.1) * big
+    if name == "circle":
+        draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=colour)
+    else:
+        corners = 4 if name == "square" else 3
+        turn = rng.uniform(0, 2 * math.pi)
+        points = [(cx + radius * math.cos(turn + 2 * math.pi * k / corners), cy + radius * math.sin(turn + 2 * math.pi * k / corners)) for k in range(corners)]
+        draw.polygon(points, fill=colour)
+    return np.asarray(canvas.resize((SIZE, SIZE), Image.Resampling.LANCZOS), np.float32) / 255
+
+
+def make_dataset(per_label: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N×3×32×32 uint8 images, N labels)."""
+    import skimage.data
+
+    rng = random.Random(seed)
+    fonts = _fonts()
+    sources = {name: getattr(skimage.data, name)() for name in TEXTURES}
+    images, labels = [], []
+    for index, label in enumerate(LABELS):
+        for _ in range(per_label):
+            if label in DIGITS:
+                image = _digit(int(label[-1]), fonts, rng)
+            elif label in TEXTURES:
+                image = _texture(label, sources, rng)
+            else:
+                image = _shape(label, rng)
+            images.append((image * 255).round().astype(np.uint8))
+            labels.append(index)
+    stacked = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+    return stacked, torch.tensor(labels)
+
+
+def save_grid(unet, config: TinyUNetConfig, path: Path, seed: int, per_label: int = 8, steps: int = 25) -> None:
+    labels = torch.arange(len(config.labels)).repeat_interleave(per_label)
+    generator = torch.Generator().manual_seed(seed)
+    images = sample(unet, config, labels, steps=steps, guidance=3.0, generator=generator)  # N×3×32×32 in [0, 1]
+    grid = images.view(len(config.labels), per_label, 3, SIZE, SIZE).permute(0, 3, 1, 4, 2)
+    grid = grid.reshape(len(config.labels) * SIZE, per_label * SIZE, 3)
+    Image.fromarray((grid.numpy() * 255).round().astype(np.uint8)).resize(
+        (per_label * SIZE * 2, len(config.labels) * SIZE * 2), Image.Resampling.NEAREST
+    ).save(path)
+
+
+def save_checkpoint(ema, config, out: Path, card: dict) -> None:
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    # fp16 halves the bundled file; the app loads it back as fp32.
+    save_file({k: v.detach().to(torch.float16).contiguous() for k, v in ema.state_dict().items()}, str(out / "model.safetensors"))
+    (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("resources/models/tiny-diffusion"))
+    parser.add_argument("--minutes", type=float, default=40.0, help="wall-clock training budget")
+    parser.add_argument("--batch", type=int, default=48)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--per-label", type=int, default=1200, help="training images per label")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save-every", type=float, default=5.0, help="minutes between checkpoints")
+    parser.add_argument("--grid-dir", type=Path, help="write a sample grid here at each checkpoint")
+    parser.add_argument("--grid-per-label", type=int, default=4, help="samples per label in the grid")
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast on the CPU")
+    parser.add_argument("--resume", action="store_true", help="start from the weights in --out (fresh optimiser)")
+    # A short run needs a short EMA window: 0.999 still averages in the untrained weights of
+    # the first thousand steps.
+    parser.add_argument("--ema-decay", type=float, default=0.995)
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    started = time.perf_counter()
+    images, labels = make_dataset(args.per_label, args.seed)
+    print(f"data: {len(images)} images, {len(LABELS)} labels, made in {time.perf_counter() - started:.1f} s", flush=True)
+    config = TinyUNetConfig(labels=LABELS)
+    unet = build_unet(config).to(memory_format=torch.channels_last)
+    previous = {}
+    if args.resume:
+        from genart_core.weights import load_state_dict, read_card
+
+        unet.load_state_dict({k: v.float() for k, v in load_state_dict(args.out / "model.safetensors").items()})
+        previous = read_card(args.out)
+    ema = build_unet(config)
+    ema.load_state_dict(unet.state_dict())
+    ema.requires_grad_(False)
+    parameters = sum(p.numel() for p in unet.parameters())
+    print(f"UNet: {parameters / 1e6:.2f}M parameters", flush=True)
+    optimiser = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
+    scheduler = make_scheduler()
+    alphas = scheduler.alphas_cumprod
+    budget = args.minutes * 60
+    step, losses, next_save = 0, [], args.save_every * 60
+    train_started = time.perf_counter()
+    while True:
+        elapsed = time.perf_counter() - train_started
+        lr = args.lr * min(1.0, (step + 1) / 200) * (0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget))) * 0.9 + 0.1)
+        for group in optimiser.param_groups:
+            group["lr"] = lr
+        index = torch.randint(0, len(images), (args.batch,))
+        x0 = images[index].float().div(127.5).sub(1).to(memory_format=torch.channels_last)
+        if torch.rand(()) < 0.5:  # mirror textures and shapes only: a mirrored digit is not a digit
+            flip = labels[index] >= 10
+            x0[flip] = x0[flip].flip(-1)
+        y = labels[index].clone()
+        y[torch.rand(args.batch) < 0.1] = config.null_label
+        t = torch.randint(0, TRAIN_TIMESTEPS, (args.batch,))
+        noise = torch.randn_like(x0)
+        a = alphas[t].view(-1, 1, 1, 1)
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            predicted = unet(xt, t, class_labels=y).sample
+        loss = F.mse_loss(predicted.float(), noise)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        optimiser.step()
+        decay = min(args.ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for e, p in zip(ema.parameters(), unet.parameters()):
+                e.lerp_(p, 1 - decay)
+        losses.append(loss.item())
+        step += 1
+        if step % 50 == 0:
+            print(f"step {step} loss {np.mean(losses[-50:]):.4f} lr {lr:.2e} {elapsed / step:.2f} s/step", flush=True)
+        done = elapsed >= budget
+        if elapsed >= next_save or done:
+            next_save += args.save_every * 60
+            card = {
+                "kind": "tiny-diffusion",
+                "name": args.out.name,
+                "description": "GenArt Studio's offline model: 32×32 class-conditional DDPM (UNet2DModel). "
+                "Prompts: " + ", ".join(LABELS) + ".",
+                "config": config.to_dict(),
+                "scheduler": {"num_train_timesteps": TRAIN_TIMESTEPS, "beta_schedule": "squaredcos_cap_v2", "prediction_type": "epsilon"},
+                "data": f"{len(images)} synthetic 32×32 images: DejaVu-font digits, tinted scikit-image brick/grass/gravel crops, filled shapes; 10% label dropout",
+                "seed": args.seed,
+                "steps": step + previous.get("steps", 0),
+                "batch": args.batch,
+                "parameters": parameters,
+                "wall_time_s": round(time.perf_counter() - started + previous.get("wall_time_s", 0), 1),
+                "final_loss": round(float(np.mean(losses[-200:])), 5),
+                "weights_dtype": "float16 (EMA)",
+                "bf16_autocast": args.bf16,
+            }
+            save_checkpoint(ema, config, args.out, card)
+            if args.grid_dir:
+                args.grid_dir.mkdir(parents=True, exist_ok=True)
+                save_grid(ema, config, args.grid_dir / f"grid_step{step + previous.get('steps', 0):06d}.png", seed=args.seed, per_label=args.grid_per_label)
+            print(f"checkpoint at step {step}, loss {card['final_loss']}", flush=True)
+        if done:
+            break
+
+
+if __name__ == "__main__":
+    main()

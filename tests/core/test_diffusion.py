@@ -1,0 +1,175 @@
+"""Stable Diffusion pipelines through the app's real loader, with a tiny SD built in the test.
+
+Nothing is downloaded: the UNet, VAE, CLIP text encoder and tokenizer (a 74-token vocabulary)
+are made from small configs and saved with save_pretrained into a temporary diffusers folder.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from genart_core.api import Cancelled, CancelToken, GenArtError, Progress
+from genart_core.artwork import read_generation_info, save_artwork
+from genart_core.engine import Engine
+from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
+from tests.images import gradient
+
+SIZE = 64  # pixels (the app's smallest size)
+FACTOR = 4  # the VAE's downsampling: the UNet sees 16×16 latents
+
+
+def _tokenizer():
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for char in string.ascii_lowercase + string.digits:
+        vocab[char] = len(vocab)
+        vocab[char + "</w>"] = len(vocab)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=16)
+
+
+def build_tiny_sd(folder: Path) -> Path:
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        sample_size=SIZE // FACTOR, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(16, 32),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=16, attention_head_dim=4, norm_num_groups=8,
+    )
+    vae = AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(16, 32, 32), layers_per_block=1,
+        down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3, norm_num_groups=8,
+        sample_size=SIZE,
+    )
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        vocab_size=80, hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2,
+        max_position_embeddings=16, bos_token_id=0, eos_token_id=1, pad_token_id=1, projection_dim=16,
+    ))
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    pipe = StableDiffusionPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=_tokenizer(), unet=unet, scheduler=scheduler,
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(build_tiny_sd(tmp_path_factory.mktemp("tiny-sd")))
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()  # one engine: the model loads once and stays cached, as in the app
+
+
+def _request(model: str, **changes) -> TextToImageRequest:
+    values = dict(prompt="a cat", model=model, steps=2, guidance=3.0, width=SIZE, height=SIZE, seed=5)
+    values.update(changes)
+    return TextToImageRequest(**values)
+
+
+def test_text_to_image_makes_variations_with_seeds_and_previews(tiny_sd: str, engine: Engine, tmp_path: Path) -> None:
+    reports: list[Progress] = []
+    result = engine.run(_request(tiny_sd, count=2, negative_prompt="dog"), reports.append)
+
+    assert [image.shape for image in result.images] == [(SIZE, SIZE, 3)] * 2
+    assert [info.seed for info in result.infos] == [5, 6]
+    assert not np.array_equal(result.images[0], result.images[1])
+    previews = [r.preview for r in reports if r.preview is not None]
+    assert len(previews) == 4  # 2 steps × 2 images
+    assert all(p.dtype == np.uint8 and p.shape == (SIZE // FACTOR, SIZE // FACTOR, 3) for p in previews)
+    assert reports[-1].step == reports[-1].total == 4
+
+    saved = read_generation_info(save_artwork(tmp_path / "out.png", result.images[1], result.infos[1]))
+    assert (saved.prompt, saved.negative_prompt, saved.seed, saved.steps, saved.cfg_scale) == ("a cat", "dog", 6, 2, 3.0)
+    assert saved.request["model"] == tiny_sd and saved.request["count"] == 2
+
+
+def test_a_variation_is_reproduced_from_its_own_seed(tiny_sd: str, engine: Engine) -> None:
+    batch = engine.run(_request(tiny_sd, count=2))
+    alone = engine.run(_request(tiny_sd, seed=6))
+    np.testing.assert_array_equal(batch.images[1], alone.images[0])
+
+
+@pytest.mark.parametrize("scheduler", list(Scheduler))
+def test_every_scheduler_runs(tiny_sd: str, engine: Engine, scheduler: Scheduler) -> None:
+    result = engine.run(_request(tiny_sd, scheduler=scheduler))
+    assert result.images[0].shape == (SIZE, SIZE, 3)
+    assert result.infos[0].sampler == (scheduler.label if scheduler != Scheduler.DEFAULT else "DDIMScheduler")
+
+
+def test_image_to_image_returns_the_init_size_and_follows_strength(tiny_sd: str, engine: Engine) -> None:
+    init = gradient(80, 72)
+    steps_seen: list[int] = []
+    request = ImageToImageRequest(**vars(_request(tiny_sd, steps=4)), init_image=init, strength=0.5)
+    result = engine.run(request, lambda p: steps_seen.append(p.total))
+    assert result.images[0].shape == init.shape
+    assert set(steps_seen[1:]) == {2}  # strength 0.5 of 4 steps: 2 denoising steps
+    assert result.infos[0].extra["Denoising strength"] == 0.5
+    assert result.infos[0].request["init_image"] == "80×72 image"
+
+
+def test_image_to_image_with_too_few_steps_for_its_strength_still_denoises(tiny_sd: str, engine: Engine) -> None:
+    request = ImageToImageRequest(**vars(_request(tiny_sd, steps=1)), init_image=gradient(64, 64), strength=0.5)
+    result = engine.run(request)
+    assert result.infos[0].steps == 2  # 2 × 0.5 = one real step, as SD-Turbo needs
+
+
+def test_inpainting_runs_and_checks_its_mask(tiny_sd: str, engine: Engine) -> None:
+    init = gradient(SIZE, SIZE)
+    mask = np.zeros((SIZE, SIZE), np.uint8)
+    mask[8:24, 8:24] = 255
+    base = dict(vars(_request(tiny_sd)), init_image=init)
+    result = engine.run(InpaintRequest(**base, mask=mask))
+    assert result.images[0].shape == (SIZE, SIZE, 3)
+    assert result.infos[0].extra["Mode"] == "inpaint"
+    with pytest.raises(GenArtError, match="mask is empty"):
+        engine.run(InpaintRequest(**base, mask=np.zeros_like(mask)))
+
+
+def test_cancel_stops_within_a_step_without_decoding(tiny_sd: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from diffusers import AutoencoderKL
+
+    decodes = []
+    original = AutoencoderKL.decode
+    monkeypatch.setattr(AutoencoderKL, "decode", lambda self, *a, **k: decodes.append(1) or original(self, *a, **k))
+    token = CancelToken()
+    reports: list[Progress] = []
+
+    def cancel_after_first_step(progress: Progress) -> None:
+        reports.append(progress)
+        if progress.step >= 1:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        engine.run(_request(tiny_sd, steps=10), cancel_after_first_step, token)
+    assert max(r.step for r in reports) == 1
+    assert decodes == []
+
+
+def test_latent_preview_shows_the_colours_the_vae_encoded(tiny_sd: str) -> None:
+    from diffusers import AutoencoderKL
+
+    from genart_core.latent_preview import fit_latent_preview
+
+    vae = AutoencoderKL.from_pretrained(tiny_sd, subfolder="vae")
+    preview = fit_latent_preview(vae)
+    image = np.zeros((SIZE, SIZE, 3), np.float32)
+    image[:, : SIZE // 2] = (0.9, 0.1, 0.1)
+    image[:, SIZE // 2 :] = (0.1, 0.2, 0.9)
+    with torch.inference_mode():
+        latents = vae.encode(torch.from_numpy(image).permute(2, 0, 1)[None] * 2 - 1).latent_dist.mean * vae.config.scaling_factor
+    shown = preview(latents).astype(np.float32) / 255
+    half = SIZE // FACTOR // 2
+    left, right = shown[:, : half - 1].mean(axis=(0, 1)), shown[:, half + 1 :].mean(axis=(0, 1))
+    # A random-weight VAE is far from linear, so only ask that red shows redder than blue does.
+    assert left[0] - left[2] > right[0] - right[2] + 0.1

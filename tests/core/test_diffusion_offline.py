@@ -1,0 +1,97 @@
+"""The offline model's pipeline (random seeded weights in a temp folder) and `genart generate`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from genart_core.api import GenArtError, Progress
+from genart_core.artwork import read_generation_info
+from genart_core.cli import main
+from genart_core.engine import Engine
+from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
+from genart_core.pipelines.tiny_diffusion import parse_prompt
+from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
+from tests.images import gradient
+
+LABELS = [f"digit {d}" for d in range(10)] + ["brick", "circle"]
+
+
+@pytest.fixture
+def offline_key() -> str:
+    """A randomly initialised offline model saved where user models live."""
+    torch.manual_seed(0)
+    config = TinyUNetConfig(block_out_channels=(16, 32), norm_num_groups=8, labels=LABELS)
+    folder = Path(os.environ["GENART_MODELS_DIR"]) / "tiny-test"
+    folder.mkdir(parents=True)
+    save_file({k: v.half().contiguous() for k, v in build_unet(config).state_dict().items()}, str(folder / "model.safetensors"))
+    (folder / "card.json").write_text(json.dumps({"kind": "tiny-diffusion", "name": "tiny-test", "config": config.to_dict()}))
+    return "offline:tiny-test"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "label"),
+    [("digit 7", "digit 7"), ("a seven", "digit 7"), ("3", "digit 3"), ("a brick texture", "brick"), ("Circles!", "circle")],
+)
+def test_prompts_map_to_labels(prompt: str, label: str) -> None:
+    assert LABELS[parse_prompt(prompt, LABELS)] == label
+
+
+def test_an_unknown_prompt_lists_what_the_model_can_draw() -> None:
+    assert parse_prompt("  ", LABELS) is None
+    with pytest.raises(GenArtError, match="digit 0.*brick"):
+        parse_prompt("a castle", LABELS)
+
+
+def test_text_to_image_shows_the_denoising_steps(offline_key: str) -> None:
+    reports: list[Progress] = []
+    request = TextToImageRequest(prompt="digit 4", model=offline_key, steps=3, guidance=2.0, width=64, height=48, count=2, seed=9)
+    result = Engine().run(request, reports.append)
+    assert [image.shape for image in result.images] == [(48, 64, 3)] * 2
+    assert [info.seed for info in result.infos] == [9, 10]
+    assert result.infos[0].extra["Label"] == "digit 4"
+    previews = [r.preview for r in reports if r.preview is not None]
+    assert len(previews) == 6 and previews[0].shape == (128, 128, 3)
+    assert not np.array_equal(previews[0], previews[-1])  # the picture changes as noise is removed
+
+
+def test_image_to_image_shows_the_forward_process_first(offline_key: str) -> None:
+    phases: list[str] = []
+    init = gradient(40, 30)
+    request = ImageToImageRequest(prompt="brick", model=offline_key, steps=4, strength=0.5, init_image=init)
+    result = Engine().run(request, lambda p: phases.append(p.phase))
+    assert result.images[0].shape == init.shape
+    assert phases[0] == "Adding noise" and phases[-1] == "Denoising"
+    assert phases.count("Denoising") == 2  # strength 0.5 of 4 steps
+
+
+def test_inpainting_keeps_the_unmasked_pixels(offline_key: str) -> None:
+    init = gradient(32, 32)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:24, 8:24] = 255
+    request = InpaintRequest(prompt="circle", model=offline_key, steps=3, init_image=init, mask=mask)
+    image = Engine().run(request).images[0]
+    np.testing.assert_array_equal(image[mask == 0], init[mask == 0])
+    assert not np.array_equal(image[mask > 0], init[mask > 0])
+
+
+def test_cli_generate_writes_variations_with_their_parameters(offline_key: str, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "digits.png"
+    code = main(["generate", "digit 2", "--model", offline_key, "--steps", "2", "-n", "2", "--seed", "4", "--size", "64x64", "-o", str(out)])
+    assert code == 0
+    infos = [read_generation_info(tmp_path / f"digits-{i}.png") for i in (1, 2)]
+    assert [(i.prompt, i.seed, i.steps, i.width) for i in infos] == [("digit 2", 4, 2, 64), ("digit 2", 5, 2, 64)]
+    assert "seed 5" in capsys.readouterr().out
+
+
+def test_cli_generate_explains_bad_input(offline_key: str, tmp_path: Path, capsys) -> None:
+    assert main(["generate", "a castle", "--model", offline_key, "-o", str(tmp_path / "x.png")]) == 1
+    assert "does not know" in capsys.readouterr().err
+    assert main(["generate", "digit 1", "--model", offline_key, "--size", "big", "-o", str(tmp_path / "x.png")]) == 1
+    assert "--size" in capsys.readouterr().err

@@ -1,0 +1,150 @@
+"""The prompt panel: settings, diffusion requests from the canvas, the preview strip, Add model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_app.model_dialog import ModelDialog
+from desktop_app.prompt_panel import DiffusionRequestBuilder, PromptPanel
+from genart_core.api import GenArtError, Progress
+from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
+
+
+class FakeCanvas:
+    """What the builder reads from the canvas: picture, selection and mask."""
+
+    def __init__(self, image=None, selection=None, mask=None) -> None:
+        self.image, self.selection, self.mask = image, selection, mask
+
+    @property
+    def has_image(self) -> bool:
+        return self.image is not None
+
+    def image_array(self):
+        return self.image
+
+    def selection_rect(self):
+        return self.selection
+
+    def inpaint_mask(self):
+        return self.mask
+
+
+@pytest.fixture
+def panel(qtbot) -> PromptPanel:
+    widget = PromptPanel()
+    qtbot.addWidget(widget)
+    widget.add_model("Offline", "offline:tiny-diffusion")
+    return widget
+
+
+def test_settings_carry_scheduler_canvas_and_strength(panel: PromptPanel) -> None:
+    panel.prompt.setPlainText("digit 7")
+    panel.scheduler.setCurrentIndex(panel.scheduler.findData(Scheduler.DPMPP_2M_KARRAS.value))
+    panel.use_canvas.setChecked(True)
+    panel.strength.setValue(35)
+    choice = panel.current_settings()
+    assert (choice.prompt, choice.scheduler, choice.use_canvas, choice.strength) == ("digit 7", "dpmpp_2m_karras", True, 0.35)
+    assert panel.strength_label.text() == "0.35"
+
+
+def test_builder_makes_text_image_and_inpaint_requests(panel: PromptPanel) -> None:
+    picture = np.zeros((40, 60, 3), np.uint8)
+    picture[10:20, 20:40] = 200
+    canvas = FakeCanvas(picture, selection=(20, 10, 20, 10))
+    build = DiffusionRequestBuilder(canvas)
+
+    request, region = build(panel.current_settings())
+    assert type(request) is TextToImageRequest and region is None
+
+    panel.use_canvas.setChecked(True)
+    request, region = build(panel.current_settings())
+    assert isinstance(request, ImageToImageRequest) and region == (20, 10, 20, 10)
+    assert request.init_image.shape == (10, 20, 3) and (request.init_image == 200).all()
+
+    canvas.mask = np.zeros((40, 60), np.uint8)
+    canvas.mask[12:15, 22:30] = 255
+    request, _ = build(panel.current_settings())
+    assert isinstance(request, InpaintRequest) and request.mask.shape == (10, 20) and request.mask.any()
+
+
+def test_use_canvas_without_a_picture_is_explained(panel: PromptPanel) -> None:
+    panel.use_canvas.setChecked(True)
+    with pytest.raises(GenArtError, match="canvas"):
+        DiffusionRequestBuilder(FakeCanvas())(panel.current_settings())
+
+
+def test_preview_strip_shows_one_thumbnail_per_preview(panel: PromptPanel) -> None:
+    for step in range(1, 4):
+        panel.add_preview(1, Progress(step, 3, "Denoising", np.full((16, 16, 3), step * 60, np.uint8)))
+    panel.add_preview(1, Progress(4, 4, "Denoising", None))
+    assert panel.previews.count() == 3
+    panel.clear_previews(2, None)
+    assert panel.previews.count() == 0
+
+
+def test_model_dialog_adds_a_folder(qtbot, tmp_path: Path) -> None:
+    folder = tmp_path / "my-sd"
+    folder.mkdir()
+    (folder / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))
+    dialog = ModelDialog()
+    qtbot.addWidget(dialog)
+    dialog.source.setText(str(folder))
+    with qtbot.waitSignal(dialog.model_added, timeout=10_000) as added:
+        dialog.start()
+    assert added.args[0] == str(folder.resolve())
+
+
+def test_model_dialog_reports_no_network_plainly(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    dialog = ModelDialog()
+    qtbot.addWidget(dialog)
+    dialog.source.setText("stabilityai/sd-turbo")
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    assert "offline model" in dialog.status.text()
+
+
+def test_generate_with_the_offline_model_fills_the_canvas_and_the_strip(qtbot) -> None:
+    from desktop_app.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    panel = window.prompt_panel
+    assert panel.current_settings().model_key == "offline:tiny-diffusion"  # chosen by default
+    panel.prompt.setPlainText("digit 3")
+    panel.steps.setValue(3)
+    panel.width_box.setValue(64)
+    panel.height_box.setValue(64)
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000) as finished:
+        panel.generate_button.click()
+    result = finished.args[1]
+    assert result.infos[0].extra["Label"] == "digit 3"
+    assert window.canvas.has_image
+    assert panel.previews.count() == 3
+    window.close()
+
+
+def test_reproduce_restores_model_seed_steps_and_guidance(panel: PromptPanel) -> None:
+    from genart_core.api import GenerationInfo
+
+    panel.add_model("Some SD", "some/sd")
+    info = GenerationInfo(prompt="digit 5", seed=77, steps=9, cfg_scale=2.5, request={"model": "some/sd", "scheduler": "ddim"})
+    panel.apply_info(info)
+    choice = panel.current_settings()
+    assert (choice.model_key, choice.seed, choice.steps, choice.guidance, choice.scheduler) == ("some/sd", 77, 9, 2.5, "ddim")
+
+
+def test_choosing_a_distilled_model_suggests_few_steps_and_no_guidance(panel: PromptPanel) -> None:
+    panel.add_model("SD-Turbo", "stabilityai/sd-turbo")
+    panel.add_model("SD 1.5", "/models/sd15")
+    panel.select_model("stabilityai/sd-turbo")
+    assert (panel.steps.value(), panel.guidance.value()) == (2, 0.0)
+    panel.select_model("/models/sd15")
+    assert (panel.steps.value(), panel.guidance.value()) == (20, 7.0)
+    panel.select_model("offline:tiny-diffusion")
+    assert (panel.steps.value(), panel.guidance.value()) == (25, 3.0)
