@@ -24,6 +24,7 @@ from desktop_app.about import show_about
 from desktop_app.autosave import Autosaver
 from desktop_app.canvas import Canvas
 from desktop_app.document_files import DocumentFiles
+from desktop_app.generate_panel import GeneratePanel
 from desktop_app.history_panel import HistoryPanel
 from desktop_app.inference import InferenceController
 from desktop_app.layers_panel import LayersPanel
@@ -75,6 +76,10 @@ class MainWindow(QMainWindow):
         self.stylize_panel.cancel_requested.connect(self.controller.cancel)
         self.stylize_dock = self._add_dock("Style Transfer", "StylizeDock", self.stylize_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_painting_docks()
+        self.generate_panel = GeneratePanel(self)
+        self.generate_dock = self._add_dock("Generate (GAN / VAE)", "GenerateDock", self.generate_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.prompt_dock, self.generate_dock)
+        self.prompt_dock.raise_()
 
         self._build_status_bar()
         self._build_menus()
@@ -84,6 +89,8 @@ class MainWindow(QMainWindow):
         self._error_box: QMessageBox | None = None
         # Jobs that work on a canvas region remember it, so the result goes back there.
         self._job_regions: dict[int, tuple[int, int, int, int] | None] = {}
+        # Jobs whose results a panel handles itself (sample grids, slider moves, training).
+        self._off_canvas_jobs: set[int] = set()
         self._update_title()
 
     # -- construction -----------------------------------------------------------------------
@@ -189,7 +196,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self._action("Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut))
         view_menu.addSeparator()
         self.view_menu = view_menu
-        for dock in (self.style_dock, self.prompt_dock, self.tools_panel, self.layers_dock, self.history_dock, self.stylize_dock):
+        for dock in (self.style_dock, self.prompt_dock, self.tools_panel, self.layers_dock, self.history_dock, self.stylize_dock, self.generate_dock):
             view_menu.addAction(dock.toggleViewAction())
 
         self.cancel_action = self._action("Cancel Job", self.controller.cancel, "Esc")
@@ -247,10 +254,13 @@ class MainWindow(QMainWindow):
         request, region = built if isinstance(built, tuple) else (built, None)
         self.submit(request, region)
 
-    def submit(self, request: Request, region: tuple[int, int, int, int] | None = None) -> int:
-        """Run ``request`` in the background; its first image lands on the canvas (in ``region``)."""
+    def submit(self, request: Request, region: tuple[int, int, int, int] | None = None, to_canvas: bool = True) -> int:
+        """Run ``request`` in the background; its first image lands on the canvas (in ``region``).
+        With ``to_canvas=False`` the result, and its previews, stay off the canvas and the history."""
         job_id = self.controller.submit(request)
         self._job_regions[job_id] = region
+        if not to_canvas:
+            self._off_canvas_jobs.add(job_id)
         return job_id
 
     @Slot(object)
@@ -285,13 +295,17 @@ class MainWindow(QMainWindow):
         self.progress_bar.setRange(0, max(1, progress.total))
         self.progress_bar.setValue(progress.step)
         self.status_label.setText(f"{progress.phase} — {progress.step}/{progress.total}")
-        if progress.preview is not None:
+        if progress.preview is not None and job_id not in self._off_canvas_jobs:
             self.canvas.set_preview(to_qimage(progress.preview))
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Result) -> None:
         self.canvas.set_preview(None)
         region = self._job_regions.pop(job_id, None)
+        if job_id in self._off_canvas_jobs:
+            self._off_canvas_jobs.discard(job_id)
+            self.status_label.setText("Done")
+            return
         if result.images:
             info = result.infos[0] if result.infos else None
             name = (info.model or "Result") if info else "Result"
@@ -304,6 +318,7 @@ class MainWindow(QMainWindow):
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:
         self._job_regions.pop(job_id, None)
+        self._off_canvas_jobs.discard(job_id)
         self.canvas.set_preview(None)
         self.status_label.setText("Failed")
         self.show_error(message)
@@ -311,6 +326,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:
         self._job_regions.pop(job_id, None)
+        self._off_canvas_jobs.discard(job_id)
         self.canvas.set_preview(None)
         self.status_label.setText("Cancelled")
 

@@ -8,12 +8,11 @@ main window turns them into a core request through the builder registered for th
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.qimage import to_qimage
+from desktop_app.seed_field import SeedField
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request
 from genart_core.requests.diffusion import (
     OFFLINE_PREFIX,
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     from desktop_app.canvas import Canvas
     from desktop_app.main_window import MainWindow
 
-MAX_SEED = 2**31 - 1
 PREVIEW_ICON = 64  # pixels; thumbnails in the denoising strip
 MAX_PREVIEWS = 60  # the strip keeps the latest ones
 # Steps and guidance that suit each family of model.
@@ -106,16 +105,7 @@ class PromptPanel(QWidget):
         self.negative = QPlainTextEdit()
         self.negative.setPlaceholderText("What to avoid (negative prompt)")
         self.negative.setFixedHeight(48)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, MAX_SEED)
-        self.seed.setValue(42)
-        dice = QToolButton()
-        dice.setText("Random")
-        dice.setToolTip("Pick a random seed")
-        dice.clicked.connect(self.randomise_seed)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self.seed, 1)
-        seed_row.addWidget(dice)
+        self.seed = SeedField(42)
         self.steps = QSpinBox()
         self.steps.setRange(1, 200)
         self.steps.setValue(20)
@@ -171,7 +161,7 @@ class PromptPanel(QWidget):
         form.addRow("Model", model_row)
         form.addRow("Prompt", self.prompt)
         form.addRow("Negative", self.negative)
-        form.addRow("Seed", seed_row)
+        form.addRow("Seed", self.seed)
         form.addRow("Steps", self.steps)
         form.addRow("Guidance", self.guidance)
         form.addRow("Scheduler", self.scheduler)
@@ -208,8 +198,6 @@ class PromptPanel(QWidget):
         if index >= 0:
             self.model.setCurrentIndex(index)
 
-    def randomise_seed(self) -> None:
-        self.seed.setValue(random.randint(0, MAX_SEED))
 
     def set_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
@@ -243,7 +231,7 @@ class PromptPanel(QWidget):
         self.prompt.setPlainText(info.prompt)
         self.negative.setPlainText(info.negative_prompt)
         if info.seed is not None:
-            self.seed.setValue(max(0, min(int(info.seed), MAX_SEED)))
+            self.seed.setValue(info.seed)
         if info.steps is not None:
             self.steps.setValue(int(info.steps))
         if info.cfg_scale is not None:
@@ -330,17 +318,29 @@ def _crop(array: np.ndarray, region: tuple[int, int, int, int] | None) -> np.nda
     return array[y : y + height, x : x + width].copy()
 
 
+HUB_CACHE_SCAN_DELAY_MS = 1000
+
+
 def connect_diffusion(window: "MainWindow") -> None:
     """Register the installed diffusion models with the window, wire Add model… and the preview strip."""
     from genart_core import sd_models
 
     panel = window.prompt_panel
     builder = DiffusionRequestBuilder(window.canvas)
-    for spec in sd_models.list_models():
+
+    for spec in sd_models.installed_models():
         window.add_prompt_model(spec.label, spec.key, builder)
     offline = next((spec.key for spec in sd_models.offline_models()), None)
     if offline:
         panel.select_model(offline)
+
+    def add_cached_hub_models() -> None:
+        for spec in sd_models.readable_cached_hub_models():
+            if panel.model.findData(spec.key) < 0:
+                window.add_prompt_model(spec.label, spec.key, builder)
+
+    # Scanning the Hugging Face cache imports huggingface_hub (~0.1 s); start-up does not wait for it.
+    QTimer.singleShot(HUB_CACHE_SCAN_DELAY_MS, add_cached_hub_models)
     panel.add_model_requested.connect(lambda: _open_model_dialog(window, builder))
     window.controller.job_started.connect(panel.clear_previews)
     window.controller.progress.connect(panel.add_preview)

@@ -8,7 +8,6 @@ StyleSettings; :meth:`StyleSettings.request` turns it into a core request for gi
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,16 +21,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.seed_field import SeedField
 from desktop_app.style_picker import StylePicker
 from genart_core.requests.style import ColorMode, Preset, StyleSource, StyleTransferRequest
 from genart_core.styles import Style
 
-MAX_SEED = 2**31 - 1
 COLOUR_CHOICES = (
     ("Use the style's colours", ColorMode.NONE),
     ("Keep photo colours (brightness only)", ColorMode.LUMINANCE),
@@ -115,15 +113,7 @@ class StylizePanel(QWidget):
         self.size.setSpecialValueText("Photo's size")
         self.size.setSuffix(" px")
         self.size.setToolTip("Longest side of the result; never larger than the photo")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, MAX_SEED)
-        dice = QToolButton()
-        dice.setText("🎲")
-        dice.setToolTip("Another seed gives another variation")
-        dice.clicked.connect(self.randomise_seed)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self.seed, 1)
-        seed_row.addWidget(dice)
+        self.seed = SeedField()
 
         self.stylize_button = QPushButton("Stylise")
         self.stylize_button.setToolTip("Repaint the canvas (or its selection) in the selected styles")
@@ -140,7 +130,7 @@ class StylizePanel(QWidget):
         form.addRow("Colours", self.colours)
         form.addRow("Quality", self.preset)
         form.addRow("Size", self.size)
-        form.addRow("Seed", seed_row)
+        form.addRow("Seed", self.seed)
         layout = QVBoxLayout(self)
         layout.addWidget(self.chosen)
         layout.addLayout(self.weights_form)
@@ -200,8 +190,6 @@ class StylizePanel(QWidget):
         )
 
     @Slot()
-    def randomise_seed(self) -> None:
-        self.seed.setValue(random.randint(0, MAX_SEED))
 
     @Slot()
     def _request(self) -> None:

@@ -50,6 +50,8 @@ class Progress:
     total: int
     phase: str
     preview: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # Pipeline-specific plain values for a front end (e.g. training losses for a plot).
+    extras: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def fraction(self) -> float:

@@ -100,20 +100,29 @@ def cached_hub_models() -> list[ModelSpec]:
     return specs
 
 
-def list_models() -> list[ModelSpec]:
-    """Offline model(s) first, then models the user added, then other cached hub models."""
+def installed_models() -> list[ModelSpec]:
+    """The offline model(s), then models the user added; cheap (no Hugging Face import)."""
     specs = offline_models()
     for entry in _read_registry():
         spec = ModelSpec(**{k: entry.get(k, "") for k in ("key", "label", "kind", "location")})
         if spec.kind in {"folder", "file"} and not Path(spec.location).exists():
             continue  # moved or deleted since it was added
         specs.append(spec)
+    return specs
+
+
+def readable_cached_hub_models() -> list[ModelSpec]:
     try:
-        specs += cached_hub_models()
+        return cached_hub_models()
     except Exception as exc:  # a strange cache must not hide the other models
         log.warning("Could not read the Hugging Face cache: %s", exc)
+        return []
+
+
+def list_models() -> list[ModelSpec]:
+    """Offline model(s) first, then models the user added, then other cached hub models."""
     unique: dict[str, ModelSpec] = {}
-    for spec in specs:
+    for spec in installed_models() + readable_cached_hub_models():
         unique.setdefault(spec.key, spec)
     return list(unique.values())
 

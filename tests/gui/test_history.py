@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image, PngImagePlugin
 
-from desktop_app.main_window import MainWindow
 from genart_core.api import GenerationInfo, Result
 from genart_core.history import HistoryStore
 from genart_core.requests.selftest import SelfTestRequest

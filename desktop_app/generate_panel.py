@@ -1,0 +1,394 @@
+"""The Generate dock: sample a GAN or VAE, pick a sample, move it with latent sliders, interpolate.
+
+Every job goes through MainWindow.submit(..., to_canvas=False), so results come back here rather
+than onto the canvas; a sample reaches the canvas (enlarged, undoable) only when asked. Slider
+moves are debounced and each new decode replaces the previous one. While a training run is
+going, sampling waits: a new job would cancel the training.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.qimage import to_qimage
+from desktop_app.training_dialog import TrainingDialog
+from genart_core.api import GenArtError, Result
+from genart_core.imaging import load_image
+from genart_core.latents import enlarge
+from genart_core.requests import generative as requests
+from genart_core.weights import available_models
+
+if TYPE_CHECKING:
+    from desktop_app.main_window import MainWindow
+
+ICON = 56  # pixels of a sample in the grid
+SLIDER_STEPS = 30  # each slider runs from -3 to +3 standard deviations in steps of 0.1
+CANVAS_SIDE = 512  # samples are enlarged to about this size on the canvas
+REQUESTS = {
+    "gan": (requests.GanSampleRequest, requests.GanDecodeRequest, requests.GanInterpolateRequest),
+    "vae": (requests.VaeSampleRequest, requests.VaeDecodeRequest, requests.VaeInterpolateRequest),
+}
+
+
+class ImageDropLabel(QLabel):
+    """A small well that takes a dropped image file (a VAE interpolation end)."""
+
+    dropped = Signal(object)  # uint8 H×W×C
+    failed = Signal(str)
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setAcceptDrops(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFixedSize(72, 72)
+        self.setStyleSheet("border: 1px dashed #888;")
+        self.image: np.ndarray | None = None
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls()
+        if not urls:
+            return
+        try:
+            self.image = load_image(urls[0].toLocalFile())
+        except GenArtError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.setPixmap(QPixmap.fromImage(to_qimage(self.image)).scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio))
+        event.acceptProposedAction()
+        self.dropped.emit(self.image)
+
+
+class GeneratePanel(QScrollArea):
+    """Scrolls, so the dock never forces the window taller than a small screen."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._window = window
+        self._jobs: dict[int, str] = {}  # job id -> what its result is for ("sample", "slider", "strip")
+        self._samples: list[np.ndarray] = []
+        self._sample_infos: list = []
+        self._grid: np.ndarray | None = None
+        self._latents = np.zeros((0, 0), np.float32)
+        self._axes: dict[str, np.ndarray] = {}
+        self._base: np.ndarray | None = None  # code of the picked sample; sliders move away from it
+        self._current: tuple[np.ndarray, object] | None = None  # the image the sliders made, and its info
+        self._ends: list[np.ndarray | None] = [None, None]
+        self.training_dialog: TrainingDialog | None = None
+
+        self.model_combo = QComboBox()
+        refresh = QPushButton("↻")
+        refresh.setToolTip("Look for new models")
+        refresh.clicked.connect(self._on_refresh)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(refresh)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.count_spin = QSpinBox()
+        self.count_spin.setRange(1, 256)
+        self.count_spin.setValue(64)
+        self.sample_button = QPushButton("Sample")
+        self.sample_button.clicked.connect(self.sample)
+        form = QFormLayout()
+        form.addRow("Model", model_row)
+        form.addRow("Seed", self.seed_spin)
+        form.addRow("Samples", self.count_spin)
+
+        self.grid_view = QListWidget()
+        self.grid_view.setViewMode(QListView.ViewMode.IconMode)
+        self.grid_view.setIconSize(QSize(ICON, ICON))
+        self.grid_view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid_view.setMovement(QListView.Movement.Static)
+        self.grid_view.setSpacing(1)
+        self.grid_view.setMinimumHeight(4 * (ICON + 6))
+        self.grid_view.currentRowChanged.connect(self._pick)
+        self.grid_view.itemDoubleClicked.connect(self.put_on_canvas)
+        self.to_canvas_button = QPushButton("Put on canvas")
+        self.to_canvas_button.clicked.connect(self.put_on_canvas)
+        self.save_button = QPushButton("Save grid…")
+        self.save_button.clicked.connect(self._save_grid)
+        row = QHBoxLayout()
+        row.addWidget(self.sample_button)
+        row.addWidget(self.to_canvas_button)
+        row.addWidget(self.save_button)
+
+        self.preview = QLabel()
+        self.preview.setFixedSize(112, 112)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sliders: list[QSlider] = []
+        self._slider_box = QGroupBox("Latent directions")
+        self._slider_layout = QGridLayout(self._slider_box)
+        self._debounce = QTimer(self, singleShot=True, interval=60)
+        self._debounce.timeout.connect(self._decode_sliders)
+        reset = QPushButton("Reset")
+        reset.clicked.connect(self._reset_sliders)
+        slider_row = QHBoxLayout()
+        slider_row.addWidget(self.preview)
+        slider_row.addWidget(self._slider_box, 1)
+
+        strip_box = QGroupBox("Interpolation (slerp)")
+        self.end_wells = [ImageDropLabel("A\n(drop)"), ImageDropLabel("B\n(drop)")]
+        for index, well in enumerate(self.end_wells):
+            well.setToolTip("Pick a sample and press Set, or (VAE) drop an image here")
+            well.failed.connect(window.show_error)
+            well.dropped.connect(self._on_end_dropped)
+        set_a, set_b = QPushButton("Set A"), QPushButton("Set B")
+        set_a.clicked.connect(lambda: self.set_end(0))
+        set_b.clicked.connect(lambda: self.set_end(1))
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(2, 32)
+        self.steps_spin.setValue(8)
+        self.interpolate_button = QPushButton("Interpolate")
+        self.interpolate_button.clicked.connect(self.interpolate)
+        self.strip_label = QLabel()
+        self.strip_label.setMinimumHeight(40)
+        strip_layout = QGridLayout(strip_box)
+        strip_layout.addWidget(self.end_wells[0], 0, 0)
+        strip_layout.addWidget(self.end_wells[1], 0, 1)
+        ends = QVBoxLayout()
+        ends.addWidget(set_a)
+        ends.addWidget(set_b)
+        strip_layout.addLayout(ends, 0, 2)
+        steps_row = QVBoxLayout()
+        steps_row.addWidget(self.steps_spin)
+        steps_row.addWidget(self.interpolate_button)
+        strip_layout.addLayout(steps_row, 0, 3)
+        strip_layout.addWidget(self.strip_label, 1, 0, 1, 4)
+
+        self.train_button = QPushButton("Train on folder…")
+        self.train_button.clicked.connect(self.open_training)
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(form)
+        layout.addWidget(self.grid_view, 1)
+        layout.addLayout(row)
+        layout.addLayout(slider_row)
+        layout.addWidget(reset)
+        layout.addWidget(strip_box)
+        layout.addWidget(self.train_button)
+        layout.addWidget(self.status_label)
+        self.setWidget(body)
+
+        controller = window.controller
+        controller.finished.connect(self._on_finished)
+        controller.failed.connect(self._on_failed)
+        controller.cancelled.connect(self._on_cancelled)
+        self.refresh_models()
+
+    # -- models -----------------------------------------------------------------------------
+    @Slot()
+    def _on_refresh(self) -> None:
+        self.refresh_models()
+
+    @Slot(str)
+    def _on_model_saved(self, name: str) -> None:
+        self.refresh_models(select=name)
+
+    def refresh_models(self, select: str | None = None) -> None:
+        chosen = select or self.model_combo.currentData()
+        self.model_combo.clear()
+        for entry in available_models("gan") + available_models("vae"):
+            key = (entry.kind, entry.location)
+            self.model_combo.addItem(f"{entry.kind.upper()} · {entry.name} ({entry.status})", key)
+            if chosen and (chosen == key or chosen == entry.name):
+                self.model_combo.setCurrentIndex(self.model_combo.count() - 1)
+
+    def _model(self) -> tuple[str, str] | None:
+        key = self.model_combo.currentData()
+        if key is None:
+            self.status_label.setText("No GAN or VAE model is installed; use Train on folder… to make one.")
+        return key
+
+    # -- jobs -------------------------------------------------------------------------------
+    def _submit(self, request, purpose: str) -> None:
+        if self.training_dialog is not None and self.training_dialog.running:
+            self.status_label.setText("A model is training; sampling waits until it has finished or is cancelled.")
+            return
+        for job, what in list(self._jobs.items()):  # the new job replaces an older one of the same kind
+            if what == purpose:
+                del self._jobs[job]
+        self._jobs[self._window.submit(request, to_canvas=False)] = purpose
+
+    @Slot()
+    def sample(self) -> None:
+        model = self._model()
+        if model:
+            kind, location = model
+            self._submit(REQUESTS[kind][0](model=location, count=self.count_spin.value(), seed=self.seed_spin.value()), "sample")
+
+    @Slot(int, object)
+    def _on_finished(self, job_id: int, result: Result) -> None:
+        purpose = self._jobs.pop(job_id, None)
+        if purpose == "sample":
+            self._show_samples(result)
+        elif purpose == "slider":
+            self._current = (result.images[0], result.infos[0])
+            self._show(self.preview, result.images[0])
+        elif purpose == "strip":
+            strip = result.extras["strip"]
+            scale = max(1, min(3, 360 // strip.shape[1] + 1))
+            self.strip_label.setPixmap(QPixmap.fromImage(to_qimage(enlarge(strip, scale))))
+
+    @Slot(int, str)
+    def _on_failed(self, job_id: int, _message: str) -> None:
+        self._jobs.pop(job_id, None)  # the main window shows the message
+
+    @Slot(int)
+    def _on_cancelled(self, job_id: int) -> None:
+        self._jobs.pop(job_id, None)
+
+    def _show_samples(self, result: Result) -> None:
+        self._samples, self._sample_infos = result.images, result.infos
+        self._grid = result.extras["grid"]
+        self._latents = np.asarray(result.extras["latents"], np.float32)
+        self._axes = {k: np.asarray(result.extras[k], np.float32) for k in ("directions", "scales")}
+        self.grid_view.clear()
+        for image in self._samples:
+            pixmap = QPixmap.fromImage(to_qimage(image)).scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+            self.grid_view.addItem(QListWidgetItem(QIcon(pixmap), ""))
+        self._build_sliders(len(self._axes["scales"]))
+        self.status_label.setText(f"{len(self._samples)} samples from {result.infos[0].model}, seed {result.infos[0].seed}. Click one to pick it.")
+
+    def _build_sliders(self, count: int) -> None:
+        if len(self.sliders) == count:
+            return
+        for slider in self.sliders:
+            slider.deleteLater()
+        self.sliders = []
+        for index in range(count):
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
+            slider.setToolTip(f"Direction {index + 1}: −3 to +3 standard deviations")
+            slider.valueChanged.connect(self._debounce.start)
+            self._slider_layout.addWidget(slider, index // 2, index % 2)
+            self.sliders.append(slider)
+
+    # -- picking and sliders ----------------------------------------------------------------------
+    @Slot(int)
+    def _pick(self, row: int) -> None:
+        if not 0 <= row < len(self._samples):
+            return
+        self._base = self._latents[row]
+        self._current = (self._samples[row], self._sample_infos[row])
+        self._show(self.preview, self._samples[row])
+        for slider in self.sliders:
+            slider.blockSignals(True)
+            slider.setValue(0)
+            slider.blockSignals(False)
+
+    def slider_code(self) -> np.ndarray | None:
+        if self._base is None:
+            return None
+        offsets = np.array([s.value() / (SLIDER_STEPS / 3) for s in self.sliders], np.float32)
+        return self._base + (offsets * self._axes["scales"]) @ self._axes["directions"]
+
+    @Slot()
+    def _decode_sliders(self) -> None:
+        code, model = self.slider_code(), self.model_combo.currentData()
+        if code is not None and model:
+            kind, location = model
+            self._submit(REQUESTS[kind][1](model=location, latents=requests.as_latents(code)), "slider")
+
+    @Slot()
+    def _reset_sliders(self) -> None:
+        for slider in self.sliders:
+            slider.setValue(0)
+
+    @Slot()
+    def put_on_canvas(self, *_: object) -> None:
+        """The picked (and slider-moved) sample, enlarged, as a new undoable layer."""
+        if self._current is None:
+            self.status_label.setText("Pick a sample first.")
+            return
+        image, info = self._current
+        self._window.canvas.add_result(enlarge(image, max(1, CANVAS_SIDE // image.shape[0])), info, info.model or "Sample")
+
+    @Slot()
+    def _save_grid(self) -> None:
+        if self._grid is None:
+            self.status_label.setText("Sample first, then save the grid.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save sample grid", "samples.png", "PNG (*.png)")
+        if path:
+            from genart_core.artwork import save_artwork
+
+            save_artwork(path, enlarge(self._grid, 4), self._sample_infos[0] if self._sample_infos else None)
+
+    # -- interpolation ---------------------------------------------------------------------------
+    def set_end(self, index: int) -> None:
+        code = self.slider_code()
+        if code is None:
+            self.status_label.setText("Pick a sample first, then Set A or Set B.")
+            return
+        self._ends[index] = code
+        self.end_wells[index].image = None
+        self._show(self.end_wells[index], self._current[0])
+
+    @Slot(object)
+    def _on_end_dropped(self, _image: np.ndarray) -> None:
+        for index, well in enumerate(self.end_wells):
+            if well.image is not None:
+                self._ends[index] = None  # a dropped image replaces a picked code
+
+    @Slot()
+    def interpolate(self) -> None:
+        model = self._model()
+        if not model:
+            return
+        kind, location = model
+        images = [well.image for well in self.end_wells]
+        if kind == "vae" and all(image is not None for image in images):
+            request = requests.VaeInterpolateRequest(model=location, start_image=images[0], end_image=images[1], steps=self.steps_spin.value())
+        elif all(code is not None for code in self._ends):
+            start, end = (tuple(map(float, code)) for code in self._ends)
+            request = REQUESTS[kind][2](model=location, start=start, end=end, steps=self.steps_spin.value())
+        else:
+            self.status_label.setText("Set both ends: pick samples and press Set A / Set B" + (", or drop two images (VAE)." if kind == "vae" else "."))
+            return
+        self._submit(request, "strip")
+
+    # -- training ----------------------------------------------------------------------------
+    @Slot()
+    def open_training(self) -> None:
+        if self.training_dialog is None:
+            self.training_dialog = TrainingDialog(self._window)
+            self.training_dialog.model_saved.connect(self._on_model_saved)
+        self.training_dialog.show()
+        self.training_dialog.raise_()
+
+    @staticmethod
+    def _show(label: QLabel, image: np.ndarray) -> None:
+        pixmap = QPixmap.fromImage(to_qimage(image))
+        label.setPixmap(pixmap.scaled(label.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
