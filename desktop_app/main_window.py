@@ -46,6 +46,14 @@ def _selftest_request(choice: PromptSettings) -> Request:
     return SelfTestRequest(width=choice.width, height=choice.height, steps=choice.steps, seed=choice.seed)
 
 
+def _result_name(info: GenerationInfo | None) -> str:
+    """A layer name that says what the result shows: its prompt (or the style names), else the model."""
+    if info is None:
+        return "Result"
+    text = " ".join(info.prompt.split()) or info.model or "Result"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 class MainWindow(QMainWindow):
     def __init__(self, controller: InferenceController | None = None) -> None:
         super().__init__()
@@ -308,8 +316,7 @@ class MainWindow(QMainWindow):
             return
         if result.images:
             info = result.infos[0] if result.infos else None
-            name = (info.model or "Result") if info else "Result"
-            self.canvas.add_result(result.images[0], info, name, region)
+            self.canvas.add_result(result.images[0], info, _result_name(info), region)
         for index, image in enumerate(result.images):  # every image of every job goes to the history
             image_info = result.infos[index] if index < len(result.infos) else None
             self.history_panel.record(image, image_info, (image_info.model if image_info else None) or "Result")

@@ -149,6 +149,7 @@ class PromptPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._emit_generate, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.previews = QListWidget()
+        self._preview_job: int | None = None  # the diffusion job whose steps the strip shows
         self.previews.setObjectName("DenoisingPreviews")
         self.previews.setViewMode(QListView.ViewMode.IconMode)
         self.previews.setFlow(QListView.Flow.LeftToRight)
@@ -245,12 +246,18 @@ class PromptPanel(QWidget):
 
     # -- the denoising strip ----------------------------------------------------------------
     @Slot(int, object)
-    def clear_previews(self, job_id: int = 0, request: object = None) -> None:
-        self.previews.clear()
+    @Slot(int, object)
+    def start_previews(self, job_id: int, request: object) -> None:
+        """A new job: diffusion jobs fill the strip afresh; other jobs' previews are not denoising steps."""
+        if isinstance(request, TextToImageRequest):
+            self._preview_job = job_id
+            self.previews.clear()
+        else:
+            self._preview_job = None
 
     @Slot(int, object)
     def add_preview(self, job_id: int, progress: Progress) -> None:
-        if progress.preview is None:
+        if job_id != self._preview_job or progress.preview is None:
             return
         pixmap = QPixmap.fromImage(to_qimage(np.ascontiguousarray(progress.preview)))
         item = QListWidgetItem(QIcon(pixmap), str(progress.step))
@@ -342,7 +349,7 @@ def connect_diffusion(window: "MainWindow") -> None:
     # Scanning the Hugging Face cache imports huggingface_hub (~0.1 s); start-up does not wait for it.
     QTimer.singleShot(HUB_CACHE_SCAN_DELAY_MS, add_cached_hub_models)
     panel.add_model_requested.connect(lambda: _open_model_dialog(window, builder))
-    window.controller.job_started.connect(panel.clear_previews)
+    window.controller.job_started.connect(panel.start_previews)
     window.controller.progress.connect(panel.add_preview)
 
 

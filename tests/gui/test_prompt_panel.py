@@ -12,6 +12,7 @@ from desktop_app.model_dialog import ModelDialog
 from desktop_app.prompt_panel import DiffusionRequestBuilder, PromptPanel
 from genart_core.api import GenArtError, Progress
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
+from genart_core.requests.selftest import SelfTestRequest
 
 
 class FakeCanvas:
@@ -78,12 +79,17 @@ def test_use_canvas_without_a_picture_is_explained(panel: PromptPanel) -> None:
         DiffusionRequestBuilder(FakeCanvas())(panel.current_settings())
 
 
-def test_preview_strip_shows_one_thumbnail_per_preview(panel: PromptPanel) -> None:
+def test_preview_strip_shows_the_denoising_steps_of_diffusion_jobs_only(panel: PromptPanel) -> None:
+    preview = lambda step: Progress(step, 3, "Denoising", np.full((16, 16, 3), step * 60, np.uint8))  # noqa: E731
+    panel.start_previews(1, TextToImageRequest(prompt="digit 7"))
     for step in range(1, 4):
-        panel.add_preview(1, Progress(step, 3, "Denoising", np.full((16, 16, 3), step * 60, np.uint8)))
+        panel.add_preview(1, preview(step))
     panel.add_preview(1, Progress(4, 4, "Denoising", None))
     assert panel.previews.count() == 3
-    panel.clear_previews(2, None)
+    panel.start_previews(2, SelfTestRequest())  # e.g. a style transfer: its previews go elsewhere
+    panel.add_preview(2, preview(1))
+    assert panel.previews.count() == 3
+    panel.start_previews(3, TextToImageRequest(prompt="digit 1"))
     assert panel.previews.count() == 0
 
 
