@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-SIZES = (28, 32, 64)
+from genart_core.models.image_shape import check_image_shape, resolution_steps
+
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,12 @@ class DCGANConfig:
     dropout: float = 0.3  # the tutorial's discriminator dropout (ignored for a critic)
 
     def __post_init__(self) -> None:
-        if self.image_size not in SIZES:
-            raise ValueError(f"image_size must be one of {SIZES}, not {self.image_size}")
-        if self.channels not in (1, 3):
-            raise ValueError("channels must be 1 (greyscale) or 3 (RGB)")
+        check_image_shape(self.image_size, self.channels)
 
     @property
     def upsamplings(self) -> int:
         """Stride-2 layers: 28 = 7·2², 32 = 8·2², 64 = 8·2³."""
-        return 3 if self.image_size == 64 else 2
+        return resolution_steps(self.image_size)
 
     @property
     def start_size(self) -> int:

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-SIZES = (28, 32, 64)
+from genart_core.models.image_shape import check_image_shape, resolution_steps
+
 
 
 @dataclass(frozen=True)
@@ -20,14 +21,11 @@ class VAEConfig:
     beta: float = 1.0  # weight of the KL term (β-VAE); > 1 trades sharpness for a tidier latent space
 
     def __post_init__(self) -> None:
-        if self.image_size not in SIZES:
-            raise ValueError(f"image_size must be one of {SIZES}, not {self.image_size}")
-        if self.channels not in (1, 3):
-            raise ValueError("channels must be 1 (greyscale) or 3 (RGB)")
+        check_image_shape(self.image_size, self.channels)
 
     @property
     def downsamplings(self) -> int:
-        return 3 if self.image_size == 64 else 2
+        return resolution_steps(self.image_size)
 
     @property
     def bottom_size(self) -> int:
