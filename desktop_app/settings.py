@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMainWindow
 
 ORGANISATION = "GenArtStudio"
 APPLICATION = "GenArt Studio"
-_LAYOUT_VERSION = 1  # bump when docks are added or renamed, so an old layout is not restored
+_LAYOUT_VERSION = 2  # bump when docks are added or renamed, so an old layout is not restored
 
 
 def settings() -> QSettings:
