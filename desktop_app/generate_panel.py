@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.qimage import to_qimage
+from desktop_app.seed_field import SeedField
 from desktop_app.training_dialog import TrainingDialog
 from genart_core.api import GenArtError, Result
 from genart_core.imaging import load_image
@@ -111,8 +112,7 @@ class GeneratePanel(QScrollArea):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(refresh)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_field = SeedField()
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, 256)
         self.count_spin.setValue(64)
@@ -120,7 +120,7 @@ class GeneratePanel(QScrollArea):
         self.sample_button.clicked.connect(self.sample)
         form = QFormLayout()
         form.addRow("Model", model_row)
-        form.addRow("Seed", self.seed_spin)
+        form.addRow("Seed", self.seed_field)
         form.addRow("Samples", self.count_spin)
 
         self.grid_view = QListWidget()
@@ -246,7 +246,7 @@ class GeneratePanel(QScrollArea):
         model = self._model()
         if model:
             kind, location = model
-            self._submit(REQUESTS[kind][0](model=location, count=self.count_spin.value(), seed=self.seed_spin.value()), "sample")
+            self._submit(REQUESTS[kind][0](model=location, count=self.count_spin.value(), seed=self.seed_field.value()), "sample")
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Result) -> None:

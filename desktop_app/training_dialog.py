@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.loss_plot import LossPlot
 from desktop_app.qimage import to_qimage
+from desktop_app.seed_field import SeedField
 from genart_core import paths
 from genart_core.api import Progress, Result
 from genart_core.requests.generative import BUNDLED_DATA, TrainRequest
@@ -65,8 +66,7 @@ class TrainingDialog(QDialog):
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 1000)
         self.epochs_spin.setValue(5)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_field = SeedField()
         self.name_edit = QLineEdit("my-model")
         form = QFormLayout()
         form.addRow("Images", data_row)
@@ -74,7 +74,7 @@ class TrainingDialog(QDialog):
         form.addRow("Size", self.size_combo)
         form.addRow("Colour", self.colour_combo)
         form.addRow("Epochs", self.epochs_spin)
-        form.addRow("Seed", self.seed_spin)
+        form.addRow("Seed", self.seed_field)
         form.addRow("Save as", self.name_edit)
 
         self.samples_label = QLabel("Samples appear here while training")
@@ -122,7 +122,7 @@ class TrainingDialog(QDialog):
         return TrainRequest(
             data=self.data_edit.text().strip(), out=str(paths.models_dir() / name), method=self.method_combo.currentData(),
             name=name, epochs=self.epochs_spin.value(), image_size=self.size_combo.currentData(),
-            channels=self.colour_combo.currentData(), seed=self.seed_spin.value(),
+            channels=self.colour_combo.currentData(), seed=self.seed_field.value(),
         )
 
     @Slot()

@@ -1,11 +1,14 @@
-"""Terminal progress reporting for the CLI: one line, rewritten in place."""
+"""What the CLI commands share: a progress line rewritten in place, running a job with it, saving sheets."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
-from genart_core.api import Progress
+import numpy as np
+
+from genart_core.api import GenerationInfo, Progress, Request, Result
 
 
 class TerminalProgress:
@@ -28,3 +31,26 @@ class TerminalProgress:
             self._stream.write("\n")
             self._stream.flush()
             self._last = ""
+
+
+def run_in_terminal(request: Request) -> Result:
+    """Run ``request`` through a fresh Engine with a progress line on stderr."""
+    from genart_core.engine import Engine
+
+    progress = TerminalProgress()
+    try:
+        return Engine().run(request, progress)
+    finally:
+        progress.done()
+
+
+def save_sheet(path: Path, sheet: np.ndarray, scale: int, result: Result, **extra) -> None:
+    """Save a grid or strip, enlarged ``scale`` times, with the request that made it in its metadata."""
+    from genart_core.artwork import save_artwork
+    from genart_core.latents import enlarge
+
+    first = result.infos[0] if result.infos else GenerationInfo()
+    image = enlarge(sheet, scale)
+    info = GenerationInfo(seed=first.seed, width=image.shape[1], height=image.shape[0], model=first.model, extra={**first.extra, **extra}, request=first.request)
+    save_artwork(path, image, info)
+    sys.stdout.write(f"{path}\n")

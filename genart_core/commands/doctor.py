@@ -50,12 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _self_test(out) -> None:
-    from genart_core.engine import Engine
     from genart_core.requests.selftest import SelfTestRequest
-    from genart_core.terminal import TerminalProgress
+    from genart_core.terminal import run_in_terminal
 
-    progress = TerminalProgress()
-    result = Engine().run(SelfTestRequest(steps=8), progress)
-    progress.done()
+    result = run_in_terminal(SelfTestRequest(steps=8))
     image = result.images[0]
     out.write(f"\nSelf-test: rendered a {image.shape[1]}×{image.shape[0]} image through the engine.\n")

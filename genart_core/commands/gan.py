@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-import numpy as np
-
-from genart_core.api import GenerationInfo, Request, Result
+from genart_core.terminal import run_in_terminal, save_sheet
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +33,7 @@ def run_sample(args: argparse.Namespace) -> int:
     from genart_core.requests.generative import GanSampleRequest
 
     format_for_path(args.output)
-    result = run_request(GanSampleRequest(model=args.model, count=args.count, seed=args.seed, columns=args.columns))
+    result = run_in_terminal(GanSampleRequest(model=args.model, count=args.count, seed=args.seed, columns=args.columns))
     save_sheet(args.output, result.extras["grid"], args.scale, result, count=args.count)
     return 0
 
@@ -46,33 +43,8 @@ def run_interpolate(args: argparse.Namespace) -> int:
     from genart_core.requests.generative import GanInterpolateRequest, GanSampleRequest
 
     format_for_path(args.output)
-    ends = [run_request(GanSampleRequest(model=args.model, count=1, seed=seed)).extras["latents"][0] for seed in args.seeds]
+    ends = [run_in_terminal(GanSampleRequest(model=args.model, count=1, seed=seed)).extras["latents"][0] for seed in args.seeds]
     request = GanInterpolateRequest(model=args.model, start=tuple(map(float, ends[0])), end=tuple(map(float, ends[1])), steps=args.steps)
-    result = run_request(request)
+    result = run_in_terminal(request)
     save_sheet(args.output, result.extras["strip"], args.scale, result, seeds=list(args.seeds))
     return 0
-
-
-# -- shared with the vae and train commands ------------------------------------------------
-
-def run_request(request: Request) -> Result:
-    from genart_core.engine import Engine
-    from genart_core.terminal import TerminalProgress
-
-    progress = TerminalProgress(sys.stderr)
-    try:
-        return Engine().run(request, progress)
-    finally:
-        progress.done()
-
-
-def save_sheet(path: Path, sheet: np.ndarray, scale: int, result: Result, **extra) -> None:
-    """Save a grid or strip, enlarged ``scale`` times, with the request that made it in its metadata."""
-    from genart_core.artwork import save_artwork
-    from genart_core.latents import enlarge
-
-    first = result.infos[0] if result.infos else GenerationInfo()
-    image = enlarge(sheet, scale)
-    info = GenerationInfo(seed=first.seed, width=image.shape[1], height=image.shape[0], model=first.model, extra={**first.extra, **extra}, request=first.request)
-    save_artwork(path, image, info)
-    sys.stdout.write(f"{path}\n")

@@ -73,16 +73,11 @@ def build_request(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from genart_core.artwork import format_for_path, save_artwork
-    from genart_core.engine import Engine
-    from genart_core.terminal import TerminalProgress
+    from genart_core.terminal import run_in_terminal
 
     format_for_path(args.output)  # refuse a bad file name before any work
     request = build_request(args)
-    progress = TerminalProgress(sys.stderr)  # the current stderr, not the one at import time
-    try:
-        result = Engine().run(request, progress)
-    finally:
-        progress.done()
+    result = run_in_terminal(request)
     for path, image, info in zip(output_paths(args.output, len(result.images)), result.images, result.infos):
         save_artwork(path, image, info)
         sys.stdout.write(f"{path} (seed {info.seed})\n")

@@ -35,7 +35,7 @@ def add_model(args: argparse.Namespace) -> int:
     from genart_core.api import Progress
     from genart_core.terminal import TerminalProgress
 
-    bar = TerminalProgress(sys.stderr)  # the current stderr, not the one at import time
+    bar = TerminalProgress()
 
     def show(done: int, total: int, filename: str) -> None:
         # Megabytes keep the numbers readable on one line.

@@ -68,17 +68,12 @@ def build_request(args: argparse.Namespace) -> StyleTransferRequest:
 def run(args: argparse.Namespace) -> int:
     from genart_core.artwork import format_for_path, save_artwork
     from genart_core.device import configure_threads
-    from genart_core.engine import Engine
-    from genart_core.terminal import TerminalProgress
+    from genart_core.terminal import run_in_terminal
 
     format_for_path(args.output)  # a bad file name fails now, not after minutes of work
     request = build_request(args)
     configure_threads()
-    progress = TerminalProgress()
-    try:
-        result = Engine().run(request, progress)
-    finally:
-        progress.done()
+    result = run_in_terminal(request)
     path = save_artwork(args.output, result.images[0], result.infos[0])
     height, width = result.images[0].shape[:2]
     sys.stdout.write(f"Saved {path} ({width}×{height}, seed {request.seed}, {result.extras['seconds']:.1f} s)\n")

@@ -31,15 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genart_core.commands.gan import run_request
     from genart_core.requests.generative import TrainRequest
+    from genart_core.terminal import run_in_terminal
 
     method = "vae" if args.kind == "vae" else ("wgan-gp" if args.wgan_gp else "gan")
     request = TrainRequest(
         data=args.data, out=str(args.out), method=method, name=args.name, epochs=args.epochs, image_size=args.size,
         channels=3 if args.rgb else 1, batch=args.batch, seed=args.seed, beta=args.beta, resume=not args.fresh,
     )
-    card = run_request(request).extras["card"]
+    card = run_in_terminal(request).extras["card"]
     losses = ", ".join(f"{k} {v:.4g}" for k, v in card["final_losses"].items())
     sys.stdout.write(f"{args.out}: {card['steps']} steps in {card['wall_time_s']} s; {losses}; diversity {card['diversity']}\n")
     return 0
