@@ -73,10 +73,16 @@ class Request:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, with the request type, for artwork metadata."""
-        return {"type": type(self).__name__, **{k: _plain(v) for k, v in dataclasses.asdict(self).items()}}
+        return {"type": type(self).__name__, **_plain(self)}
 
 
 def _plain(value: Any) -> Any:
+    # Walks the fields itself: dataclasses.asdict would deep-copy every embedded image first.
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, np.ndarray):
+        # Images are described, not embedded: the metadata stays small and JSON-ready.
+        return f"{value.shape[1]}×{value.shape[0]} image"
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -54,14 +54,6 @@ class TextToImageRequest(Request):
     @property
     def mode(self) -> str:
         return "txt2img"
-
-    def to_dict(self) -> dict[str, Any]:
-        # Images are described, not embedded: the metadata stays small and JSON-ready.
-        values = super().to_dict()
-        for key, value in list(values.items()):
-            if isinstance(value, np.ndarray):
-                values[key] = f"{value.shape[1]}×{value.shape[0]} image"
-        return values
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ that kind. Latent codes travel as tuples of floats so a request stays a plain va
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -84,9 +84,6 @@ class VaeInterpolateRequest(InterpolateRequest):
     start_image: np.ndarray | None = None
     end_image: np.ndarray | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return _describe_images(super().to_dict(), self, ("start_image", "end_image"))
-
 
 @dataclass(frozen=True)
 class VaeReconstructRequest(Request):
@@ -95,9 +92,6 @@ class VaeReconstructRequest(Request):
     pipeline: ClassVar[str] = "genart_core.pipelines.vae"
     model: str = ""
     image: np.ndarray | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _describe_images(super().to_dict(), self, ("image",))
 
 
 @dataclass(frozen=True)
@@ -123,11 +117,3 @@ class TrainRequest(Request):
     sample_every: int = 100
     checkpoint_every: int = 200
     resume: bool = True  # continue from a checkpoint in ``out`` when its settings match
-
-
-def _describe_images(values: dict[str, Any], request: Request, fields: tuple[str, ...]) -> dict[str, Any]:
-    # Images are described, not embedded: metadata stays small and JSON-ready.
-    for name in fields:
-        image = getattr(request, name)
-        values[name] = None if image is None else f"image {image.shape[1]}×{image.shape[0]}"
-    return values

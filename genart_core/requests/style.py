@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -65,13 +65,6 @@ class StyleTransferRequest(Request):
     iterations_scale: float = 1.0
     # Size of the style relative to the content: >1 paints larger brush marks.
     style_scale: float = 1.0
-
-    def to_dict(self) -> dict[str, Any]:
-        data = super().to_dict()
-        if isinstance(self.content, np.ndarray):
-            height, width = self.content.shape[:2]
-            data["content"] = f"<canvas image {width}×{height}>"
-        return data
 
 
 def parse_style_spec(spec: str) -> tuple[str, float]:

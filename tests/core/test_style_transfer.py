@@ -50,7 +50,7 @@ def test_result_has_requested_size_info_and_previews(tiny_weights, style_file):
     assert info.model == "vgg19-tiny_vgg"
     assert info.extra["Strength"] == 1.5 and info.extra["Preset"] == "preview"
     assert info.extra["Style weights"] == {"Stripes": 1.0}
-    assert info.request["content"] == "<canvas image 96×72>"
+    assert info.request["content"] == "96×72 image"
     assert any(r.preview is not None for r in reports)
     steps = [r.step for r in reports if r.phase.startswith("Stylising")]
     assert steps == sorted(steps) and steps[-1] == reports[-1].total

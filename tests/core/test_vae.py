@@ -60,7 +60,7 @@ def test_interpolating_two_images_starts_and_ends_at_their_reconstructions(tiny_
     assert len(strip.images) == 6
     assert np.array_equal(strip.images[0], engine.run(VaeReconstructRequest(model="tiny-vae", image=a)).images[0])
     assert np.array_equal(strip.images[-1], engine.run(VaeReconstructRequest(model="tiny-vae", image=b)).images[0])
-    assert "image 28×28" == VaeInterpolateRequest(start_image=a).to_dict()["start_image"]
+    assert "28×28 image" == VaeInterpolateRequest(start_image=a).to_dict()["start_image"]
 
 
 def test_cli_interpolate_writes_a_strip(tiny_vae, tmp_path):
