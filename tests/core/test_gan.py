@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from genart_core import paths
 from genart_core.api import CancelToken, GenArtError
@@ -18,12 +17,7 @@ from genart_core.training import TrainSettings, Trainer
 from genart_core.weights import ModelError
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

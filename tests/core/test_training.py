@@ -13,13 +13,7 @@ from genart_core.training import CHECKPOINT_FILE, TrainSettings, Trainer, fit
 from genart_core.weights import read_card
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine OpenMP spin-waits make them crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _images(count: int = 32, size: int = 28, seed: int = 0) -> np.ndarray:
