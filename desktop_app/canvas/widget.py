@@ -10,7 +10,7 @@ import weakref
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -42,6 +42,7 @@ from desktop_app.canvas.document import MASK_ALPHA, MASK_RGB, CanvasLayer, Docum
 from desktop_app.canvas.mime import image_source_from_mime
 from desktop_app.canvas.placement import place_result
 from desktop_app.canvas.tiles import TileBackup
+from desktop_app.canvas.viewport import Viewport
 from genart_core.api import GenArtError, GenerationInfo
 from genart_core.artwork import read_generation_info
 from genart_core.imaging import load_image, to_rgb
@@ -50,7 +51,6 @@ from genart_core.ora import OraDocument, read_ora
 
 log = logging.getLogger(__name__)
 
-MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 UNDO_LIMIT = 200  # steps; UndoMemory bounds their bytes
 
 
@@ -68,7 +68,6 @@ class Canvas(QWidget):
 
     image_changed = Signal()  # after every edit, undo, redo and load (not during a stroke)
     load_failed = Signal(str)  # a message for a person
-    zoom_changed = Signal(float)
     tool_changed = Signal(str)
     colour_picked = Signal(QColor)  # by the eyedropper
     selection_changed = Signal()
@@ -97,8 +96,7 @@ class Canvas(QWidget):
         self._tablet_pressure: float | None = None
         self._selection: QRect | None = None
         self._select_anchor: QPointF | None = None
-        self._zoom = 1.0
-        self._offset = QPointF(0, 0)  # widget position of the image's top-left corner
+        self._view = Viewport()
         self._pan_anchor: QPointF | None = None
         self._space_held = False
         self._fit_pending = True
@@ -393,52 +391,38 @@ class Canvas(QWidget):
     # -- view -------------------------------------------------------------------------------
     @property
     def zoom(self) -> float:
-        return self._zoom
+        return self._view.zoom
 
     def zoom_to_fit(self) -> None:
-        if not self.has_image:
-            return
-        margin = 16
-        scale = min((self.width() - margin) / self.document.width, (self.height() - margin) / self.document.height)
-        self._set_zoom(max(MIN_ZOOM, min(scale, MAX_ZOOM)))
-        self._center()
+        if self.has_image:
+            self._view.fit(self.size().toSizeF(), self._image_size())
+            self.update()
 
     def zoom_actual_size(self) -> None:
-        self._set_zoom(1.0)
-        self._center()
+        self._view.set_zoom(1.0)
+        self._view.center(self.size().toSizeF(), self._image_size())
+        self.update()
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
-        anchor = anchor or QPointF(self.width() / 2, self.height() / 2)
-        image_point = (anchor - self._offset) / self._zoom
-        self._set_zoom(max(MIN_ZOOM, min(self._zoom * factor, MAX_ZOOM)))
-        self._offset = anchor - image_point * self._zoom
+        self._view.zoom_about(factor, anchor or QPointF(self.width() / 2, self.height() / 2))
         self.update()
 
     def pan_by(self, dx: float, dy: float) -> None:
-        self._offset += QPointF(dx, dy)
+        self._view.pan(dx, dy)
         self.update()
 
-    def _set_zoom(self, zoom: float) -> None:
-        if zoom != self._zoom:
-            self._zoom = zoom
-            self.zoom_changed.emit(zoom)
-
-    def _center(self) -> None:
-        self._offset = QPointF(
-            (self.width() - self.document.width * self._zoom) / 2,
-            (self.height() - self.document.height * self._zoom) / 2,
-        )
-        self.update()
+    def _image_size(self) -> QSizeF:
+        return QSizeF(self.document.width, self.document.height)
 
     def image_rect(self) -> QRectF:
         """Where the image is drawn, in widget coordinates."""
-        return QRectF(self._offset, self.document.composite.size().toSizeF() * self._zoom)
+        return self._view.to_widget(QRectF(QPointF(0, 0), self.document.composite.size().toSizeF()))
 
     def image_point(self, widget_point: QPointF) -> QPointF:
-        return (widget_point - self._offset) / self._zoom
+        return self._view.to_image(widget_point)
 
     def _widget_rect(self, image_rect: QRect) -> QRect:
-        return QRectF(self._offset + QPointF(image_rect.topLeft()) * self._zoom, image_rect.size().toSizeF() * self._zoom).toAlignedRect().adjusted(-2, -2, 2, 2)
+        return self._view.to_widget(image_rect).toAlignedRect().adjusted(-2, -2, 2, 2)
 
     # -- painting ---------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
@@ -451,12 +435,12 @@ class Canvas(QWidget):
             painter.setPen(QColor(170, 170, 176))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Drop an image here, or press Ctrl+O to open one")
             return
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 1.0)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._view.zoom < 1.0)
         # Draw only the exposed part: at high zoom on a big image this keeps repaints cheap.
         target = self.image_rect().intersected(QRectF(event.rect()))
         if target.isEmpty():
             return
-        source = QRectF((target.topLeft() - self._offset) / self._zoom, target.size() / self._zoom)
+        source = self._view.source_rect(target)
         painter.drawImage(target, self.document.composite, source)
         if not self.document.mask_image.isNull():
             painter.drawImage(target, self.document.mask_image, source)
@@ -465,13 +449,13 @@ class Canvas(QWidget):
     def _paint_overlays(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         if self._selection is not None:
-            rect = QRectF(self._offset + QPointF(self._selection.topLeft()) * self._zoom, self._selection.size().toSizeF() * self._zoom)
+            rect = self._view.to_widget(self._selection)
             painter.setPen(QPen(QColor(255, 255, 255), 1))
             painter.drawRect(rect)
             painter.setPen(QPen(QColor(0, 0, 0), 1, Qt.PenStyle.DashLine))
             painter.drawRect(rect)
         if self._hover is not None and self._tool in (Tool.BRUSH, Tool.ERASER, Tool.MASK):
-            radius = max(1.0, self.brush.size / 2 * self._zoom)
+            radius = max(1.0, self.brush.size / 2 * self._view.zoom)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.setPen(QPen(QColor(255, 255, 255, 200), 1))
             painter.drawEllipse(self._hover, radius, radius)
@@ -496,7 +480,7 @@ class Canvas(QWidget):
         self.image_changed.emit()
 
     def _update_hover(self, position: QPointF | None) -> None:
-        radius = self.brush.size / 2 * self._zoom + 3
+        radius = self.brush.size / 2 * self._view.zoom + 3
         for point in (self._hover, position):
             if point is not None:
                 self.update(QRectF(point.x() - radius, point.y() - radius, 2 * radius, 2 * radius).toAlignedRect())
@@ -588,7 +572,7 @@ class Canvas(QWidget):
         if self._stroke is not None:
             self.end_stroke()
         elif self._select_anchor is not None:
-            moved = (self.image_point(event.position()) - self._select_anchor).manhattanLength() * self._zoom
+            moved = (self.image_point(event.position()) - self._select_anchor).manhattanLength() * self._view.zoom
             if moved < 3:  # a click, not a drag: select nothing
                 self.clear_selection()
             self._select_anchor = None
