@@ -23,6 +23,7 @@ from desktop_app import settings
 from desktop_app.about import show_about
 from desktop_app.autosave import Autosaver
 from desktop_app.canvas import Canvas
+from desktop_app.canvas.placement import crop_to_region
 from desktop_app.document_files import DocumentFiles
 from desktop_app.generate_panel import GeneratePanel
 from desktop_app.history_panel import HistoryPanel
@@ -278,11 +279,7 @@ class MainWindow(QMainWindow):
             self.show_error("Open or drop a photo on the canvas first, then choose a style and Stylise.")
             return
         region = self.canvas.selection_rect()
-        content = self.canvas.image_array()
-        if region is not None:
-            x, y, width, height = region
-            content = content[y : y + height, x : x + width]
-        self.submit(choice.request(content), region=region)
+        self.submit(choice.request(crop_to_region(self.canvas.image_array(), region)), region=region)
 
     @Slot()
     def run_self_test(self) -> None:

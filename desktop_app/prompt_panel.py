@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.canvas.placement import crop_to_region
 from desktop_app.qimage import to_qimage
 from desktop_app.seed_field import SeedField
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request
@@ -308,21 +309,14 @@ class DiffusionRequestBuilder:
         if not self.canvas.has_image:
             raise GenArtError("“Use canvas” needs a picture on the canvas: open, paint or generate one first.")
         region = self.canvas.selection_rect()
-        image = _crop(self.canvas.image_array(), region)
+        image = crop_to_region(self.canvas.image_array(), region)
         if mask is not None and mask.any():
-            mask = _crop(mask, region)
+            mask = crop_to_region(mask, region)
             if not mask.any():
                 raise GenArtError("The inpainting mask lies outside the selection.")
             strength = choice.strength if choice.use_canvas else 1.0
             return InpaintRequest(**values, init_image=image, mask=mask, strength=strength), region
         return ImageToImageRequest(**values, init_image=image, strength=choice.strength), region
-
-
-def _crop(array: np.ndarray, region: tuple[int, int, int, int] | None) -> np.ndarray:
-    if region is None:
-        return array
-    x, y, width, height = region
-    return array[y : y + height, x : x + width].copy()
 
 
 HUB_CACHE_SCAN_DELAY_MS = 1000
@@ -335,9 +329,10 @@ def connect_diffusion(window: "MainWindow") -> None:
     panel = window.prompt_panel
     builder = DiffusionRequestBuilder(window.canvas)
 
-    for spec in sd_models.installed_models():
+    installed = sd_models.installed_models()
+    for spec in installed:
         window.add_prompt_model(spec.label, spec.key, builder)
-    offline = next((spec.key for spec in sd_models.offline_models()), None)
+    offline = next((spec.key for spec in installed if spec.is_offline), None)
     if offline:
         panel.select_model(offline)
 

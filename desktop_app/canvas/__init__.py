@@ -1,11 +1,12 @@
 """The painting surface and its parts.
 
-widget.py     Canvas: view (zoom, pan), input, tools, public API used by the rest of the app
+widget.py     Canvas: input, tools, painting, public API used by the rest of the app
+viewport.py   zoom and pan: widget <-> image coordinates
 document.py   layers, their cached composite, the inpainting mask
 brush.py      dabs, strokes and flood fill on premultiplied pixels
 commands.py   undo commands and the memory budget of the undo history
 tiles.py      tile snapshots that undo records are made of
-placement.py  AI results scaled into a region with a feathered edge
+placement.py  the selection's pixels for a job, and its result scaled back in with a feathered edge
 pixels.py     numpy <-> QImage sharing for layer pixels
 mime.py       images from drops and the clipboard
 """

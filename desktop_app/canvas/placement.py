@@ -1,4 +1,5 @@
-"""Where an AI result goes on the document: scaled into a region with a feathered edge.
+"""What an AI job takes from the document (the selection's pixels) and where its result goes:
+scaled back into that region with a feathered edge.
 
 Inside the region the result covers the picture; over the last few pixels towards each edge its
 alpha ramps down, so the seam with the untouched surroundings disappears. Edges that lie on the
@@ -11,6 +12,14 @@ import numpy as np
 
 from desktop_app.canvas import pixels as px
 from genart_core.imaging import resize
+
+
+def crop_to_region(array: np.ndarray, region: tuple[int, int, int, int] | None) -> np.ndarray:
+    """The pixels of ``array`` inside ``region`` (x, y, width, height) — a copy — or all of it."""
+    if region is None:
+        return array
+    x, y, width, height = region
+    return array[y : y + height, x : x + width].copy()
 
 
 def feather_width(width: int, height: int) -> int:
