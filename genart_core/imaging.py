@@ -76,11 +76,11 @@ def _check_size(image: Image.Image, what: str, max_pixels: int) -> None:
 def _to_8bit(image: Image.Image) -> Image.Image:
     """16-bit and float greyscale ('I;16', 'I', 'F') -> 'L' by scaling to the value range."""
     array = np.asarray(image, dtype=np.float64)
-    if image.mode.startswith("I;16") or image.mode == "I" and array.max() > 255:
-        array = array / 65535.0 * 255.0 if array.max() > 255 else array
-    elif image.mode == "F":
+    if image.mode == "F":
         low, high = float(array.min()), float(array.max())
         array = (array - low) / (high - low or 1.0) * 255.0
+    elif array.max() > 255:  # integer data past 8 bits is taken as 16-bit
+        array = array / 65535.0 * 255.0
     return Image.fromarray(np.clip(array, 0, 255).round().astype(np.uint8), mode="L")
 
 
