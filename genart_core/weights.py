@@ -66,6 +66,20 @@ def load_state_dict(path: str | Path, device: str = "cpu") -> dict[str, "torch.T
         raise ModelError(f"The weights file {path.name} is damaged or not a safetensors file ({exc}).") from None
 
 
+def load_fp32_state_dict(path: str | Path) -> dict[str, "torch.Tensor"]:
+    """load_state_dict with every tensor as float32 (our bundled weights are stored in fp16 to halve them)."""
+    return {key: tensor.float() for key, tensor in load_state_dict(path).items()}
+
+
+def load_into(module: "torch.nn.Module", state: dict[str, "torch.Tensor"], what: str) -> "torch.nn.Module":
+    """``module`` (in eval mode) with ``state`` loaded; a mismatch is a ModelError naming ``what``."""
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ModelError(f"The weights of {what} do not fit its card ({str(exc).splitlines()[0]}).") from None
+    return module.eval()
+
+
 def _folder_models(root: Path, status: str) -> list[ModelEntry]:
     entries = []
     if not root.is_dir():

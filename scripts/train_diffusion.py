@@ -156,9 +156,9 @@ def main() -> None:
     unet = build_unet(config).to(memory_format=torch.channels_last)
     previous = {}
     if args.resume:
-        from genart_core.weights import load_state_dict, read_card
+        from genart_core.weights import load_fp32_state_dict, read_card
 
-        unet.load_state_dict({k: v.float() for k, v in load_state_dict(args.out / "model.safetensors").items()})
+        unet.load_state_dict(load_fp32_state_dict(args.out / "model.safetensors"))
         previous = read_card(args.out)
     ema = build_unet(config)
     ema.load_state_dict(unet.state_dict())

@@ -9,7 +9,7 @@ from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.latents import interpolation_path, make_grid
 from genart_core.models.dcgan import DCGANConfig, Generator
 from genart_core.requests.generative import GanDecodeRequest, GanInterpolateRequest, GanSampleRequest, as_latents
-from genart_core.weights import ModelEntry, ModelError, available_models, find_model, load_state_dict
+from genart_core.weights import ModelEntry, ModelError, available_models, find_model, load_fp32_state_dict, load_into
 
 MAX_SAMPLES = 1024
 SLIDERS = 8  # a GAN's noise has no learnt axes, so its sliders move the first noise coordinates
@@ -21,13 +21,8 @@ def load_generator(entry: ModelEntry) -> Generator:
         config = DCGANConfig.from_dict(entry.card["config"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"The card of the GAN “{entry.name}” has no usable config ({exc}).") from None
-    generator = Generator(config)
-    state = {k: v.float() for k, v in load_state_dict(f"{entry.location}/model.safetensors").items()}
-    try:
-        generator.load_state_dict(state)
-    except RuntimeError as exc:
-        raise ModelError(f"The weights of the GAN “{entry.name}” do not fit its card ({str(exc).splitlines()[0]}).") from None
-    return generator.eval()
+    state = load_fp32_state_dict(f"{entry.location}/model.safetensors")
+    return load_into(Generator(config), state, f"the GAN “{entry.name}”")
 
 
 def find_generative_model(kind: str, name: str) -> ModelEntry:

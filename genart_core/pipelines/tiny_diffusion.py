@@ -19,7 +19,7 @@ from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.device import seeded_generator
 from genart_core.imaging import resize, to_rgb
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
-from genart_core.weights import ModelError, load_state_dict, read_card
+from genart_core.weights import load_fp32_state_dict, load_into, read_card
 
 TRAIN_TIMESTEPS = 1000
 
@@ -128,13 +128,8 @@ def load_tiny_model(folder: str):
     """(UNet in eval mode, TinyUNetConfig, card) from a model folder."""
     card = read_card(Path(folder))
     config = TinyUNetConfig.from_dict(card.get("config", {}))
-    unet = build_unet(config)
-    state = {k: v.float() for k, v in load_state_dict(Path(folder) / "model.safetensors").items()}
-    try:
-        unet.load_state_dict(state)
-    except RuntimeError as exc:
-        raise ModelError(f"The weights in {folder} do not fit the network its card describes ({exc}).") from None
-    return unet.eval(), config, card
+    unet = load_into(build_unet(config), load_fp32_state_dict(Path(folder) / "model.safetensors"), f"the model in {folder}")
+    return unet, config, card
 
 
 def _to_model_image(image, size: int) -> torch.Tensor:

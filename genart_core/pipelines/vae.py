@@ -24,7 +24,7 @@ from genart_core.requests.generative import (
     as_latents,
 )
 from genart_core.pipelines.gan import find_generative_model
-from genart_core.weights import ModelEntry, ModelError, load_state_dict
+from genart_core.weights import ModelEntry, ModelError, load_fp32_state_dict, load_into
 
 MAX_SAMPLES = 1024
 
@@ -40,17 +40,13 @@ def load_vae(entry: ModelEntry) -> LoadedVAE:
         config = VAEConfig.from_dict(entry.card["config"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"The card of the VAE “{entry.name}” has no usable config ({exc}).") from None
-    state = {k: v.float() for k, v in load_state_dict(f"{entry.location}/model.safetensors").items()}
+    state = load_fp32_state_dict(f"{entry.location}/model.safetensors")
     axes = {k.removeprefix("latent."): state.pop(k).numpy() for k in list(state) if k.startswith("latent.")}
-    vae = ConvVAE(config)
-    try:
-        vae.load_state_dict(state)
-    except RuntimeError as exc:
-        raise ModelError(f"The weights of the VAE “{entry.name}” do not fit its card ({str(exc).splitlines()[0]}).") from None
+    vae = load_into(ConvVAE(config), state, f"the VAE “{entry.name}”")
     if "directions" not in axes:  # a model without stored directions: move along the code's own axes
         count = min(8, config.latent_dim)
         axes = {"directions": np.eye(count, config.latent_dim, dtype=np.float32), "scales": np.ones(count, np.float32), "mean": np.zeros(config.latent_dim, np.float32)}
-    return LoadedVAE(vae.eval(), axes)
+    return LoadedVAE(vae, axes)
 
 
 def _model(request, ctx) -> tuple[ModelEntry, LoadedVAE]:
