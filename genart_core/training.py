@@ -10,7 +10,6 @@ loads (model.safetensors in fp16 + card.json); the checkpoint (checkpoint.pt, re
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import time
@@ -26,6 +25,7 @@ from genart_core.diversity import measure
 from genart_core.latents import make_grid
 from genart_core.models.dcgan import DCGANConfig, Discriminator, Generator, init_weights
 from genart_core.models.vae import ConvVAE, VAEConfig, vae_loss
+from genart_core.weights import save_model
 
 log = logging.getLogger(__name__)
 
@@ -298,16 +298,11 @@ class Trainer:
 
     def export(self, folder: Path, name: str, data: str, extra: dict | None = None) -> dict:
         """Write model.safetensors (fp16) + card.json; returns the card."""
-        from safetensors.torch import save_file
-
         if self.settings.is_gan:
             tensors = dict(self.ema.state_dict())
         else:
             tensors = dict(self.vae.state_dict())
             tensors |= {f"latent.{key}": value for key, value in self.latent_directions().items()}
-        tensors = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()).contiguous() for k, v in tensors.items()}
-        folder.mkdir(parents=True, exist_ok=True)
-        save_file(tensors, str(folder / "model.safetensors"))
         last = {k: round(v, 5) for k, v in self.history[-1].items() if k != "step"} if self.history else {}
         card = {
             "kind": "gan" if self.settings.is_gan else "vae",
@@ -327,7 +322,7 @@ class Trainer:
             "bf16_autocast": self._autocast,
             **(extra or {}),
         }
-        (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        save_model(folder, tensors, card)
         return card
 
     @torch.no_grad()

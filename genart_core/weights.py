@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from genart_core import paths
 from genart_core.api import GenArtError
+from genart_core.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
     import torch
@@ -64,6 +65,18 @@ def load_state_dict(path: str | Path, device: str = "cpu") -> dict[str, "torch.T
         return load_file(str(path), device=device)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelError(f"The weights file {path.name} is damaged or not a safetensors file ({exc}).") from None
+
+
+def save_model(folder: Path, tensors: dict[str, "torch.Tensor"], card: dict[str, Any]) -> None:
+    """Write a model folder: floating tensors as fp16 (half the size; loaders read them back as
+    fp32) and the card. Each file is replaced atomically and gets the usual file permissions, so an
+    interrupted save keeps the previous model and an installed copy is readable by every user."""
+    from safetensors.torch import save
+
+    half = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()).contiguous() for k, v in tensors.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(folder / WEIGHTS_FILE, save(half))
+    write_bytes_atomic(folder / CARD_FILE, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def load_fp32_state_dict(path: str | Path) -> dict[str, "torch.Tensor"]:

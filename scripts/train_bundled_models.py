@@ -65,7 +65,6 @@ def main() -> None:
             sample_every=500, checkpoint_every=500, resume=args.resume, checkpoint_dir=work,
             max_seconds=None if args.minutes is None else args.minutes * 60,
         )
-        (args.out_root / name / "model.safetensors").chmod(0o644)  # safetensors writes 0600; installs need it readable
         print(f"{name}: done, {card['steps']} steps in {card['wall_time_s']} s, losses {card['final_losses']}, diversity {card['diversity']}", flush=True)
 
 

@@ -14,7 +14,6 @@ and a sample grid (one row per label) to --grid-dir if given.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
 import time
@@ -27,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
 from genart_core.pipelines.tiny_diffusion import TRAIN_TIMESTEPS, make_scheduler, sample
+from genart_core.weights import load_fp32_state_dict, read_card, save_model
 
 DIGITS = [f"digit {d}" for d in range(10)]
 TEXTURES = {"brick": (1.0, 0.55, 0.42), "grass": (0.55, 0.95, 0.35), "gravel": (0.85, 0.82, 0.78)}
@@ -121,15 +121,6 @@ def save_grid(unet, config: TinyUNetConfig, path: Path, seed: int, per_label: in
     ).save(path)
 
 
-def save_checkpoint(ema, config, out: Path, card: dict) -> None:
-    from safetensors.torch import save_file
-
-    out.mkdir(parents=True, exist_ok=True)
-    # fp16 halves the bundled file; the app loads it back as fp32.
-    save_file({k: v.detach().to(torch.float16).contiguous() for k, v in ema.state_dict().items()}, str(out / "model.safetensors"))
-    (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("resources/models/tiny-diffusion"))
@@ -156,8 +147,6 @@ def main() -> None:
     unet = build_unet(config).to(memory_format=torch.channels_last)
     previous = {}
     if args.resume:
-        from genart_core.weights import load_fp32_state_dict, read_card
-
         unet.load_state_dict(load_fp32_state_dict(args.out / "model.safetensors"))
         previous = read_card(args.out)
     ema = build_unet(config)
@@ -222,7 +211,7 @@ def main() -> None:
                 "weights_dtype": "float16 (EMA)",
                 "bf16_autocast": args.bf16,
             }
-            save_checkpoint(ema, config, args.out, card)
+            save_model(args.out, ema.state_dict(), card)
             if args.grid_dir:
                 args.grid_dir.mkdir(parents=True, exist_ok=True)
                 save_grid(ema, config, args.grid_dir / f"grid_step{step + previous.get('steps', 0):06d}.png", seed=args.seed, per_label=args.grid_per_label)

@@ -51,3 +51,22 @@ def test_a_folder_with_a_broken_card_is_skipped_not_fatal():
     broken.mkdir(parents=True)
     (broken / "card.json").write_text("{")
     assert all(entry.name != "broken" for entry in available_models())
+
+
+def test_saved_models_are_fp16_readable_by_everyone_and_load_back(tmp_path):
+    import os
+
+    from genart_core.weights import load_fp32_state_dict, read_card, save_model
+
+    previous = os.umask(0o022)
+    try:
+        save_model(tmp_path / "m", {"w": torch.full((2, 2), 0.5), "n": torch.tensor([3])}, {"kind": "gan", "name": "m"})
+    finally:
+        os.umask(previous)
+    weights = tmp_path / "m" / "model.safetensors"
+    assert weights.stat().st_mode & 0o777 == 0o644  # safetensors alone would leave it 0600
+    assert load_state_dict(weights)["w"].dtype == torch.float16
+    assert load_state_dict(weights)["n"].dtype == torch.int64  # only floating tensors are halved
+    assert torch.equal(load_fp32_state_dict(weights)["w"], torch.full((2, 2), 0.5))
+    assert read_card(tmp_path / "m")["name"] == "m"
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["card.json", "model.safetensors"]
