@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.thumbnails import thumbnail_icon
 from genart_core.api import GenArtError, GenerationInfo
 from genart_core.artwork import format_parameters
 from genart_core.history import HistoryEntry, HistoryStore
@@ -86,7 +86,7 @@ class HistoryPanel(QWidget):
 
     def _item(self, entry: HistoryEntry) -> QListWidgetItem:
         label = entry.name if len(entry.name) <= 18 else entry.name[:17] + "…"
-        item = QListWidgetItem(_thumbnail(entry), label)
+        item = QListWidgetItem(thumbnail_icon(entry.thumbnail_path, ICON), label)
         item.setData(_ENTRY, entry)
         item.setToolTip(_describe(entry))
         return item
@@ -170,11 +170,3 @@ def _describe(entry: HistoryEntry) -> str:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created))
     head = f"{entry.name} — {entry.width}×{entry.height}, {when}"
     return f"{head}\n{format_parameters(entry.info)}" if entry.info is not None else head
-
-
-def _thumbnail(entry: HistoryEntry) -> QIcon:
-    reader = QImageReader(str(entry.thumbnail_path))
-    image = reader.read()
-    if image.isNull():
-        return QIcon()  # the thumbnail is gone; the entry is still listed and may still open
-    return QIcon(QPixmap.fromImage(image.scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)))

@@ -48,7 +48,8 @@ def _selftest_request(choice: PromptSettings) -> Request:
 
 
 def _result_name(info: GenerationInfo | None) -> str:
-    """A layer name that says what the result shows: its prompt (or the style names), else the model."""
+    """A name for a result's layer and history entry that says what it shows: its prompt (or the
+    style names), else the model."""
     if info is None:
         return "Result"
     text = " ".join(info.prompt.split()) or info.model or "Result"
@@ -316,7 +317,7 @@ class MainWindow(QMainWindow):
             self.canvas.add_result(result.images[0], info, _result_name(info), region)
         for index, image in enumerate(result.images):  # every image of every job goes to the history
             image_info = result.infos[index] if index < len(result.infos) else None
-            self.history_panel.record(image, image_info, (image_info.model if image_info else None) or "Result")
+            self.history_panel.record(image, image_info, _result_name(image_info))
         self.status_label.setText("Done")
 
     @Slot(int, str)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImageReader, QPixmap
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.canvas import image_source_from_mime
+from desktop_app.thumbnails import thumbnail_icon
 from genart_core.imaging import ImageLoadError
 from genart_core.styles import Style, add_style, list_styles, remove_style
 
@@ -24,15 +25,6 @@ log = logging.getLogger(__name__)
 
 THUMBNAIL = 96
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
-
-
-def _thumbnail(style: Style) -> QIcon:
-    reader = QImageReader(str(style.path))
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid():
-        reader.setScaledSize(size.scaled(THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio))
-    return QIcon(QPixmap.fromImage(reader.read()))
 
 
 class StylePicker(QWidget):
@@ -66,7 +58,7 @@ class StylePicker(QWidget):
     def reload(self) -> None:
         self.list.clear()
         for style in list_styles():
-            item = QListWidgetItem(_thumbnail(style), style.name)
+            item = QListWidgetItem(thumbnail_icon(style.path, THUMBNAIL), style.name)
             item.setData(Qt.ItemDataRole.UserRole, style)
             item.setToolTip(f"{style.name} ({'built in' if style.builtin else 'yours'})")
             self.list.addItem(item)
