@@ -303,11 +303,12 @@ def _check_disk_space(needed: int) -> None:
 # -- loading ---------------------------------------------------------------------------------
 def load_pipeline(spec: ModelSpec, dtype: "torch.dtype"):
     """A text-to-image diffusers pipeline (SD 1.x/2.x/XL family) on the CPU in ``dtype``."""
-    from diffusers import DiffusionPipeline, StableDiffusionPipeline
+    from diffusers import DiffusionPipeline, StableDiffusionPipeline, StableDiffusionXLPipeline
 
     try:
         if spec.kind == "file":
-            return StableDiffusionPipeline.from_single_file(spec.location, torch_dtype=dtype)
+            family = StableDiffusionXLPipeline if is_sdxl_checkpoint(Path(spec.location)) else StableDiffusionPipeline
+            return family.from_single_file(spec.location, torch_dtype=dtype)
         folder = Path(spec.location)
         variant = _folder_variant(folder)
         return DiffusionPipeline.from_pretrained(
@@ -318,6 +319,18 @@ def load_pipeline(spec: ModelSpec, dtype: "torch.dtype"):
     except (OSError, ValueError, KeyError) as exc:
         hint = " Loading a single checkpoint needs its configuration from the internet once." if spec.kind == "file" else ""
         raise GenArtError(f"The model {spec.label} could not be loaded: {exc}.{hint}") from None
+
+
+def is_sdxl_checkpoint(path: Path) -> bool:
+    """Whether a single-file checkpoint is SDXL: only SDXL has a second text encoder
+    (conditioner.embedders.1). Reads the safetensors header, not the weights."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as checkpoint:
+            return any(key.startswith("conditioner.embedders.1.") for key in checkpoint.keys())
+    except Exception as exc:  # safetensors raises its own error type for a damaged header
+        raise GenArtError(f"“{path.name}” is not a readable .safetensors checkpoint: {exc}") from None
 
 
 def _folder_variant(folder: Path) -> str | None:

@@ -42,6 +42,22 @@ def test_a_safetensors_checkpoint_is_accepted(tmp_path: Path) -> None:
     assert sd_models.add_model(str(checkpoint)).kind == "file"
 
 
+def test_single_file_checkpoints_are_told_apart_by_their_text_encoders(tmp_path: Path) -> None:
+    import torch
+
+    sd15, sdxl, broken = tmp_path / "sd15.safetensors", tmp_path / "sdxl.safetensors", tmp_path / "broken.safetensors"
+    save_file({"cond_stage_model.transformer.text_model.embeddings.position_ids": torch.zeros(1)}, str(sd15))
+    save_file({
+        "conditioner.embedders.0.transformer.text_model.embeddings.position_ids": torch.zeros(1),
+        "conditioner.embedders.1.model.text_projection": torch.zeros(1),
+    }, str(sdxl))
+    broken.write_bytes(b"\xff" * 64)
+    assert not sd_models.is_sdxl_checkpoint(sd15)
+    assert sd_models.is_sdxl_checkpoint(sdxl)
+    with pytest.raises(GenArtError, match="not a readable"):
+        sd_models.is_sdxl_checkpoint(broken)
+
+
 def test_a_folder_without_model_index_is_explained(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(GenArtError, match="model_index.json"):
