@@ -7,7 +7,8 @@ Prints seconds per denoising step at 512×512 with classifier-free guidance (bat
 SD 1.5-sized model: raw diffusers fp32 defaults, our pipeline with the same settings, and our
 optimised settings (bf16/fp32 as chosen for this CPU, channels_last); then a whole SD-Turbo-sized
 (SD 2.1 UNet, OpenCLIP-H text encoder) one-step 512×512 image including text encoding and VAE
-decoding; the cost of one latent preview; and the offline model's seconds per image.
+decoding (and each part's share); the cost of one latent preview; and the offline model's seconds
+per image. --profile adds the operators an optimised step spends its time in.
 """
 
 from __future__ import annotations
@@ -104,6 +105,36 @@ def whole_image(loaded) -> float:
     return time.perf_counter() - started
 
 
+@torch.inference_mode()
+def turbo_parts(pipe) -> dict[str, float]:
+    """Seconds for each part of a one-step image: text encoding, one UNet call, VAE decoding."""
+    ids = pipe.tokenizer(PROMPT, padding="max_length", max_length=77, return_tensors="pt").input_ids
+    latents = torch.randn(1, 4, 64, 64, dtype=pipe.unet.dtype)
+    text = pipe.text_encoder(ids)[0]
+    parts = {
+        "text encoder": lambda: pipe.text_encoder(ids),
+        "UNet": lambda: pipe.unet(latents, torch.tensor(999), encoder_hidden_states=text),
+        "VAE decode": lambda: pipe.vae.decode(latents),
+    }
+    seconds = {}
+    for name, call in parts.items():
+        started = time.perf_counter()
+        call()
+        seconds[name] = time.perf_counter() - started
+    return seconds
+
+
+@torch.inference_mode()
+def profile_step(pipe, rows: int = 6) -> str:
+    """Where one CFG UNet call spends its time, by operator (what would have to get faster)."""
+    unet = pipe.unet
+    latents = torch.randn(2, 4, 64, 64, dtype=unet.dtype)
+    text = torch.randn(2, 77, unet.config.cross_attention_dim, dtype=unet.dtype)
+    with torch.profiler.profile() as profiler:
+        unet(latents, torch.tensor(500), encoder_hidden_states=text)
+    return profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
+
+
 def preview_cost(loaded) -> float:
     latents = torch.randn(1, 4, 64, 64)
     loaded.preview(latents)
@@ -136,6 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=3, help="denoising steps per measurement (the first is not timed)")
     parser.add_argument("--skip-raw", action="store_true", help="skip the slow fp32 measurements")
+    parser.add_argument("--profile", action="store_true", help="also print the operators one optimised step spends its time in")
     args = parser.parse_args()
     devices.configure_threads()
     cpu = torch.device("cpu")
@@ -157,6 +189,8 @@ def main() -> None:
     optimised = ours(loaded, args.steps)
     ratio = f" ({optimised / raw:.2f}× raw)" if not args.skip_raw else ""
     print(f"                          ours, {str(fast).replace('torch.', '')} + channels_last: {optimised:6.2f} s/step{ratio}")
+    if args.profile:
+        print(profile_step(pipe))
     cost = preview_cost(loaded)
     print(f"latent preview (64×64 latents -> RGB):             {cost * 1000:6.2f} ms ({cost / optimised * 100:.2f}% of a step)")
     del pipe, loaded
@@ -167,6 +201,8 @@ def main() -> None:
     whole_image(loaded)  # warm-up: first calls pay for one-time allocations
     seconds = whole_image(loaded)
     print(f"SD-Turbo-sized 512×512, 1 step, text + UNet + VAE: {seconds:6.2f} s per image")
+    parts = turbo_parts(turbo)
+    print("    of which " + ", ".join(f"{name} {t:.2f} s" for name, t in parts.items()))
     del turbo, loaded
     gc.collect()
 
