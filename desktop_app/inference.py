@@ -1,8 +1,9 @@
 """Runs core jobs off the GUI thread: one worker on one long-lived QThread, driven by a controller.
 
-The controller lives on the GUI thread. Submitting cancels the job it replaces; Cancel sets the
-job's token directly (a queued slot would not run while the worker is busy). The worker's
-signals reach the controller's slots queued, on the GUI thread; progress of stale jobs is dropped.
+The controller lives on the GUI thread. Submitting cancels the job it replaces; Cancel (and Stop
+and keep) sets the job's token directly (a queued slot would not run while the worker is busy).
+The worker's signals reach the controller's slots queued, on the GUI thread; progress of stale
+jobs is dropped.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ class _Worker(QObject):
         """Import torch and friends here, after the window is on screen (they take seconds)."""
         try:
             from genart_core import device
-            from genart_core.engine import Engine
+            from genart_core.engine import Engine, warm_up
 
             device.configure_threads()
+            warm_up()
             self._engine = Engine()
             info = device.describe()
             self.ready.emit(f"Ready — {info['device']}, {info['fast dtype']}")
@@ -136,6 +138,13 @@ class InferenceController(QObject):
     def cancel(self) -> None:
         for token in self._tokens.values():
             token.cancel()
+
+    @Slot()
+    def stop_and_keep(self) -> None:
+        """End the current job early; it finishes with what it has (a job that cannot keep a
+        partial result is cancelled). Jobs it replaced were cancelled already."""
+        if self._current is not None:
+            self._tokens[self._current].stop_and_keep()
 
     @Slot()
     def shutdown(self, timeout_ms: int = 10_000) -> None:

@@ -158,9 +158,15 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Cancel the running job (Esc)")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.controller.cancel)
+        # Only while a job runs that can end early with a usable picture (diffusion, style transfer).
+        self.stop_button = QPushButton("Stop && Keep")
+        self.stop_button.setToolTip("Stop the running job now and keep the picture so far (Shift+Esc)")
+        self.stop_button.setVisible(False)
+        self.stop_button.clicked.connect(self.stop_and_keep)
         bar = self.statusBar()
         bar.addWidget(self.status_label, 1)
         bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.stop_button)
         bar.addPermanentWidget(self.cancel_button)
 
     def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None) -> QAction:
@@ -211,6 +217,10 @@ class MainWindow(QMainWindow):
 
         self.cancel_action = self._action("Cancel Job", self.controller.cancel, "Esc")
         self.addAction(self.cancel_action)
+        self.stop_action = self._action("Stop and &Keep", self.stop_and_keep, "Shift+Esc")
+        self.stop_action.setEnabled(False)
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.cancel_action, self.stop_action])
 
         help_menu = menu_bar.addMenu("&Help")
         help_menu.addAction(self._action("Run &Self-Test Job", self.run_self_test))
@@ -286,6 +296,16 @@ class MainWindow(QMainWindow):
     def run_self_test(self) -> None:
         self.submit(SelfTestRequest(width=512, height=512, steps=24, work_size=512))
 
+    @Slot()
+    def stop_and_keep(self) -> None:
+        """The job ends at its next step; what it has made arrives as a result, as usual."""
+        self.controller.stop_and_keep()
+        self.status_label.setText("Stopping — keeping the picture so far…")
+
+    def _show_stop_and_keep(self, shown: bool) -> None:
+        self.stop_button.setVisible(shown)
+        self.stop_action.setEnabled(shown)
+
     @Slot(str)
     def _on_engine_ready(self, message: str) -> None:
         if not self.controller.busy:
@@ -295,6 +315,7 @@ class MainWindow(QMainWindow):
     def _on_job_started(self, job_id: int, request: Request) -> None:
         self.status_label.setText(f"Starting {type(request).__name__.removesuffix('Request')}…")
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
+        self._show_stop_and_keep(request.supports_stop_and_keep)
 
     @Slot(int, object)
     def _on_progress(self, job_id: int, progress: Progress) -> None:
@@ -308,9 +329,10 @@ class MainWindow(QMainWindow):
     def _on_finished(self, job_id: int, result: Result) -> None:
         self.canvas.set_preview(None)
         region = self._job_regions.pop(job_id, None)
+        ended = f"Stopped {result.stopped} — kept" if result.stopped else "Done"
         if job_id in self._off_canvas_jobs:
             self._off_canvas_jobs.discard(job_id)
-            self.status_label.setText("Done")
+            self.status_label.setText(ended)
             return
         if result.images:
             info = result.infos[0] if result.infos else None
@@ -318,7 +340,7 @@ class MainWindow(QMainWindow):
         for index, image in enumerate(result.images):  # every image of every job goes to the history
             image_info = result.infos[index] if index < len(result.infos) else None
             self.history_panel.record(image, image_info, _result_name(image_info))
-        self.status_label.setText("Done")
+        self.status_label.setText(ended)
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:
@@ -339,6 +361,8 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
+        if not busy:
+            self._show_stop_and_keep(False)
         self.prompt_panel.set_busy(busy)
         self.stylize_panel.set_busy(busy)
 

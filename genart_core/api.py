@@ -25,21 +25,51 @@ class Cancelled(Exception):
 
 
 class CancelToken:
-    """A thread-safe flag the GUI sets and the worker polls between steps."""
+    """A thread-safe flag the GUI sets and the worker polls between steps.
+
+    Two requests set it: ``cancel()`` (throw the work away) and ``stop_and_keep()`` (end early
+    but return what there is). Pipelines that cannot keep a partial result see either as a
+    Cancel (``raise_if_cancelled``); those that can ask ``stop_requested()`` instead.
+    """
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._keep = False
 
     def cancel(self) -> None:
-        self._event.set()
+        with self._lock:
+            self._keep = False  # a Cancel after Stop and keep still throws the work away
+            self._event.set()
+
+    def stop_and_keep(self) -> None:
+        with self._lock:
+            if not self._event.is_set():  # a Cancel already asked for stays a Cancel
+                # Set before the event, so whoever sees the event set also sees why (stop_requested).
+                self._keep = True
+                self._event.set()
 
     @property
     def cancelled(self) -> bool:
+        """True after either request: the job is to end now."""
         return self._event.is_set()
+
+    @property
+    def keep_partial(self) -> bool:
+        """True after stop_and_keep() (and no cancel() since)."""
+        return self._keep
 
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled()
+
+    def stop_requested(self) -> bool:
+        """For work that can keep a partial result: True after stop_and_keep(); raises Cancelled after cancel()."""
+        if not self._event.is_set():
+            return False
+        if self._keep:
+            return True
+        raise Cancelled()
 
 
 @dataclass(frozen=True)
@@ -70,6 +100,8 @@ class Request:
     """
 
     pipeline: ClassVar[str] = ""
+    # Whether the pipeline can end early and return what it has (CancelToken.stop_and_keep).
+    supports_stop_and_keep: ClassVar[bool] = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, with the request type, for artwork metadata."""
@@ -121,3 +153,6 @@ class Result:
     infos: list[GenerationInfo]
     # Pipeline-specific plain values (final losses, checkpoint paths, …).
     extras: dict[str, Any] = field(default_factory=dict)
+    # Set when Stop and keep ended the job early: where, for people ("at step 7/20",
+    # "after image 1/3"). The stopped image's info also says "Stopped at step".
+    stopped: str = ""

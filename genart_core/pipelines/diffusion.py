@@ -5,7 +5,8 @@ that is fastest on the device (bf16 on CPUs with AMX/AVX-512-BF16, fp16 on CUDA,
 channels_last UNet and VAE, SDPA attention (diffusers' default processor), VAE tiling for large
 images, model CPU offload when GPU memory is short, torch.inference_mode. Previews come from a
 fitted linear latent -> RGB map (genart_core.latent_preview), never a VAE decode. Cancel raises
-from the step callback, so no partial image is decoded.
+from the step callback, so no partial image is decoded; Stop and keep ends the denoising loop
+there instead and decodes the scheduler's current estimate of the finished image.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 
 from genart_core import device as devices
 from genart_core import sd_models
-from genart_core.api import GenArtError, GenerationInfo, Result
+from genart_core.api import Cancelled, GenArtError, GenerationInfo, Result
 from genart_core.engine import RunContext
 from genart_core.imaging import fit_within, resize, to_pil, to_rgb
 from genart_core.latent_preview import LatentPreview, fit_latent_preview
@@ -171,6 +172,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
     pipe = loaded.for_mode(request.mode)
     width, height = _working_size(request)
     pipe.scheduler = make_scheduler(request.scheduler, loaded.default_scheduler)
+    estimate = _DenoisedEstimate(pipe.scheduler)
     steps = request.steps
     if request.mode != "txt2img":
         # diffusers runs int(steps × strength) steps; at least one must remain (SD-Turbo: 1-2 steps).
@@ -195,13 +197,20 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         pipe.vae.disable_tiling()
     sampler = request.scheduler.label if request.scheduler != Scheduler.DEFAULT else type(pipe.scheduler).__name__
     images, infos = [], []
+    stopped = ""
     for index in range(request.count):
+        if images and ctx.stop_requested():  # Stop and keep between two images: keep those made
+            stopped = f"after image {index}/{request.count}"
+            break
         ctx.check_cancelled()
         seed = request.seed + index
-        callback = _StepReporter(ctx, loaded.preview, request, index)
+        callback = _StepReporter(ctx, loaded.preview, request, index, estimate)
         generator = devices.seeded_generator(seed, "cpu")
-        with torch.inference_mode():
-            output = pipe(**call, generator=generator, callback_on_step_end=callback)
+        try:
+            with torch.inference_mode():
+                output = pipe(**call, generator=generator, callback_on_step_end=callback)
+        finally:
+            pipe._interrupt = False  # diffusers clears it when a call starts too; the cached pipeline should not keep it
         image = (np.clip(output.images[0], 0, 1) * 255).round().astype(np.uint8)
         if request.mode != "txt2img":
             original = _init_image(request)
@@ -210,6 +219,10 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         extra = {"Mode": request.mode, "Scheduler": sampler}
         if request.mode != "txt2img":
             extra["Denoising strength"] = request.strength
+        if callback.stopped_at:
+            # steps stays the schedule's length: the image is step k of that schedule, which a
+            # k-step run (a different schedule) would not reproduce.
+            extra["Stopped at step"] = callback.stopped_at
         infos.append(
             GenerationInfo(
                 prompt=request.prompt,
@@ -225,22 +238,68 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
                 request=request.to_dict(),
             )
         )
-    return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")})
+        if callback.stopped_at:
+            where = f"step {callback.stopped_at}" if request.count == 1 else f"image {index + 1}/{request.count}, step {callback.stopped_at}"
+            stopped = f"at {where}"
+            break
+    return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped)
+
+
+class _DenoisedEstimate:
+    """Remembers the scheduler's latest estimate of the finished latents (x0), for Stop and keep.
+
+    Mid-run latents are still noisy (for sigma-scaled schedulers such as Euler, far outside the
+    range the VAE expects), so a stopped image is decoded from this estimate, as A1111's Interrupt
+    does. It costs nothing: the scheduler computes it anyway, and step() only returns it. Where a
+    scheduler does not expose one (PNDM), it stays None and the current latents are decoded.
+    """
+
+    def __init__(self, scheduler) -> None:
+        self.latest: torch.Tensor | None = None
+        self._scheduler = scheduler
+        self._step = scheduler.step
+        scheduler.step = self._step_and_remember  # a fresh scheduler per run, so the wrapper never stacks
+
+    def _step_and_remember(self, *args, return_dict: bool = True, **kwargs):
+        output = self._step(*args, return_dict=True, **kwargs)
+        x0 = getattr(output, "pred_original_sample", None)  # DDIM, DDPM, Euler, Euler a
+        if x0 is None:
+            x0 = getattr(output, "denoised", None)  # LCM
+        if x0 is None and getattr(self._scheduler.config, "algorithm_type", "") == "dpmsolver++":
+            x0 = self._scheduler.model_outputs[-1]  # DPM++ keeps its x0 predictions for the multistep update
+        self.latest = x0
+        return output if return_dict else output.to_tuple()
 
 
 class _StepReporter:
-    """diffusers' callback_on_step_end: progress, a preview every few steps, and Cancel."""
+    """diffusers' callback_on_step_end: progress, a preview every few steps, Cancel and Stop and keep."""
 
-    def __init__(self, ctx: RunContext, preview: LatentPreview, request: TextToImageRequest, index: int) -> None:
-        self.ctx, self.preview, self.request, self.index = ctx, preview, request, index
+    def __init__(self, ctx: RunContext, preview: LatentPreview, request: TextToImageRequest, index: int, estimate: _DenoisedEstimate) -> None:
+        self.ctx, self.preview, self.request, self.index, self.estimate = ctx, preview, request, index, estimate
+        self.stopped_at = ""  # "k/N" once Stop and keep ended this image after step k of N
 
     def __call__(self, pipe, step: int, timestep, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        self.ctx.check_cancelled()  # raises Cancelled: the pipeline stops before decoding anything
         total = int(getattr(pipe, "num_timesteps", 0) or self.request.steps)
         done = step + 1
+        # Cancel raises here, so the pipeline stops before decoding anything. A stop at the last
+        # step changes nothing: the image is finished (generate then makes no more).
+        if self.ctx.stop_requested() and done < total:
+            return self._stop(pipe, done, total, tensors["latents"])
         every = self.request.preview_every
         picture = self.preview(tensors["latents"]) if every and (done % every == 0 or done == total) else None
         count = self.request.count
         phase = "Denoising" if count == 1 else f"Denoising image {self.index + 1}/{count}"
         self.ctx.report(self.index * total + done, count * total, phase, picture)
         return {}
+
+    def _stop(self, pipe, done: int, total: int, latents: torch.Tensor) -> dict[str, torch.Tensor]:
+        if not hasattr(pipe, "interrupt"):
+            raise Cancelled()  # a pipeline whose loop cannot be interrupted has nothing early to keep
+        # diffusers' loop skips its remaining steps once interrupt is set, then decodes the latents
+        # this callback returns, as after a full run.
+        pipe._interrupt = True
+        self.stopped_at = f"{done}/{total}"
+        log.info("Stopped at step %s; decoding the current estimate", self.stopped_at)
+        if self.estimate.latest is None:
+            return {}
+        return {"latents": self.estimate.latest.to(latents.dtype)}  # Euler's estimate is fp32

@@ -36,8 +36,9 @@ def make_scheduler(prediction_type: str = "epsilon"):
     )
 
 
-# step index, total, current noisy images x_t (N×3×S×S in [-1, 1]), phase
-StepCallback = Callable[[int, int, torch.Tensor, str], None]
+# step index, total, current noisy images x_t (N×3×S×S in [-1, 1]), phase. During denoising, a
+# callback that returns True ends sampling there with the model's current estimate (Stop and keep).
+StepCallback = Callable[[int, int, torch.Tensor, str], bool | None]
 
 
 @torch.inference_mode()
@@ -80,12 +81,14 @@ def sample(
         if guided:
             conditional, unconditional = predicted.chunk(2)
             predicted = unconditional + guidance * (conditional - unconditional)
-        x = scheduler.step(predicted, t, x).prev_sample
+        stepped = scheduler.step(predicted, t, x)
+        x = stepped.prev_sample
         if mask is not None and init is not None and index + 1 < len(timesteps):
             known = scheduler.add_noise(init, torch.randn(x.shape, generator=generator), timesteps[index + 1 : index + 2])
             x = mask * x + (1 - mask) * known
-        if callback is not None:
-            callback(index + 1, len(timesteps), x, "Denoising")
+        if callback is not None and callback(index + 1, len(timesteps), x, "Denoising"):
+            x = stepped.pred_original_sample  # the estimate of the finished image, not the noisy x_t
+            break
     if mask is not None and init is not None:
         x = mask * x + (1 - mask) * init
     return x.clamp(-1, 1).add(1).div(2)
@@ -167,12 +170,22 @@ def run_request(request, spec, ctx):
         grey = np.repeat((request.mask > 0).astype(np.uint8)[:, :, None] * 255, 3, axis=2)
         mask = (_to_model_image(grey, config.image_size)[:, :1] > -0.99).float()
     images, infos = [], []
+    stopped = ""
     for index in range(request.count):
+        if images and ctx.stop_requested():  # Stop and keep between two images: keep those made
+            stopped = f"after image {index}/{request.count}"
+            break
         ctx.check_cancelled()
         seed = request.seed + index
+        stopped_at = ""  # "k/N" once Stop and keep ended this image after denoising step k of N
 
-        def report(step: int, total: int, x: torch.Tensor, phase: str) -> None:
-            ctx.check_cancelled()
+        def report(step: int, total: int, x: torch.Tensor, phase: str) -> bool:
+            nonlocal stopped_at
+            # Cancel raises here. Stop and keep takes effect at a denoising step before the last
+            # (while noise is being added, sampling goes on to the first one).
+            if ctx.stop_requested() and phase == "Denoising" and step < total:
+                stopped_at = f"{step}/{total}"
+                return True
             every = request.preview_every
             preview = None
             if every and (step % every == 0 or step == total):
@@ -180,6 +193,7 @@ def run_request(request, spec, ctx):
                 preview = np.kron(small, np.ones((PREVIEW_SCALE, PREVIEW_SCALE, 1), np.uint8))
             prefix = "" if request.count == 1 else f"image {index + 1}/{request.count}: "
             ctx.report(step, total, prefix + phase, preview)
+            return False
 
         x = sample(
             unet, config, labels, steps=request.steps, guidance=request.guidance,
@@ -194,9 +208,14 @@ def run_request(request, spec, ctx):
         extra = {"Mode": request.mode, "Label": "none" if label is None else config.labels[label], "Native size": f"{config.image_size}x{config.image_size}"}
         if request.mode != "txt2img":
             extra["Denoising strength"] = getattr(request, "strength", 1.0)
+        if stopped_at:
+            extra["Stopped at step"] = stopped_at  # steps stays the schedule's length, as for Stable Diffusion
         infos.append(GenerationInfo(
             prompt=request.prompt, negative_prompt=request.negative_prompt, steps=request.steps, sampler="DDIM",
             cfg_scale=request.guidance, seed=seed, width=width, height=height, model=spec.label,
             extra=extra, request=request.to_dict(),
         ))
-    return Result(images=images, infos=infos, extras={"card": card.get("name", "")})
+        if stopped_at:
+            stopped = f"at step {stopped_at}" if request.count == 1 else f"at image {index + 1}/{request.count}, step {stopped_at}"
+            break
+    return Result(images=images, infos=infos, extras={"card": card.get("name", "")}, stopped=stopped)

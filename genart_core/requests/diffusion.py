@@ -37,6 +37,7 @@ class Scheduler(str, enum.Enum):
 @dataclass(frozen=True)
 class TextToImageRequest(Request):
     pipeline: ClassVar[str] = "genart_core.pipelines.diffusion"
+    supports_stop_and_keep: ClassVar[bool] = True
 
     prompt: str = ""
     # A hub id, a diffusers folder, a .safetensors checkpoint, or "offline:<name>".

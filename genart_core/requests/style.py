@@ -43,6 +43,7 @@ class StyleTransferRequest(Request):
     """Repaint ``content`` in the fused style of ``styles``."""
 
     pipeline: ClassVar[str] = "genart_core.pipelines.style_transfer"
+    supports_stop_and_keep: ClassVar[bool] = True
 
     # A file path or a uint8 H×W×C array (the canvas).
     content: str | Path | np.ndarray = field(compare=False)

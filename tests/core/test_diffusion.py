@@ -156,6 +156,91 @@ def test_cancel_stops_within_a_step_without_decoding(tiny_sd: str, engine: Engin
     assert decodes == []
 
 
+def _stop_and_keep_at(step: int, token: CancelToken, reports: list[Progress]):
+    def on_progress(progress: Progress) -> None:
+        reports.append(progress)
+        if progress.step == step:
+            token.stop_and_keep()
+
+    return on_progress
+
+
+@pytest.mark.parametrize("scheduler", list(Scheduler))
+def test_stop_and_keep_decodes_the_image_so_far_and_says_so(
+    tiny_sd: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheduler: Scheduler
+) -> None:
+    from diffusers import AutoencoderKL
+
+    decodes = []
+    original = AutoencoderKL.decode
+    monkeypatch.setattr(AutoencoderKL, "decode", lambda self, *a, **k: decodes.append(1) or original(self, *a, **k))
+    token, reports = CancelToken(), []
+    request = _request(tiny_sd, steps=3, scheduler=scheduler)
+    result = engine.run(request, _stop_and_keep_at(1, token, reports), token)
+
+    # Asked during step 2 (after step 1's report), it ends the loop when step 2 ends, before step 3.
+    assert max(r.step for r in reports) == 1
+    assert decodes == [1]
+    assert result.images[0].shape == (SIZE, SIZE, 3) and result.images[0].std() > 0
+    assert result.stopped == "at step 2/3"
+    assert result.infos[0].extra["Stopped at step"] == "2/3"
+    saved = read_generation_info(save_artwork(tmp_path / "kept.png", result.images[0], result.infos[0]))
+    assert saved.extra["Stopped at step"] == "2/3" and saved.steps == 3
+    # The cached pipeline is not left interrupted: the next run goes all the way.
+    full = engine.run(request)
+    assert not full.stopped and "Stopped at step" not in full.infos[0].extra
+    assert not np.array_equal(full.images[0], result.images[0])
+
+
+def test_stop_and_keep_in_a_batch_keeps_the_finished_images_and_makes_no_more(tiny_sd: str, engine: Engine) -> None:
+    token, reports = CancelToken(), []
+    result = engine.run(_request(tiny_sd, steps=3, count=3), _stop_and_keep_at(4, token, reports), token)  # image 2, step 1
+    assert len(result.images) == len(result.infos) == 2
+    assert "Stopped at step" not in result.infos[0].extra
+    assert result.infos[1].extra["Stopped at step"] == "2/3"
+    assert result.stopped == "at image 2/3, step 2/3"
+    assert engine.run(_request(tiny_sd, steps=3, count=1)).images[0].tolist() == result.images[0].tolist()
+
+
+def test_stop_and_keep_at_the_last_step_of_an_image_keeps_it_whole(tiny_sd: str, engine: Engine) -> None:
+    token, reports = CancelToken(), []
+    result = engine.run(_request(tiny_sd, steps=3, count=3), _stop_and_keep_at(2, token, reports), token)  # takes effect at step 3
+    assert len(result.images) == 1 and result.infos[0].extra.get("Stopped at step") is None
+    assert result.stopped == "after image 1/3"
+
+
+def test_stop_and_keep_while_the_model_loads_is_a_cancel(tiny_sd: str) -> None:
+    token = CancelToken()
+
+    def stop_on_loading(progress: Progress) -> None:
+        if progress.phase.startswith("Loading"):
+            token.stop_and_keep()
+
+    with pytest.raises(Cancelled):
+        Engine().run(_request(tiny_sd, steps=3), stop_on_loading, token)
+
+
+@pytest.mark.parametrize("scheduler", list(Scheduler))
+def test_every_scheduler_shows_its_estimate_of_the_finished_latents(scheduler: Scheduler) -> None:
+    from diffusers import DDIMScheduler
+
+    from genart_core.pipelines.diffusion import _DenoisedEstimate, make_scheduler
+
+    default = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    plain, wrapped = make_scheduler(scheduler, default), make_scheduler(scheduler, default)
+    estimate = _DenoisedEstimate(wrapped)
+    latents, noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0)), torch.randn(1, 4, 8, 8)
+    for s in (plain, wrapped):
+        s.set_timesteps(3)
+    t = plain.timesteps[0]
+    torch.manual_seed(1)  # Euler a adds fresh noise
+    expected = plain.step(noise, t, latents, return_dict=False)[0]
+    torch.manual_seed(1)
+    assert torch.equal(wrapped.step(noise, t, latents, return_dict=False)[0], expected)
+    assert estimate.latest is not None and estimate.latest.shape == latents.shape
+    assert not torch.equal(estimate.latest, expected)
+
+
 def test_latent_preview_shows_the_colours_the_vae_encoded(tiny_sd: str) -> None:
     from diffusers import AutoencoderKL
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from genart_core.api import GenArtError, Progress
+from genart_core.api import Cancelled, CancelToken, GenArtError, Progress
 from genart_core.artwork import read_generation_info
 from genart_core.cli import main
 from genart_core.engine import Engine
@@ -79,6 +79,44 @@ def test_inpainting_keeps_the_unmasked_pixels(offline_key: str) -> None:
     image = Engine().run(request).images[0]
     np.testing.assert_array_equal(image[mask == 0], init[mask == 0])
     assert not np.array_equal(image[mask > 0], init[mask > 0])
+
+
+def _stop_and_keep_at(step: int, token: CancelToken):
+    return lambda progress: token.stop_and_keep() if progress.step == step else None
+
+
+def test_stop_and_keep_returns_the_current_estimate_marked_as_stopped(offline_key: str) -> None:
+    request = TextToImageRequest(prompt="digit 4", model=offline_key, steps=3, width=64, height=48, seed=9)
+    token = CancelToken()
+    result = Engine().run(request, _stop_and_keep_at(1, token), token)  # takes effect as step 2 ends
+    assert result.images[0].shape == (48, 64, 3)
+    assert result.stopped == "at step 2/3" and result.infos[0].extra["Stopped at step"] == "2/3"
+    assert not np.array_equal(result.images[0], Engine().run(request).images[0])
+
+
+def test_stop_and_keep_in_a_batch_keeps_the_finished_images(offline_key: str) -> None:
+    request = TextToImageRequest(prompt="digit 4", model=offline_key, steps=3, count=3, seed=9)
+    token = CancelToken()
+    result = Engine().run(request, lambda p: token.stop_and_keep() if p.phase.startswith("image 2/3") else None, token)
+    assert len(result.images) == 2 and result.stopped == "at image 2/3, step 2/3"
+    assert "Stopped at step" not in result.infos[0].extra and result.infos[1].extra["Stopped at step"] == "2/3"
+
+
+def test_stopped_inpainting_still_keeps_the_unmasked_pixels(offline_key: str) -> None:
+    init = gradient(32, 32)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:24, 8:24] = 255
+    token = CancelToken()
+    request = InpaintRequest(prompt="circle", model=offline_key, steps=4, init_image=init, mask=mask)
+    result = Engine().run(request, _stop_and_keep_at(1, token), token)
+    assert result.stopped == "at step 2/4"
+    np.testing.assert_array_equal(result.images[0][mask == 0], init[mask == 0])
+
+
+def test_cancel_keeps_nothing(offline_key: str) -> None:
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        Engine().run(TextToImageRequest(prompt="digit 4", model=offline_key, steps=3), lambda p: token.cancel(), token)
 
 
 def test_cli_generate_writes_variations_with_their_parameters(offline_key: str, tmp_path: Path, capsys) -> None:

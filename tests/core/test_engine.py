@@ -40,6 +40,36 @@ def test_cancel_stops_between_steps():
     assert seen == [1, 2, 3]
 
 
+def test_stop_and_keep_is_a_cancel_for_pipelines_that_cannot_keep():
+    token = CancelToken()
+
+    def on_progress(progress: Progress) -> None:
+        if progress.step == 2:
+            token.stop_and_keep()
+
+    with pytest.raises(Cancelled):
+        Engine().run(SelfTestRequest(steps=50, work_size=16), on_progress, token)
+    assert token.cancelled and token.keep_partial
+    assert not SelfTestRequest.supports_stop_and_keep
+
+
+def test_stop_and_keep_and_cancel_whichever_comes_first_a_cancel_wins():
+    keep = CancelToken()
+    assert not keep.stop_requested()
+    keep.stop_and_keep()
+    assert keep.stop_requested()
+    keep.cancel()  # changing one's mind: throw it away after all
+    with pytest.raises(Cancelled):
+        keep.stop_requested()
+
+    cancel = CancelToken()
+    cancel.cancel()
+    cancel.stop_and_keep()
+    assert not cancel.keep_partial
+    with pytest.raises(Cancelled):
+        cancel.stop_requested()
+
+
 def test_model_cache_keeps_recent_models_and_drops_the_oldest():
     cache = ModelCache(max_items=2)
     loads: list[str] = []

@@ -105,6 +105,30 @@ def test_cancel_stops_within_an_iteration(tiny_weights, style_file):
     assert seen[-1] == "cancelled"  # not one more report after Cancel
 
 
+def test_stop_and_keep_returns_the_picture_so_far_at_the_requested_size(tiny_weights, style_file, monkeypatch):
+    # Two scales, 64 then 128 px, far too many iterations to finish: it stops during the first.
+    monkeypatch.setitem(st.PRESETS, Preset.PREVIEW, st.Plan(scales=(0.5, 1.0), iterations=(1000, 1000)))
+    request = _request(tiny_weights, style_file, content=scene(192, 144), size=128, preserve_colors=ColorMode.LUMINANCE, strength=3.0)
+    token = CancelToken()
+    phases = []
+
+    def on_progress(progress):
+        phases.append(progress.phase)
+        if progress.phase.startswith("Stylising"):
+            token.stop_and_keep()
+
+    result = Engine().run(request, on_progress, token)
+    assert all("128×96" not in phase for phase in phases)  # never reached the full-size scale
+    image, info = result.images[0], result.infos[0]
+    assert image.shape == (96, 128, 3) and (info.width, info.height) == (128, 96)
+    assert result.stopped == "at step 2/4000" and info.extra["Stopped at step"] == "2/4000"
+    # Colours are preserved as in a finished result: the content's chroma, the stylised luminance.
+    content = st.to_uint8(st.resize_long_side(st.image_tensor(scene(192, 144)), 128)).astype(float)
+    to_chroma = lambda img: img[..., [0, 2]] - (img @ np.array([0.299, 0.587, 0.114]))[..., None]
+    unclipped = (image > 2).all(-1) & (image < 253).all(-1)
+    assert np.abs(to_chroma(image.astype(float)) - to_chroma(content))[unclipped].mean() < 3.0
+
+
 def test_luminance_mode_keeps_the_content_colours(tiny_weights, style_file):
     request = _request(tiny_weights, style_file, preserve_colors=ColorMode.LUMINANCE, strength=3.0)
     result = Engine().run(request).images[0].astype(float)
@@ -126,6 +150,19 @@ def test_colour_matching_gives_the_style_the_content_statistics():
     flat_m, flat_c = matched[0].reshape(3, -1), content[0].reshape(3, -1)
     assert torch.allclose(flat_m.mean(1), flat_c.mean(1), atol=0.03)
     assert torch.allclose(torch.cov(flat_m), torch.cov(flat_c), atol=0.025)  # clipping to [0, 1] costs a little
+
+
+def test_upsampling_puts_back_the_content_detail_the_coarse_scale_lacked():
+    content = st.image_tensor(scene())
+    small = st.resize_to(content, (content.shape[-2] // 4, content.shape[-1] // 4))
+    # The coarse scale's own picture of the content comes back as the content itself, edges included,
+    restored = st.upsample_with_detail(small, content)
+    assert torch.allclose(restored, content, atol=1e-5)
+    # where plain upsampling loses the fine detail.
+    assert (st.resize_to(small, tuple(content.shape[-2:])) - content).abs().mean() > 0.01
+    # A stylised coarse picture keeps its own colours.
+    tinted = (small * 0.5).clamp(0, 1)
+    assert st.upsample_with_detail(tinted, content).mean() < content.mean() - 0.1
 
 
 def test_fused_grams_are_the_weighted_mean(tiny_weights):

@@ -78,12 +78,36 @@ def test_cancel_stops_a_running_job_within_a_second(window, qtbot):
     with qtbot.waitSignal(window.controller.progress, timeout=60_000):
         window.submit(SelfTestRequest(steps=400, work_size=384))
     assert window.cancel_button.isVisible()
+    assert not window.stop_button.isVisible() and not window.stop_action.isEnabled()  # nothing to keep
     started = time.perf_counter()
     with qtbot.waitSignal(window.controller.cancelled, timeout=5_000):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     assert time.perf_counter() - started < 1.0
     assert not window.controller.busy and not window.canvas.has_image
     assert window.status_label.text() == "Cancelled"
+
+
+def test_stop_and_keep_ends_a_diffusion_job_with_the_picture_so_far(window, qtbot):
+    panel = window.prompt_panel  # the offline model is chosen by default
+    panel.prompt.setPlainText("digit 3")
+    panel.steps.setValue(200)
+    panel.count.setValue(16)  # far more than can finish before the click
+    for box in (panel.width_box, panel.height_box):
+        box.setValue(64)
+    denoising = lambda _job, progress: progress.phase.endswith("Denoising")  # a model loading has nothing to keep
+    with qtbot.waitSignal(window.controller.progress, timeout=60_000, check_params_cb=denoising):
+        panel.generate_button.click()
+    assert window.stop_button.isVisible() and window.stop_action.isEnabled()
+    with qtbot.waitSignal(window.controller.finished, timeout=10_000) as finished:
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    result = finished.args[1]
+    assert len(result.images) == 1 and result.stopped.startswith("at image 1/16, step ")
+    assert window.status_label.text() == f"Stopped {result.stopped} — kept"
+    assert np.array_equal(window.canvas.image_array(), result.images[0])  # the kept picture is on the canvas
+    assert window.canvas.generation_info.extra["Stopped at step"] == result.stopped.rpartition(" ")[2]
+    window.history_panel.wait_for_writes()
+    qtbot.waitUntil(lambda: window.history_panel.list.count() == 1)
+    assert not window.stop_button.isVisible() and not window.stop_action.isEnabled()
 
 
 def test_a_new_job_replaces_the_running_one(window, qtbot):

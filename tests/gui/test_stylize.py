@@ -87,6 +87,28 @@ def test_cancel_returns_quickly(window, qtbot, monkeypatch):
     assert np.array_equal(window.canvas.image_array(), scene())
 
 
+def test_stop_and_keep_puts_the_picture_so_far_on_the_canvas(window, qtbot, monkeypatch):
+    monkeypatch.setitem(st.PRESETS, Preset.PREVIEW, st.Plan(scales=(1.0,), iterations=(100_000,), preview_every=1))
+    window.canvas.set_image(scene())
+    _select(window.style_picker, "Mosaic")
+    # Once it stylises: while VGG loads there is nothing to keep yet, and Stop and keep cancels.
+    stylising = lambda _job, progress: progress.phase.startswith("Stylising")
+    with qtbot.waitSignal(window.controller.progress, timeout=60_000, check_params_cb=stylising):
+        qtbot.mouseClick(window.stylize_panel.stylize_button, Qt.MouseButton.LeftButton)
+    assert window.stop_button.isVisible()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    with qtbot.waitSignal(window.controller.finished, timeout=5_000) as finished:
+        qtbot.keyClick(window, Qt.Key.Key_Escape, Qt.KeyboardModifier.ShiftModifier)  # Stop and keep
+    result = finished.args[1]
+    assert result.stopped.startswith("at step ") and result.stopped.endswith("/100000")
+    assert window.status_label.text() == f"Stopped {result.stopped} — kept"
+    kept = window.canvas.image_array()
+    assert kept.shape == scene().shape and not np.array_equal(kept, scene())  # a new layer over the photo
+    window.canvas.undo_stack.undo()
+    assert np.array_equal(window.canvas.image_array(), scene())
+
+
 def test_stylise_without_a_photo_explains(window):
     _select(window.style_picker, "Mosaic")
     window.stylize_panel.stylize_button.click()
