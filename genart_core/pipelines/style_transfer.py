@@ -456,7 +456,7 @@ def run(request: StyleTransferRequest, ctx: RunContext) -> Result:
         ctx.report(min(done, total), total, phase, show(image))
 
     if stopped:  # the picture as far as it got, at the size asked for rather than the scale it reached
-        image = resize_to(image, tuple(prepared.content.shape[-2:]))
+        image = upsample_with_detail(image, prepared.content.to(image.device))
     final = image.cpu()
     if request.preserve_colors == ColorMode.LUMINANCE:
         final = put_back_colour(final, prepared.colour_content)
