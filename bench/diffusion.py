@@ -7,21 +7,26 @@ Prints seconds per denoising step at 512×512 with classifier-free guidance (bat
 SD 1.5-sized model: raw diffusers fp32 defaults, our pipeline with the same settings, and our
 optimised settings (bf16/fp32 as chosen for this CPU, channels_last); then a whole SD-Turbo-sized
 (SD 2.1 UNet, OpenCLIP-H text encoder) one-step 512×512 image including text encoding and VAE
-decoding (and each part's share); the cost of one latent preview; and the offline model's seconds
-per image. --profile adds the operators an optimised step spends its time in.
+decoding (and each part's share), and the same image with the optional TAESD decoder instead of
+the VAE; the cost of one latent preview; and the offline model's seconds per image. --profile
+adds the operators an optimised step spends its time in.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import string
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
 from genart_core import device as devices
+from genart_core import sd_models
 from genart_core.api import CancelToken
 from genart_core.engine import Engine, RunContext
 from genart_core.pipelines import diffusion
@@ -97,12 +102,30 @@ def ours(loaded, steps: int, guidance: float = 7.5) -> float:
     return statistics.median(b - a for a, b in zip(stamps[1:], stamps[2:]))
 
 
-def whole_image(loaded) -> float:
-    request = TextToImageRequest(prompt=PROMPT, model="bench", steps=1, guidance=0.0, width=512, height=512, preview_every=0)
-    ctx = RunContext(Engine(), lambda progress: None, CancelToken())
+def whole_image(loaded, engine: Engine, fast_decoder: bool = False) -> float:
+    request = TextToImageRequest(
+        prompt=PROMPT, model="bench", steps=1, guidance=0.0, width=512, height=512, preview_every=0, fast_decoder=fast_decoder
+    )
+    ctx = RunContext(engine, lambda progress: None, CancelToken())
     started = time.perf_counter()
     diffusion.generate(loaded, request, ctx)
     return time.perf_counter() - started
+
+
+def whole_image_with_fast_decoder(loaded, **config) -> float:
+    """whole_image with a random-weight TAESD as the decoder (AutoencoderTiny's defaults are its real
+    size; ``config`` shrinks it for a check), found through $GENART_TAESD_DIR as the app would."""
+    from diffusers import AutoencoderTiny
+
+    engine = Engine()  # its cache keeps the decoder between the two runs
+    with tempfile.TemporaryDirectory() as folder:
+        AutoencoderTiny(**config).save_pretrained(Path(folder) / sd_models.fast_decoder_name("sd"))
+        os.environ[sd_models.FAST_DECODER_DIR_ENV] = folder
+        try:
+            whole_image(loaded, engine, fast_decoder=True)  # warm-up; loads the decoder
+            return whole_image(loaded, engine, fast_decoder=True)
+        finally:
+            del os.environ[sd_models.FAST_DECODER_DIR_ENV]
 
 
 @torch.inference_mode()
@@ -198,11 +221,13 @@ def main() -> None:
 
     turbo = sd_pipeline(turbo=True).to(dtype=fast)
     loaded = diffusion.prepare(turbo, ModelSpec("bench", "SD-Turbo-sized (random)", "folder"), cpu, fast)
-    whole_image(loaded)  # warm-up: first calls pay for one-time allocations
-    seconds = whole_image(loaded)
+    whole_image(loaded, Engine())  # warm-up: first calls pay for one-time allocations
+    seconds = whole_image(loaded, Engine())
     print(f"SD-Turbo-sized 512×512, 1 step, text + UNet + VAE: {seconds:6.2f} s per image")
     parts = turbo_parts(turbo)
     print("    of which " + ", ".join(f"{name} {t:.2f} s" for name, t in parts.items()))
+    seconds = whole_image_with_fast_decoder(loaded)
+    print(f"    the same with the optional TAESD decoder:      {seconds:6.2f} s per image")
     del turbo, loaded
     gc.collect()
 

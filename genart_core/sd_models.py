@@ -6,7 +6,8 @@ A model key (what requests carry) is one of:
   a file             a single ``.safetensors`` checkpoint (loaded with from_single_file),
   a hub id           "stabilityai/sd-turbo", downloaded into the standard Hugging Face cache.
 Models added by the user are remembered in <data dir>/sd_models.json. Only safetensors weights
-are ever read, so a file a user hands us cannot run code.
+are ever read, so a file a user hands us cannot run code. The optional fast decoder (TAESD) is
+downloaded and loaded here too.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ SUGGESTED_CPU_MODEL = "stabilityai/sd-turbo"
 PICKLED_SUFFIXES = {".ckpt", ".pt", ".pth", ".bin", ".pkl"}
 # The files of a diffusers repository we need besides the weights (configs, tokenizer).
 _SMALL_FILE_SUFFIXES = (".json", ".txt", ".model")
+# A single-model repository's files. The weights come last: once they are in the cache, the
+# download finished (a cancelled one leaves only the config).
+_SINGLE_MODEL_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
+OFFLINE_FALLBACK = "The built-in offline model (“tiny-diffusion”) works without a download; choose it in the model list."
 
 
 @dataclass(frozen=True)
@@ -162,10 +167,11 @@ def _check_checkpoint_file(path: Path) -> None:
         raise GenArtError(f"“{path.name}” is not a .safetensors checkpoint.")
 
 
-def _cached_snapshot(repo_id: str) -> Path | None:
+def _cached_snapshot(repo_id: str, marker: str = "model_index.json") -> Path | None:
+    """The cached snapshot folder of a repository whose top-level file ``marker`` is cached."""
     from huggingface_hub import try_to_load_from_cache
 
-    found = try_to_load_from_cache(repo_id, "model_index.json")
+    found = try_to_load_from_cache(repo_id, marker)
     return Path(found).parent if isinstance(found, str) else None
 
 
@@ -193,11 +199,8 @@ def offline_mode() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _no_network_message(repo_id: str, why: str) -> str:
-    return (
-        f"Could not download {repo_id}: {why}. The built-in offline model (“tiny-diffusion”) works without "
-        "a download; choose it in the model list."
-    )
+def _no_network_message(repo_id: str, why: str, fallback: str) -> str:
+    return f"Could not download {repo_id}: {why}. {fallback}"
 
 
 def select_files(filenames: list[str]) -> tuple[list[str], str | None]:
@@ -224,6 +227,15 @@ def select_files(filenames: list[str]) -> tuple[list[str], str | None]:
     return small + chosen, variant
 
 
+def select_model_files(filenames: list[str]) -> list[str]:
+    """The files of a single-model diffusers repository (as TAESD's): config.json and safetensors
+    weights at the top level. Other weights beside them (original-format, pickled) are skipped."""
+    missing = [name for name in _SINGLE_MODEL_FILES if name not in filenames]
+    if missing:
+        raise GenArtError(f"This repository is not a diffusers model with safetensors weights (it has no {', '.join(missing)}).")
+    return list(_SINGLE_MODEL_FILES)
+
+
 def _progress_bar_class(report: Callable[[int], None]):
     """A tqdm class whose updates feed ``report`` (bytes just fetched) instead of a terminal."""
     from tqdm.auto import tqdm
@@ -241,25 +253,36 @@ def _progress_bar_class(report: Callable[[int], None]):
     return _Reporting
 
 
-def download(repo_id: str, on_progress: DownloadProgress | None = None, cancel: CancelToken | None = None) -> Path:
-    """Fetch a diffusers model into the Hugging Face cache (resumable); returns its snapshot folder."""
+def download(
+    repo_id: str,
+    on_progress: DownloadProgress | None = None,
+    cancel: CancelToken | None = None,
+    single_model: bool = False,
+    fallback: str = OFFLINE_FALLBACK,
+) -> Path:
+    """Fetch a diffusers pipeline into the Hugging Face cache (resumable); returns its snapshot folder.
+
+    ``single_model``: a repository holding one model (config and weights at the top, as TAESD)
+    rather than a pipeline. ``fallback`` tells people what works without this download.
+    """
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
 
     cancel = cancel or CancelToken()
+    marker = _SINGLE_MODEL_FILES[-1] if single_model else "model_index.json"
     if offline_mode():
-        cached = _cached_snapshot(repo_id)
+        cached = _cached_snapshot(repo_id, marker)
         if cached is not None:
             return cached
-        raise GenArtError(_no_network_message(repo_id, "HF_HUB_OFFLINE is set, so nothing is downloaded"))
+        raise GenArtError(_no_network_message(repo_id, "HF_HUB_OFFLINE is set, so nothing is downloaded", fallback))
     try:
         info = HfApi().model_info(repo_id, files_metadata=True)
     except RepositoryNotFoundError:
         raise GenArtError(f"There is no model called {repo_id} on Hugging Face (or it is private).") from None
     except (HfHubHTTPError, OSError, LocalEntryNotFoundError) as exc:
-        raise GenArtError(_no_network_message(repo_id, f"no connection to huggingface.co ({type(exc).__name__})")) from None
+        raise GenArtError(_no_network_message(repo_id, f"no connection to huggingface.co ({type(exc).__name__})", fallback)) from None
     sizes = {s.rfilename: int(s.size or 0) for s in info.siblings or []}
-    files, _ = select_files(list(sizes))
+    files = select_model_files(list(sizes)) if single_model else select_files(list(sizes))[0]
     total = sum(sizes[f] for f in files)
     _check_disk_space(total)
     done = 0
@@ -278,12 +301,12 @@ def download(repo_id: str, on_progress: DownloadProgress | None = None, cancel: 
         try:
             local = hf_hub_download(repo_id, current, tqdm_class=bar)
         except (HfHubHTTPError, OSError) as exc:
-            raise GenArtError(_no_network_message(repo_id, f"the download of {current} failed ({exc})")) from None
-        if current == "model_index.json":
+            raise GenArtError(_no_network_message(repo_id, f"the download of {current} failed ({exc})", fallback)) from None
+        if current == marker:
             snapshot = Path(local).parent
     if on_progress is not None:
         on_progress(total, total, "")
-    assert snapshot is not None  # select_files guarantees model_index.json
+    assert snapshot is not None  # the selection always holds the marker file
     return snapshot
 
 
@@ -339,3 +362,52 @@ def _folder_variant(folder: Path) -> str | None:
     if weights_files and all(".fp16." in name for name in weights_files):
         return "fp16"
     return None
+
+
+# -- the fast decoder (TAESD) ----------------------------------------------------------------
+# Tiny autoencoders that decode a model's latents several times faster than its own VAE, with
+# slightly softer detail. SD 1.x and 2.x share one latent space; SDXL has its own.
+FAST_DECODERS = {"sd": "madebyollin/taesd", "sdxl": "madebyollin/taesdxl"}
+# A folder holding taesd/ and/or taesdxl/ (each config.json + diffusion_pytorch_model.safetensors),
+# used instead of the hub: for machines without a network, and for tests.
+FAST_DECODER_DIR_ENV = "GENART_TAESD_DIR"
+UNTICK_FAST_DECODER = "untick Fast decoder (or leave out --fast-decoder)"
+
+
+def fast_decoder_name(family: str) -> str:
+    """"taesd" or "taesdxl" for the family "sd" or "sdxl": also its folder under $GENART_TAESD_DIR."""
+    return FAST_DECODERS[family].split("/")[1]
+
+
+def fast_decoder_folder(family: str, on_progress: DownloadProgress | None = None, cancel: CancelToken | None = None) -> Path:
+    """The fast decoder for a model family: from $GENART_TAESD_DIR, else the Hugging Face cache,
+    else downloaded now (about 10 MB, with progress and cancel like a model)."""
+    local = os.environ.get(FAST_DECODER_DIR_ENV, "").strip()
+    if local:
+        folder = Path(local).expanduser() / fast_decoder_name(family)
+        if not all((folder / name).is_file() for name in _SINGLE_MODEL_FILES):
+            raise GenArtError(
+                f"{folder} (from ${FAST_DECODER_DIR_ENV}) needs {' and '.join(_SINGLE_MODEL_FILES)}, or {UNTICK_FAST_DECODER}."
+            )
+        return folder
+    repo_id = FAST_DECODERS[family]
+    # Cached: no network needed (download() would ask the hub for the file list first).
+    cached = _cached_snapshot(repo_id, _SINGLE_MODEL_FILES[-1])
+    fallback = f"Without it, the model's own VAE still works: {UNTICK_FAST_DECODER}."
+    return cached or download(repo_id, on_progress, cancel, single_model=True, fallback=fallback)
+
+
+def load_fast_decoder(folder: Path, dtype: "torch.dtype"):
+    """The tiny autoencoder (diffusers' AutoencoderTiny) in ``folder``, on the CPU in ``dtype``."""
+    from diffusers import AutoencoderTiny
+
+    try:
+        return AutoencoderTiny.from_pretrained(str(folder), torch_dtype=dtype, use_safetensors=True, local_files_only=True)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        # A downloaded copy is a snapshot of blobs: only deleting the whole repository folder makes
+        # the next run fetch fresh files.
+        damaged = folder.parents[1] if folder.parent.name == "snapshots" else folder
+        raise GenArtError(
+            f"The fast decoder in {folder} could not be loaded ({exc}); it may be damaged. Delete {damaged} "
+            f"(a download fetches it again), or {UNTICK_FAST_DECODER}."
+        ) from None

@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--init", type=Path, help="starting image for image-to-image")
     parser.add_argument("--strength", type=float, default=0.6, help="how much of --init to change (0-1)")
     parser.add_argument("--mask", type=Path, help="inpainting mask (white = repaint), same size as --init")
+    parser.add_argument(
+        "--fast-decoder", action="store_true",
+        help="decode with the tiny TAESD autoencoder instead of the model's VAE: about 10× faster on CPUs, slightly "
+        "softer detail; downloads about 10 MB once (the offline model ignores it)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="output PNG; with -n > 1, files get -1, -2, … suffixes")
     parser.set_defaults(handler=run)
 
@@ -57,6 +62,7 @@ def build_request(args: argparse.Namespace):
         prompt=args.prompt, model=args.model, negative_prompt=args.negative,
         steps=args.steps or (25 if offline else 20), guidance=args.guidance if args.guidance is not None else (3.0 if offline else 7.0),
         seed=args.seed, count=args.count, width=width, height=height, scheduler=Scheduler(args.scheduler),
+        fast_decoder=args.fast_decoder,
     )
     if args.mask and not args.init:
         raise GenArtError("--mask needs --init (the image to inpaint).")

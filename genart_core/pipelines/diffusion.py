@@ -6,13 +6,15 @@ channels_last UNet and VAE, SDPA attention (diffusers' default processor), VAE t
 images, model CPU offload when GPU memory is short, torch.inference_mode. Previews come from a
 fitted linear latent -> RGB map (genart_core.latent_preview), never a VAE decode. Cancel raises
 from the step callback, so no partial image is decoded; Stop and keep ends the denoising loop
-there instead and decodes the scheduler's current estimate of the finished image.
+there instead and decodes the scheduler's current estimate of the finished image. On request
+(fast_decoder), the tiny TAESD autoencoder stands in for the model's VAE for that run.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +59,11 @@ class LoadedModel:
         return self._by_mode[mode]
 
 
+def sd_family(pipe) -> str:
+    """"sdxl" or "sd" (1.x/2.x): they differ in GPU memory needs and in their latent space."""
+    return "sdxl" if "XL" in type(pipe).__name__ else "sd"
+
+
 def default_dtype(device: torch.device) -> torch.dtype:
     if device.type == "cpu":
         return devices.fast_dtype(device)
@@ -77,8 +84,7 @@ def prepare(pipe, spec: sd_models.ModelSpec, device: torch.device, dtype: torch.
             if module is not None:
                 module.to(memory_format=torch.channels_last)
     if device.type == "cuda":
-        family = "sdxl" if "XL" in type(pipe).__name__ else "sd"
-        if torch.cuda.get_device_properties(device).total_memory < OFFLOAD_BELOW_BYTES[family]:
+        if torch.cuda.get_device_properties(device).total_memory < OFFLOAD_BELOW_BYTES[sd_family(pipe)]:
             pipe.enable_model_cpu_offload(device=device)
         else:
             pipe.to(device)
@@ -88,6 +94,42 @@ def prepare(pipe, spec: sd_models.ModelSpec, device: torch.device, dtype: torch.
         preview = fit_latent_preview(pipe.vae)
     log.info("Loaded %s (%s) on %s in %s", spec.label, type(pipe).__name__, device, dtype)
     return LoadedModel(spec, pipe, pipe.scheduler, preview, device, dtype)
+
+
+def fast_decoder(loaded: LoadedModel, ctx: RunContext):
+    """The tiny autoencoder (TAESD) for ``loaded``'s family, downloaded the first time (progress
+    reported, Cancel honoured) and then kept in the cache, shared by the models of that family."""
+    if loaded.base.vae.config.latent_channels != 4:
+        raise GenArtError(f"The fast decoder only suits Stable Diffusion 1.x, 2.x and XL models: {sd_models.UNTICK_FAST_DECODER}.")
+
+    def on_progress(done: int, total: int, _: str) -> None:
+        ctx.report(done // 1000, total // 1000, "Downloading TAESD (kB)")
+
+    folder = sd_models.fast_decoder_folder(sd_family(loaded.base), on_progress, ctx.cancel)
+
+    def load():
+        decoder = sd_models.load_fast_decoder(folder, loaded.dtype)
+        decoder.to(memory_format=torch.channels_last)  # as prepare() sets the model's own VAE
+        if loaded.device.type != "cpu":
+            # On the GPU even where the model is offloaded: it is small, and the offload hooks
+            # diffusers adds at the end of a call only know the components of that moment.
+            decoder.to(loaded.device)
+        return decoder
+
+    return ctx.cache.get_or_load(("taesd", str(folder), str(loaded.device), loaded.dtype), load)
+
+
+@contextmanager
+def _vae_for_call(pipe, vae):
+    """``vae`` stands in for ``pipe``'s own for one call. Only this pipeline object changes: its
+    img2img/inpaint siblings (from_pipe) share the VAE module but each holds its own reference,
+    and the cached pipeline gets its VAE back even when the call fails or is cancelled."""
+    own = pipe.vae
+    pipe.vae = vae
+    try:
+        yield
+    finally:
+        pipe.vae = own
 
 
 def make_scheduler(choice: Scheduler, default: Any):
@@ -191,10 +233,13 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         call.update(image=to_pil(resize(_init_image(request), width, height)), strength=request.strength)
     if request.mode == "inpaint":
         call.update(mask_image=_mask_image(request, width, height), width=width, height=height)
+    # Previews keep the map fitted to the model's VAE, which TAESD was trained to imitate.
+    # Image-to-image encodes the starting picture with TAESD's encoder too (as quick as its decoder).
+    vae = fast_decoder(loaded, ctx) if request.fast_decoder else pipe.vae
     if width * height > TILED_VAE_ABOVE:
-        pipe.vae.enable_tiling()
+        vae.enable_tiling()
     else:
-        pipe.vae.disable_tiling()
+        vae.disable_tiling()
     sampler = request.scheduler.label if request.scheduler != Scheduler.DEFAULT else type(pipe.scheduler).__name__
     images, infos = [], []
     stopped = ""
@@ -207,7 +252,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         callback = _StepReporter(ctx, loaded.preview, request, index, estimate)
         generator = devices.seeded_generator(seed, "cpu")
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), _vae_for_call(pipe, vae):
                 output = pipe(**call, generator=generator, callback_on_step_end=callback)
         finally:
             pipe._interrupt = False  # diffusers clears it when a call starts too; the cached pipeline should not keep it
@@ -219,6 +264,8 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         extra = {"Mode": request.mode, "Scheduler": sampler}
         if request.mode != "txt2img":
             extra["Denoising strength"] = request.strength
+        if request.fast_decoder:
+            extra["VAE"] = sd_models.fast_decoder_name(sd_family(loaded.base)).upper()
         if callback.stopped_at:
             # steps stays the schedule's length: the image is step k of that schedule, which a
             # k-step run (a different schedule) would not reproduce.

@@ -13,3 +13,11 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def empty_hf_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """A Hugging Face cache with nothing in it, whatever this machine has downloaded."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-hub"))

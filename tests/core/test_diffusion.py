@@ -1,18 +1,21 @@
 """Stable Diffusion pipelines through the app's real loader, with a tiny SD built in the test.
 
 Nothing is downloaded: the UNet, VAE, CLIP text encoder and tokenizer (a 74-token vocabulary)
-are made from small configs and saved with save_pretrained into a temporary diffusers folder.
+are made from small configs and saved with save_pretrained into a temporary diffusers folder;
+so is the fast decoder (a tiny TAESD), found through $GENART_TAESD_DIR.
 """
 
 from __future__ import annotations
 
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from genart_core import sd_models
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress
 from genart_core.artwork import read_generation_info, save_artwork
 from genart_core.engine import Engine
@@ -64,6 +67,29 @@ def build_tiny_sd(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(build_tiny_sd(tmp_path_factory.mktemp("tiny-sd")))
+
+
+def build_tiny_taesd(folder: Path) -> Path:
+    """A random-weight TAESD with the tiny SD's 4× downsampling (three blocks), saved as taesd/ in ``folder``."""
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(1)
+    decoder = AutoencoderTiny(
+        encoder_block_out_channels=(8, 8, 8), decoder_block_out_channels=(8, 8, 8),
+        num_encoder_blocks=(1, 1, 1), num_decoder_blocks=(1, 1, 1),
+    )
+    decoder.save_pretrained(folder / "taesd")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def taesd_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(build_tiny_taesd(tmp_path_factory.mktemp("taesd")))
+
+
+@pytest.fixture
+def with_taesd(taesd_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(sd_models.FAST_DECODER_DIR_ENV, taesd_dir)
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +284,57 @@ def test_latent_preview_shows_the_colours_the_vae_encoded(tiny_sd: str) -> None:
     left, right = shown[:, : half - 1].mean(axis=(0, 1)), shown[:, half + 1 :].mean(axis=(0, 1))
     # A random-weight VAE is far from linear, so only ask that red shows redder than blue does.
     assert left[0] - left[2] > right[0] - right[2] + 0.1
+
+
+def _count_decodes(monkeypatch: pytest.MonkeyPatch, model_class) -> list[int]:
+    decodes: list[int] = []
+    original = model_class.decode
+    monkeypatch.setattr(model_class, "decode", lambda self, *a, **k: decodes.append(1) or original(self, *a, **k))
+    return decodes
+
+
+@pytest.mark.usefixtures("with_taesd")
+def test_the_fast_decoder_stands_in_for_the_vae_in_its_own_runs_only(tiny_sd: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from diffusers import AutoencoderTiny
+
+    text = _request(tiny_sd)
+    picture = ImageToImageRequest(**vars(text), init_image=gradient(SIZE, SIZE), strength=0.5)
+    normal = {request.mode: engine.run(request).images[0] for request in (text, picture)}
+    tiny_decodes = _count_decodes(monkeypatch, AutoencoderTiny)
+    for request in (text, picture):
+        fast = engine.run(replace(request, fast_decoder=True))
+        assert not np.array_equal(fast.images[0], normal[request.mode])
+        assert fast.infos[0].extra["VAE"] == "TAESD" and fast.infos[0].request["fast_decoder"] is True
+        # The next runs, in this pipeline and in its sibling sharing the components, use the model's VAE again.
+        for other in (text, picture):
+            again = engine.run(other)
+            np.testing.assert_array_equal(again.images[0], normal[other.mode])
+            assert "VAE" not in again.infos[0].extra and again.infos[0].request["fast_decoder"] is False
+    assert len(tiny_decodes) == 2
+
+
+@pytest.mark.usefixtures("with_taesd")
+def test_stop_and_keep_and_cancel_work_with_the_fast_decoder(tiny_sd: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from diffusers import AutoencoderKL, AutoencoderTiny
+
+    kl_decodes, tiny_decodes = _count_decodes(monkeypatch, AutoencoderKL), _count_decodes(monkeypatch, AutoencoderTiny)
+    request = _request(tiny_sd, steps=3, fast_decoder=True)
+    token, reports = CancelToken(), []
+    kept = engine.run(request, _stop_and_keep_at(1, token, reports), token)
+    assert (kl_decodes, tiny_decodes) == ([], [1])
+    assert kept.stopped == "at step 2/3" and kept.infos[0].extra["VAE"] == "TAESD"
+    assert kept.images[0].shape == (SIZE, SIZE, 3)
+
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        engine.run(request, lambda progress: token.cancel(), token)
+    engine.run(_request(tiny_sd, steps=3))
+    assert (kl_decodes, tiny_decodes) == ([1], [1])  # after a cancelled run too, the model's VAE is back
+
+
+@pytest.mark.usefixtures("empty_hf_cache")
+def test_the_fast_decoder_not_downloaded_and_no_network_says_what_to_do(tiny_sd: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(sd_models.FAST_DECODER_DIR_ENV, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(GenArtError, match="madebyollin/taesd.*HF_HUB_OFFLINE.*untick Fast decoder"):
+        engine.run(_request(tiny_sd, fast_decoder=True))

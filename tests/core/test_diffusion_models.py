@@ -172,3 +172,50 @@ def test_download_checks_free_disk_space(fake_hub: _FakeHub, monkeypatch: pytest
     with pytest.raises(GenArtError, match="Not enough disk space"):
         sd_models.download("someone/model")
     assert fake_hub.fetched == []
+
+
+# -- the fast decoder (TAESD) --------------------------------------------------------------------
+TAESD_LISTING = {  # madebyollin/taesd: diffusers files beside the original-format and pickled ones
+    ".gitattributes": 1, "README.md": 1, "config.json": 10, "diffusion_pytorch_model.bin": 1000,
+    "diffusion_pytorch_model.safetensors": 1000, "taesd_decoder.safetensors": 500, "taesd_encoder.safetensors": 500,
+}
+
+
+def test_select_model_files_takes_the_config_and_safetensors_of_a_single_model_repository() -> None:
+    assert sd_models.select_model_files(list(TAESD_LISTING)) == ["config.json", "diffusion_pytorch_model.safetensors"]
+    with pytest.raises(GenArtError, match="diffusion_pytorch_model.safetensors"):
+        sd_models.select_model_files(["config.json", "diffusion_pytorch_model.bin"])
+    with pytest.raises(GenArtError, match="model_index.json"):
+        sd_models.select_files(list(TAESD_LISTING))  # a pipeline it is not
+
+
+@pytest.mark.usefixtures("empty_hf_cache")
+def test_the_fast_decoder_downloads_through_the_model_machinery(fake_hub: _FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fake_hub, "files", TAESD_LISTING)
+    seen: list[tuple[int, int]] = []
+    folder = sd_models.fast_decoder_folder("sd", lambda done, total, name: seen.append((done, total)))
+    assert folder == fake_hub.folder
+    assert fake_hub.fetched == ["config.json", "diffusion_pytorch_model.safetensors"]  # the weights last
+    assert seen[-1] == (1010, 1010)
+
+
+@pytest.mark.usefixtures("empty_hf_cache")
+def test_the_sdxl_fast_decoder_is_taesdxl(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(GenArtError, match="madebyollin/taesdxl.*untick Fast decoder"):
+        sd_models.fast_decoder_folder("sdxl")
+
+
+def test_a_fast_decoder_folder_that_is_incomplete_or_damaged_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    folder = tmp_path / "taesd"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"_class_name": "AutoencoderTiny"}))
+    monkeypatch.setenv(sd_models.FAST_DECODER_DIR_ENV, str(tmp_path))
+    with pytest.raises(GenArtError, match="GENART_TAESD_DIR.*untick Fast decoder"):
+        sd_models.fast_decoder_folder("sd")
+    (folder / "diffusion_pytorch_model.safetensors").write_bytes(b"\xff" * 64)
+    assert sd_models.fast_decoder_folder("sd") == folder
+    with pytest.raises(GenArtError, match="damaged.*untick Fast decoder"):
+        sd_models.load_fast_decoder(folder, torch.float32)

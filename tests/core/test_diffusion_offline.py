@@ -133,3 +133,11 @@ def test_cli_generate_explains_bad_input(offline_key: str, tmp_path: Path, capsy
     assert "does not know" in capsys.readouterr().err
     assert main(["generate", "digit 1", "--model", offline_key, "--size", "big", "-o", str(tmp_path / "x.png")]) == 1
     assert "--size" in capsys.readouterr().err
+
+
+def test_the_offline_model_ignores_the_fast_decoder(offline_key: str, tmp_path: Path) -> None:
+    # No TAESD anywhere (and HF_HUB_OFFLINE): the option must not make the offline model look for one.
+    out = tmp_path / "seven.png"
+    assert main(["generate", "digit 7", "--model", offline_key, "--steps", "2", "--size", "64x64", "--fast-decoder", "-o", str(out)]) == 0
+    info = read_generation_info(out)
+    assert info.request["fast_decoder"] is True and "VAE" not in info.extra

@@ -73,6 +73,23 @@ def test_builder_makes_text_image_and_inpaint_requests(panel: PromptPanel) -> No
     assert isinstance(request, InpaintRequest) and request.mask.shape == (10, 20) and request.mask.any()
 
 
+def test_fast_decoder_is_off_for_the_offline_model_and_carried_into_requests(panel: PromptPanel) -> None:
+    from genart_core.api import GenerationInfo
+
+    build = DiffusionRequestBuilder(FakeCanvas())
+    panel.fast_decoder.setChecked(True)
+    assert not panel.fast_decoder.isEnabled()  # the offline model is chosen
+    assert build(panel.current_settings())[0].fast_decoder is False
+    panel.add_model("SD-Turbo", "stabilityai/sd-turbo")
+    panel.select_model("stabilityai/sd-turbo")
+    assert panel.fast_decoder.isEnabled()
+    assert "10 MB" in panel.fast_decoder.toolTip()
+    request, _ = build(panel.current_settings())
+    assert request.fast_decoder is True and request.model == "stabilityai/sd-turbo"
+    panel.apply_info(GenerationInfo(request={"model": "stabilityai/sd-turbo", "fast_decoder": False}))
+    assert not panel.current_settings().fast_decoder
+
+
 def test_use_canvas_without_a_picture_is_explained(panel: PromptPanel) -> None:
     panel.use_canvas.setChecked(True)
     with pytest.raises(GenArtError, match="canvas"):
