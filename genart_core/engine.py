@@ -85,6 +85,17 @@ class RunContext:
         keep (finish now with what there is); raises Cancelled after Cancel."""
         return self.cancel.stop_requested()
 
+    def stopped_between_images(self, made: int, count: int) -> str:
+        """Before each image of a batch: "after image k/N" when Stop and keep came once ``made``
+        images are finished (they are kept), else "". With none made it is left to
+        check_cancelled(), since there is nothing to keep."""
+        return f"after image {made}/{count}" if made and self.stop_requested() else ""
+
+
+def stopped_during_image(index: int, count: int, step: str) -> str:
+    """Result.stopped when Stop and keep ended image ``index`` of ``count`` after step ``step`` ("k/N")."""
+    return f"at step {step}" if count == 1 else f"at image {index + 1}/{count}, step {step}"
+
 
 def _ignore_progress(_: Progress) -> None:
     pass

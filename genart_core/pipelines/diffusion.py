@@ -24,7 +24,7 @@ import torch
 from genart_core import device as devices
 from genart_core import sd_models
 from genart_core.api import Cancelled, GenArtError, GenerationInfo, Result
-from genart_core.engine import RunContext
+from genart_core.engine import RunContext, stopped_during_image
 from genart_core.imaging import fit_within, resize, to_pil, to_rgb
 from genart_core.latent_preview import LatentPreview, fit_latent_preview
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
@@ -244,8 +244,8 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
     images, infos = [], []
     stopped = ""
     for index in range(request.count):
-        if images and ctx.stop_requested():  # Stop and keep between two images: keep those made
-            stopped = f"after image {index}/{request.count}"
+        stopped = ctx.stopped_between_images(len(images), request.count)
+        if stopped:
             break
         ctx.check_cancelled()
         seed = request.seed + index
@@ -286,8 +286,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
             )
         )
         if callback.stopped_at:
-            where = f"step {callback.stopped_at}" if request.count == 1 else f"image {index + 1}/{request.count}, step {callback.stopped_at}"
-            stopped = f"at {where}"
+            stopped = stopped_during_image(index, request.count, callback.stopped_at)
             break
     return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped)
 

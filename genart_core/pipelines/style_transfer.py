@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.device import choose_device, fast_dtype, seeded_generator
-from genart_core.engine import RunContext
+from genart_core.engine import RunContext, stopped_during_image
 from genart_core.imaging import load_image, to_rgb
 from genart_core.models.vgg import VGGFeatures
 from genart_core.requests.style import ColorMode, Init, Preset, StyleTransferRequest
@@ -465,7 +465,7 @@ def run(request: StyleTransferRequest, ctx: RunContext) -> Result:
     info = _info(request, array, features.source, method, total)
     if stopped:
         info.extra["Stopped at step"] = stopped
-    return Result(images=[array], infos=[info], extras={"seconds": elapsed, "losses": losses}, stopped=f"at step {stopped}" if stopped else "")
+    return Result(images=[array], infos=[info], extras={"seconds": elapsed, "losses": losses}, stopped=stopped_during_image(0, 1, stopped) if stopped else "")
 
 
 def _scaled_hw(height: int, width: int, side: int) -> tuple[int, int]:

@@ -17,6 +17,7 @@ import torch
 
 from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.device import seeded_generator
+from genart_core.engine import stopped_during_image
 from genart_core.imaging import resize, to_rgb
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
 from genart_core.weights import load_fp32_state_dict, load_into, read_card
@@ -172,8 +173,8 @@ def run_request(request, spec, ctx):
     images, infos = [], []
     stopped = ""
     for index in range(request.count):
-        if images and ctx.stop_requested():  # Stop and keep between two images: keep those made
-            stopped = f"after image {index}/{request.count}"
+        stopped = ctx.stopped_between_images(len(images), request.count)
+        if stopped:
             break
         ctx.check_cancelled()
         seed = request.seed + index
@@ -216,6 +217,6 @@ def run_request(request, spec, ctx):
             extra=extra, request=request.to_dict(),
         ))
         if stopped_at:
-            stopped = f"at step {stopped_at}" if request.count == 1 else f"at image {index + 1}/{request.count}, step {stopped_at}"
+            stopped = stopped_during_image(index, request.count, stopped_at)
             break
     return Result(images=images, infos=infos, extras={"card": card.get("name", "")}, stopped=stopped)
