@@ -10,6 +10,10 @@ optimised settings (bf16/fp32 as chosen for this CPU, channels_last); then a who
 decoding (and each part's share), and the same image with the optional TAESD decoder instead of
 the VAE; the cost of one latent preview; and the offline model's seconds per image. --profile
 adds the operators an optimised step spends its time in.
+
+Next to the times it prints each part's arithmetic (counted with torch's FlopCounterMode) and the
+rate it ran at, against the rate of one large matrix multiply in the same dtype: the most this
+CPU does. A goal that needs more than that rate cannot be met by settings alone.
 """
 
 from __future__ import annotations
@@ -128,9 +132,29 @@ def whole_image_with_fast_decoder(loaded, **config) -> float:
             del os.environ[sd_models.FAST_DECODER_DIR_ENV]
 
 
+def flops(call) -> float:
+    """Floating-point operations of one call (multiply and add counted as two), as torch counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        call()
+    return float(counter.get_total_flops())
+
+
 @torch.inference_mode()
-def turbo_parts(pipe) -> dict[str, float]:
-    """Seconds for each part of a one-step image: text encoding, one UNet call, VAE decoding."""
+def matmul_rate(dtype: torch.dtype, side: int = 4096, repeats: int = 5) -> float:
+    """FLOP/s of a side×side matrix multiply in ``dtype``: about the best this CPU does in it."""
+    a, b = torch.randn(side, side, dtype=dtype), torch.randn(side, side, dtype=dtype)
+    a @ b
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * side**3 * repeats / (time.perf_counter() - started)
+
+
+@torch.inference_mode()
+def turbo_parts(pipe) -> dict[str, tuple[float, float]]:
+    """(seconds, FLOPs) of each part of a one-step image: text encoding, one UNet call, VAE decoding."""
     ids = pipe.tokenizer(PROMPT, padding="max_length", max_length=77, return_tensors="pt").input_ids
     latents = torch.randn(1, 4, 64, 64, dtype=pipe.unet.dtype)
     text = pipe.text_encoder(ids)[0]
@@ -139,12 +163,21 @@ def turbo_parts(pipe) -> dict[str, float]:
         "UNet": lambda: pipe.unet(latents, torch.tensor(999), encoder_hidden_states=text),
         "VAE decode": lambda: pipe.vae.decode(latents),
     }
-    seconds = {}
+    measured = {}
     for name, call in parts.items():
         started = time.perf_counter()
         call()
-        seconds[name] = time.perf_counter() - started
-    return seconds
+        measured[name] = (time.perf_counter() - started, flops(call))
+    return measured
+
+
+@torch.inference_mode()
+def cfg_step_flops(pipe) -> float:
+    """FLOPs of one denoising step with classifier-free guidance: the UNet on a batch of 2."""
+    unet = pipe.unet
+    latents = torch.randn(2, 4, 64, 64, dtype=unet.dtype)
+    text = torch.randn(2, 77, unet.config.cross_attention_dim, dtype=unet.dtype)
+    return flops(lambda: unet(latents, torch.tensor(500), encoder_hidden_states=text))
 
 
 @torch.inference_mode()
@@ -212,6 +245,8 @@ def main() -> None:
     optimised = ours(loaded, args.steps)
     ratio = f" ({optimised / raw:.2f}× raw)" if not args.skip_raw else ""
     print(f"                          ours, {str(fast).replace('torch.', '')} + channels_last: {optimised:6.2f} s/step{ratio}")
+    step_flops = cfg_step_flops(pipe)
+    print(f"    one CFG step is {step_flops / 1e12:.2f} TFLOP: {step_flops / optimised / 1e12:.2f} TFLOP/s")
     if args.profile:
         print(profile_step(pipe))
     cost = preview_cost(loaded)
@@ -225,7 +260,14 @@ def main() -> None:
     seconds = whole_image(loaded, Engine())
     print(f"SD-Turbo-sized 512×512, 1 step, text + UNet + VAE: {seconds:6.2f} s per image")
     parts = turbo_parts(turbo)
-    print("    of which " + ", ".join(f"{name} {t:.2f} s" for name, t in parts.items()))
+    for name, (part_seconds, part_flops) in parts.items():
+        print(f"    {name:<13} {part_seconds:5.2f} s, {part_flops / 1e12:5.2f} TFLOP, {part_flops / part_seconds / 1e12:5.2f} TFLOP/s")
+    peak = matmul_rate(fast)
+    needed = sum(f for _, f in parts.values())
+    print(
+        f"    a 4096² matrix multiply in {str(fast).replace('torch.', '')} runs at {peak / 1e12:.2f} TFLOP/s: at that rate "
+        f"these {needed / 1e12:.2f} TFLOP would take {needed / peak:.2f} s"
+    )
     seconds = whole_image_with_fast_decoder(loaded)
     print(f"    the same with the optional TAESD decoder:      {seconds:6.2f} s per image")
     del turbo, loaded

@@ -169,15 +169,7 @@ def main() -> None:
         f"{best_loss:.4f} at evaluation {best_evals} (lowest raw trial-point loss {min(baseline['losses']):.4f}); "
         f"{baseline['seconds']:.0f} s as run ({baseline['seconds'] / args.gatys_evals:.2f} s per evaluation)"
     )
-    per_eval = seconds_per_evaluation(objective, content_small)
-    targets = {
-        "final": (baseline["final_loss"], per_eval * args.gatys_evals),
-        "best": (best_loss, per_eval * best_evals),
-    }
-    print(
-        f"fp32 evaluation now: {per_eval:.2f} s -> at the current load Gatys takes ≈ {targets['final'][1]:.0f} s "
-        f"to its last image and ≈ {targets['best'][1]:.0f} s to its best; the speed-ups below use these"
-    )
+    per_eval_before = seconds_per_evaluation(objective, content_small)
 
     base = dict(content=content_small, styles=(StyleSource(args.style, str(style_path)),), size=args.size, seed=0)
     runs = [
@@ -190,15 +182,28 @@ def main() -> None:
             ("balanced bf16 lbfgs", dict(preset=Preset.BALANCED, optimizer="lbfgs")),
             ("balanced fp32", dict(preset=Preset.BALANCED, precision="fp32")),
         ]
-    images = {}
-    print(f"\n{'run':<22} {'first preview':>13} {'total':>8} {'final loss':>10}   reaches Gatys' last image / best image")
+    images, rows = {}, []
     for name, options in runs:
+        print(f"running {name} …", flush=True)
         recorder, image, seconds = run_ours(StyleTransferRequest(**base, **options))
         images[name] = image
         to_pil(image).save(args.out / f"{name.replace(' ', '_')}.png")
-        final = score(objective, image)
         first = recorder.frames[0][0] if recorder.frames else float("nan")
-        frames = scored_frames(objective, recorder)
+        rows.append((name, first, seconds, score(objective, image), scored_frames(objective, recorder)))
+
+    # This CPU is a shared virtual machine whose speed drifts by ±20 %: the fp32 evaluation is timed
+    # before and after our runs and the faster figure is used, which favours Gatys.
+    per_eval = min(per_eval_before, seconds_per_evaluation(objective, content_small))
+    targets = {
+        "final": (baseline["final_loss"], per_eval * args.gatys_evals),
+        "best": (best_loss, per_eval * best_evals),
+    }
+    print(
+        f"fp32 evaluation now: {per_eval:.2f} s (the faster of before and after our runs) -> at this speed Gatys "
+        f"takes ≈ {targets['final'][1]:.0f} s to its last image and ≈ {targets['best'][1]:.0f} s to its best"
+    )
+    print(f"\n{'run':<22} {'first preview':>13} {'total':>8} {'final loss':>10}   reaches Gatys' last image / best image")
+    for name, first, seconds, final, frames in rows:
         reached = []
         for loss, gatys_seconds in targets.values():
             seconds_to_target = time_to_reach(frames, loss)

@@ -392,6 +392,7 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_close(event):
             return
         settings.save_window(self)
+        self.prompt_panel.remember_choices()
         self.controller.shutdown()
         self.history_panel.shutdown()
         self.autosaver.shutdown()

@@ -9,7 +9,7 @@ main window turns them into a core request through the builder registered for th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app import settings
 from desktop_app.canvas.placement import crop_to_region
 from desktop_app.qimage import to_qimage
 from desktop_app.seed_field import SeedField
@@ -103,7 +104,9 @@ class PromptPanel(QWidget):
         self.add_model_button.setToolTip("Add a Stable Diffusion model: a Hugging Face id, a folder or a .safetensors file")
         self.add_model_button.clicked.connect(self.add_model_requested)
         self.model.currentIndexChanged.connect(self._model_changed)
+        self.model.activated.connect(self._model_chosen_by_user)
         self._family: str | None = None
+        self._remembered: dict | None = None  # choices of the last session still waiting for their model
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.add_model_button)
@@ -204,12 +207,55 @@ class PromptPanel(QWidget):
     def add_model(self, label: str, key: str) -> None:
         if self.model.findData(key) < 0:
             self.model.addItem(label, key)
+        if self._remembered and self._remembered.get("model_key") == key:
+            self._apply_remembered()  # the last session's model, found late (the hub cache is scanned after start-up)
 
     def select_model(self, key: str) -> None:
         index = self.model.findData(key)
         if index >= 0:
             self.model.setCurrentIndex(index)
 
+    # -- choices kept between sessions ------------------------------------------------------
+    def remember_choices(self) -> None:
+        """Keep the current choices for the next start; not "Use canvas", which is about today's picture."""
+        values = asdict(self.current_settings())
+        del values["use_canvas"]
+        settings.remember_prompt_choices(values)
+
+    def restore_choices(self) -> None:
+        """Put back the choices of the last session. A model that is not listed yet (hub models are
+        found after start-up) is chosen when it appears, with its steps and guidance, unless the
+        user picks another model first."""
+        values = settings.prompt_choices()
+        if not values:
+            return
+        self._remembered = values
+        self._apply_remembered()
+        fields = (
+            (self.prompt.setPlainText, "prompt", str), (self.negative.setPlainText, "negative_prompt", str),
+            (self.seed.setValue, "seed", int), (self.width_box.setValue, "width", int),
+            (self.height_box.setValue, "height", int), (self.count.setValue, "count", int),
+            (lambda value: self.strength.setValue(round(value * 100)), "strength", float),
+            (self.fast_decoder.setChecked, "fast_decoder", bool),
+        )
+        _set_each(fields, values)
+        scheduler = self.scheduler.findData(values.get("scheduler"))
+        if scheduler >= 0:
+            self.scheduler.setCurrentIndex(scheduler)
+
+    def _apply_remembered(self) -> None:
+        """The remembered model, then its steps and guidance (choosing a model resets them), once it is listed."""
+        values = self._remembered or {}
+        key = values.get("model_key")
+        if key and self.model.findData(key) < 0:
+            return
+        self._remembered = None
+        if key:
+            self.select_model(key)
+        _set_each(((self.steps.setValue, "steps", int), (self.guidance.setValue, "guidance", float)), values)
+
+    def _model_chosen_by_user(self) -> None:
+        self._remembered = None  # a late-found remembered model must not override the user's choice
 
     def set_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
@@ -262,7 +308,6 @@ class PromptPanel(QWidget):
 
     # -- the denoising strip ----------------------------------------------------------------
     @Slot(int, object)
-    @Slot(int, object)
     def start_previews(self, job_id: int, request: object) -> None:
         """A new job: diffusion jobs fill the strip afresh; other jobs' previews are not denoising steps."""
         if isinstance(request, TextToImageRequest):
@@ -303,7 +348,18 @@ class PromptPanel(QWidget):
 
     def _emit_generate(self) -> None:
         if self.model.count():
+            self.remember_choices()
             self.generate_requested.emit(self.current_settings())
+
+
+def _set_each(fields, values: dict) -> None:
+    """setter(values[name]) for each (setter, name, type) whose stored value has that type (a damaged store is ignored)."""
+    for setter, name, kind in fields:
+        value = values.get(name)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+            setter(value)
 
 
 # -- diffusion models in the panel -----------------------------------------------------------
@@ -359,6 +415,7 @@ def connect_diffusion(window: "MainWindow") -> None:
                 window.add_prompt_model(spec.label, spec.key, builder)
 
     # Scanning the Hugging Face cache imports huggingface_hub (~0.1 s); start-up does not wait for it.
+    panel.restore_choices()
     QTimer.singleShot(HUB_CACHE_SCAN_DELAY_MS, add_cached_hub_models)
     panel.add_model_requested.connect(lambda: _open_model_dialog(window, builder))
     window.controller.job_started.connect(panel.start_previews)

@@ -1,7 +1,8 @@
-"""Persistent user choices (QSettings): window geometry and dock layout, last folders."""
+"""Persistent user choices (QSettings): window geometry and dock layout, last folders, the prompt panel."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -39,3 +40,17 @@ def last_folder(kind: str) -> str:
 
 def remember_folder(kind: str, file_path: str) -> None:
     settings().setValue(f"folders/{kind}", str(Path(file_path).parent))
+
+
+def prompt_choices() -> dict:
+    """The prompt panel's last choices, or {} when none were kept or they cannot be read."""
+    raw = settings().value("prompt/choices", "")
+    try:
+        values = json.loads(str(raw)) if raw else {}
+    except ValueError:
+        return {}
+    return values if isinstance(values, dict) else {}
+
+
+def remember_prompt_choices(values: dict) -> None:
+    settings().setValue("prompt/choices", json.dumps(values))

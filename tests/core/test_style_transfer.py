@@ -74,6 +74,23 @@ def test_optimisation_lowers_the_loss(tiny_weights, style_file):
     assert lbfgs[-1] < lbfgs[0]
 
 
+def test_lbfgs_previews_show_the_best_picture_so_far_not_line_search_trials(tiny_weights, style_file):
+    features = load_vgg(tiny_weights)
+    content = st.resize_long_side(st.image_tensor(scene()), 64)
+    grams = st.style_grams(features, torch.float32, [(st.image_tensor(stripes(64)), 1.0)])
+    objective = st.Objective(features, torch.float32, content, grams, st.LossWeights(), strength=3.0)
+    trials, shown = [], []
+
+    def on_step(step, pixels, parts):
+        trials.append(parts["total"])
+        with torch.no_grad():
+            shown.append(objective(pixels)[1]["total"])
+
+    st.optimise(content, objective, 40, "lbfgs", 1.0, on_step)
+    assert any(later > earlier for earlier, later in zip(trials, trials[1:]))  # the line search did try worse points
+    assert all(later <= earlier + 1e-6 for earlier, later in zip(shown, shown[1:]))
+
+
 def test_seed_reproduces_and_varies(tiny_weights, style_file):
     engine = Engine()
     first = engine.run(_request(tiny_weights, style_file, seed=1)).images[0].astype(int)

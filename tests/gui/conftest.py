@@ -5,6 +5,15 @@ from __future__ import annotations
 import pytest
 
 from desktop_app.main_window import MainWindow
+from desktop_app.settings import settings
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Each test starts as on a first launch: no window layout or choices kept by an earlier test."""
+    settings().clear()
+    yield
+    settings().clear()
 
 
 @pytest.fixture

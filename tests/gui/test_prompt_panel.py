@@ -171,3 +171,74 @@ def test_choosing_a_distilled_model_suggests_few_steps_and_no_guidance(panel: Pr
     assert (panel.steps.value(), panel.guidance.value()) == (20, 7.0)
     panel.select_model("offline:tiny-diffusion")
     assert (panel.steps.value(), panel.guidance.value()) == (25, 3.0)
+
+
+def _next_start(qtbot) -> PromptPanel:
+    """The panel as the next launch builds it: the built-in model listed, then the kept choices restored."""
+    later = PromptPanel()
+    qtbot.addWidget(later)
+    later.add_model("Offline", "offline:tiny-diffusion")
+    later.restore_choices()
+    return later
+
+
+def test_generate_keeps_the_choices_for_the_next_start(qtbot, panel: PromptPanel) -> None:
+    panel.prompt.setPlainText("a brick texture")
+    panel.negative.setPlainText("blurry")
+    panel.seed.setValue(1234)
+    panel.steps.setValue(33)
+    panel.guidance.setValue(4.5)
+    panel.width_box.setValue(256)
+    panel.count.setValue(3)
+    panel.scheduler.setCurrentIndex(panel.scheduler.findData(Scheduler.DDIM.value))
+    panel.use_canvas.setChecked(True)
+    panel.strength.setValue(40)
+    with qtbot.waitSignal(panel.generate_requested):
+        panel.generate_button.click()
+
+    choice = _next_start(qtbot).current_settings()
+    assert (choice.prompt, choice.negative_prompt, choice.seed, choice.steps, choice.guidance) == ("a brick texture", "blurry", 1234, 33, 4.5)
+    assert (choice.width, choice.height, choice.count, choice.scheduler, choice.strength) == (256, 512, 3, "ddim", 0.4)
+    assert choice.use_canvas is False  # about the picture of that day, not a preference
+
+
+def test_a_remembered_model_listed_late_is_chosen_with_its_steps(qtbot, panel: PromptPanel) -> None:
+    panel.add_model("SD-Turbo", "stabilityai/sd-turbo")
+    panel.select_model("stabilityai/sd-turbo")
+    panel.steps.setValue(4)
+    panel.guidance.setValue(0.5)
+    panel.remember_choices()
+
+    later = _next_start(qtbot)
+    assert later.current_settings().model_key == "offline:tiny-diffusion"  # not listed yet
+    later.add_model("SD-Turbo", "stabilityai/sd-turbo")  # found in the hub cache after start-up
+    choice = later.current_settings()
+    assert (choice.model_key, choice.steps, choice.guidance) == ("stabilityai/sd-turbo", 4, 0.5)
+
+
+def test_a_model_the_user_picks_wins_over_a_remembered_one_listed_late(qtbot, panel: PromptPanel) -> None:
+    panel.add_model("SD-Turbo", "stabilityai/sd-turbo")
+    panel.select_model("stabilityai/sd-turbo")
+    panel.remember_choices()
+
+    later = _next_start(qtbot)
+    later.model.activated.emit(0)  # what a click on the built-in model in the list sends
+    later.add_model("SD-Turbo", "stabilityai/sd-turbo")
+    assert later.current_settings().model_key == "offline:tiny-diffusion"
+
+
+@pytest.mark.parametrize("stored", ["{not json", '["a list"]', '{"steps": "many", "seed": true, "prompt": 7}'])
+def test_damaged_kept_choices_leave_the_defaults(qtbot, stored: str) -> None:
+    from desktop_app.settings import settings
+
+    first_launch = _next_start(qtbot).current_settings()
+    settings().setValue("prompt/choices", stored)
+    assert _next_start(qtbot).current_settings() == first_launch
+
+
+def test_closing_the_window_keeps_the_prompt(window) -> None:
+    from desktop_app.settings import prompt_choices
+
+    window.prompt_panel.prompt.setPlainText("digit 3")
+    window.close()
+    assert prompt_choices()["prompt"] == "digit 3"
