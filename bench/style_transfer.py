@@ -7,7 +7,8 @@ Prints:
   L-BFGS, --gatys-evals evaluations, content init, at full size), and how much sooner our
   pipeline reaches each, every loss measured on the same full-size fp32 objective;
 * Adam against L-BFGS under bf16, and bf16 against fp32 (loss and mean pixel difference);
-* whether torchvision's VGG-19 weights could be had, and if so the same figures with them.
+* whether torchvision's VGG-19 weights could be had, and if so which weights give the better
+  result (Balanced with each, both results scored on both networks, and the images side by side).
 
 The Gatys run takes many minutes on a small CPU; its numbers are saved to --out and reused with
 --reuse-gatys. Example:
@@ -216,13 +217,37 @@ def main() -> None:
     try:
         cached = torchvision_cache_path().is_file()
         load_vgg("torchvision")
-        print(f"\ntorchvision VGG19_Weights.IMAGENET1K_V1: available ({'cached' if cached else 'downloaded'})")
-        recorder, image, seconds = run_ours(StyleTransferRequest(**base, preset=Preset.BALANCED, weights="torchvision"))
-        to_pil(image).save(args.out / "balanced_torchvision.png")
-        print(f"balanced torchvision: {seconds:.1f} s, loss on the Oxford objective {score(objective, image):.4f} (not comparable: a different network)")
     except ModelError as exc:
         print(f"\ntorchvision VGG19_Weights.IMAGENET1K_V1: not available here ({exc})")
+        return
+    print(f"\ntorchvision VGG19_Weights.IMAGENET1K_V1: available ({'cached' if cached else 'downloaded'})")
+    compare_weights(base, images["balanced bf16"], content_small, style, args)
 
+
+def compare_weights(base: dict, oxford_image: np.ndarray, content: np.ndarray, style: np.ndarray, args: argparse.Namespace) -> None:
+    """Which VGG-19 weights give the better result: Balanced with each, both results scored on both
+    networks' objectives. Each network favours the image fitted to it, so a result wins clearly only
+    if it scores better even on the network the other was fitted to; otherwise the losses cannot
+    tell, and the images saved side by side are for the eye, which decides in the end."""
+    _, torchvision_image, seconds = run_ours(StyleTransferRequest(**base, preset=Preset.BALANCED, weights="torchvision"))
+    results = {"oxford": oxford_image, "torchvision": torchvision_image}
+    objectives = {source: full_objective(source, content, style, args.size) for source in results}
+    # losses[(fitted to, scored on)]
+    losses = {(fitted, scored): score(objectives[scored], image) for fitted, image in results.items() for scored in objectives}
+    print(f"balanced with torchvision weights: {seconds:.1f} s")
+    print(f"{'optimised with':<16} {'oxford loss':>12} {'torchvision loss':>17}")
+    for source in results:
+        print(f"{source:<16} {losses[source, 'oxford']:>12.4f} {losses[source, 'torchvision']:>17.4f}")
+    oxford_wins = losses["oxford", "torchvision"] < losses["torchvision", "torchvision"]
+    torchvision_wins = losses["torchvision", "oxford"] < losses["oxford", "oxford"]
+    if oxford_wins != torchvision_wins:
+        winner, other = ("oxford", "torchvision") if oxford_wins else ("torchvision", "oxford")
+        print(f"the {winner} result scores better even on the {other} network, which the other result was fitted to")
+    else:
+        print("neither result scores better on the network the other was fitted to: no winner by loss")
+    side_by_side = np.concatenate(list(results.values()), axis=1)
+    to_pil(side_by_side).save(args.out / "balanced_oxford_vs_torchvision.png")
+    print(f"images side by side (oxford | torchvision): {args.out / 'balanced_oxford_vs_torchvision.png'}")
 
 if __name__ == "__main__":
     main()
