@@ -33,10 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.qimage import to_qimage
+from desktop_app.canvas.mime import image_source_from_mime
+from desktop_app.qimage import show_in_label, to_qimage
 from desktop_app.seed_field import SeedField
 from desktop_app.training_dialog import TrainingDialog
 from genart_core.api import GenArtError, Result
+from genart_core.artwork import save_artwork
 from genart_core.imaging import load_image
 from genart_core.latents import enlarge
 from genart_core.requests import generative as requests
@@ -73,15 +75,15 @@ class ImageDropLabel(QLabel):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
-        urls = event.mimeData().urls()
-        if not urls:
+        source = image_source_from_mime(event.mimeData())
+        if source is None:
             return
         try:
-            self.image = load_image(urls[0].toLocalFile())
+            self.image = load_image(source)
         except GenArtError as exc:
             self.failed.emit(str(exc))
             return
-        self.setPixmap(QPixmap.fromImage(to_qimage(self.image)).scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio))
+        show_in_label(self, self.image)
         event.acceptProposedAction()
         self.dropped.emit(self.image)
 
@@ -108,7 +110,7 @@ class GeneratePanel(QScrollArea):
         self.model_combo = QComboBox()
         refresh = QPushButton("↻")
         refresh.setToolTip("Look for new models")
-        refresh.clicked.connect(self._on_refresh)
+        refresh.clicked.connect(lambda: self.refresh_models())
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(refresh)
@@ -160,7 +162,7 @@ class GeneratePanel(QScrollArea):
         for index, well in enumerate(self.end_wells):
             well.setToolTip("Pick a sample and press Set, or (VAE) drop an image here")
             well.failed.connect(window.show_error)
-            well.dropped.connect(self._on_end_dropped)
+            well.dropped.connect(lambda _image, end=index: self._clear_end(end))
         set_a, set_b = QPushButton("Set A"), QPushButton("Set B")
         set_a.clicked.connect(lambda: self.set_end(0))
         set_b.clicked.connect(lambda: self.set_end(1))
@@ -208,18 +210,11 @@ class GeneratePanel(QScrollArea):
         self.refresh_models()
 
     # -- models -----------------------------------------------------------------------------
-    @Slot()
-    def _on_refresh(self) -> None:
-        self.refresh_models()
-
-    @Slot(str)
-    def _on_model_saved(self, name: str) -> None:
-        self.refresh_models(select=name)
-
     def refresh_models(self, select: str | None = None) -> None:
         chosen = select or self.model_combo.currentData()
         self.model_combo.clear()
-        for entry in available_models("gan") + available_models("vae"):
+        entries = available_models()  # one scan of the model folders
+        for entry in [e for e in entries if e.kind == "gan"] + [e for e in entries if e.kind == "vae"]:
             key = (entry.kind, entry.location)
             self.model_combo.addItem(f"{entry.kind.upper()} · {entry.name} ({entry.status})", key)
             if chosen and (chosen == key or chosen == entry.name):
@@ -255,7 +250,7 @@ class GeneratePanel(QScrollArea):
             self._show_samples(result)
         elif purpose == "slider":
             self._current = (result.images[0], result.infos[0])
-            self._show(self.preview, result.images[0])
+            show_in_label(self.preview, result.images[0])
         elif purpose == "strip":
             strip = result.extras["strip"]
             scale = max(1, min(3, 360 // strip.shape[1] + 1))
@@ -302,7 +297,7 @@ class GeneratePanel(QScrollArea):
             return
         self._base = self._latents[row]
         self._current = (self._samples[row], self._sample_infos[row])
-        self._show(self.preview, self._samples[row])
+        show_in_label(self.preview, self._samples[row])
         for slider in self.sliders:
             slider.blockSignals(True)
             slider.setValue(0)
@@ -342,8 +337,6 @@ class GeneratePanel(QScrollArea):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save sample grid", "samples.png", "PNG (*.png)")
         if path:
-            from genart_core.artwork import save_artwork
-
             save_artwork(path, enlarge(self._grid, 4), self._sample_infos[0] if self._sample_infos else None)
 
     # -- interpolation ---------------------------------------------------------------------------
@@ -354,13 +347,10 @@ class GeneratePanel(QScrollArea):
             return
         self._ends[index] = code
         self.end_wells[index].image = None
-        self._show(self.end_wells[index], self._current[0])
+        show_in_label(self.end_wells[index], self._current[0])
 
-    @Slot(object)
-    def _on_end_dropped(self, _image: np.ndarray) -> None:
-        for index, well in enumerate(self.end_wells):
-            if well.image is not None:
-                self._ends[index] = None  # a dropped image replaces a picked code
+    def _clear_end(self, index: int) -> None:
+        self._ends[index] = None  # a dropped image replaces a picked code
 
     @Slot()
     def interpolate(self) -> None:
@@ -384,11 +374,6 @@ class GeneratePanel(QScrollArea):
     def open_training(self) -> None:
         if self.training_dialog is None:
             self.training_dialog = TrainingDialog(self._window)
-            self.training_dialog.model_saved.connect(self._on_model_saved)
+            self.training_dialog.model_saved.connect(self.refresh_models)
         self.training_dialog.show()
         self.training_dialog.raise_()
-
-    @staticmethod
-    def _show(label: QLabel, image: np.ndarray) -> None:
-        pixmap = QPixmap.fromImage(to_qimage(image))
-        label.setPixmap(pixmap.scaled(label.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))

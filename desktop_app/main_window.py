@@ -325,13 +325,18 @@ class MainWindow(QMainWindow):
         if progress.preview is not None and job_id not in self._off_canvas_jobs:
             self.canvas.set_preview(to_qimage(progress.preview))
 
+    def _end_job(self, job_id: int) -> tuple[tuple[int, int, int, int] | None, bool]:
+        """Forget a job that ended however it ended: (its canvas region, whether it stayed off the canvas)."""
+        self.canvas.set_preview(None)
+        off_canvas = job_id in self._off_canvas_jobs
+        self._off_canvas_jobs.discard(job_id)
+        return self._job_regions.pop(job_id, None), off_canvas
+
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Result) -> None:
-        self.canvas.set_preview(None)
-        region = self._job_regions.pop(job_id, None)
+        region, off_canvas = self._end_job(job_id)
         ended = f"Stopped {result.stopped} — kept" if result.stopped else "Done"
-        if job_id in self._off_canvas_jobs:
-            self._off_canvas_jobs.discard(job_id)
+        if off_canvas:
             self.status_label.setText(ended)
             return
         if result.images:
@@ -344,17 +349,13 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:
-        self._job_regions.pop(job_id, None)
-        self._off_canvas_jobs.discard(job_id)
-        self.canvas.set_preview(None)
+        self._end_job(job_id)
         self.status_label.setText("Failed")
         self.show_error(message)
 
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:
-        self._job_regions.pop(job_id, None)
-        self._off_canvas_jobs.discard(job_id)
-        self.canvas.set_preview(None)
+        self._end_job(job_id)
         self.status_label.setText("Cancelled")
 
     @Slot(bool)

@@ -211,9 +211,7 @@ class PromptPanel(QWidget):
             self._apply_remembered()  # the last session's model, found late (the hub cache is scanned after start-up)
 
     def select_model(self, key: str) -> None:
-        index = self.model.findData(key)
-        if index >= 0:
-            self.model.setCurrentIndex(index)
+        _select_data(self.model, key)
 
     # -- choices kept between sessions ------------------------------------------------------
     def remember_choices(self) -> None:
@@ -239,9 +237,7 @@ class PromptPanel(QWidget):
             (self.fast_decoder.setChecked, "fast_decoder", bool),
         )
         _set_each(fields, values)
-        scheduler = self.scheduler.findData(values.get("scheduler"))
-        if scheduler >= 0:
-            self.scheduler.setCurrentIndex(scheduler)
+        _select_data(self.scheduler, values.get("scheduler"))
 
     def _apply_remembered(self) -> None:
         """The remembered model, then its steps and guidance (choosing a model resets them), once it is listed."""
@@ -282,10 +278,8 @@ class PromptPanel(QWidget):
         """Restore the settings an artwork was made with ("Reproduce", or a dropped PNG's parameters)."""
         # The model first: choosing it resets steps and guidance to its defaults.
         model = (info.request.get("model") if isinstance(info.request, dict) else None) or info.model
-        if model:
-            index = self.model.findData(model)
-            if index < 0:
-                index = self.model.findText(model, Qt.MatchFlag.MatchContains)
+        if model and not _select_data(self.model, model):
+            index = self.model.findText(model, Qt.MatchFlag.MatchContains)
             if index >= 0:
                 self.model.setCurrentIndex(index)
         self.prompt.setPlainText(info.prompt)
@@ -300,9 +294,8 @@ class PromptPanel(QWidget):
             self.width_box.setValue(int(info.width))
             self.height_box.setValue(int(info.height))
         request = info.request if isinstance(info.request, dict) else {}
-        scheduler = request.get("scheduler")
-        if scheduler and self.scheduler.findData(scheduler) >= 0:
-            self.scheduler.setCurrentIndex(self.scheduler.findData(scheduler))
+        if request.get("scheduler"):
+            _select_data(self.scheduler, request["scheduler"])
         if "fast_decoder" in request:  # it changes the picture a little, so reproducing needs it
             self.fast_decoder.setChecked(bool(request["fast_decoder"]))
 
@@ -350,6 +343,14 @@ class PromptPanel(QWidget):
         if self.model.count():
             self.remember_choices()
             self.generate_requested.emit(self.current_settings())
+
+
+def _select_data(combo: QComboBox, value) -> bool:
+    """Choose the item whose data is ``value``, if there is one."""
+    index = combo.findData(value)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+    return index >= 0
 
 
 def _set_each(fields, values: dict) -> None:
@@ -411,8 +412,7 @@ def connect_diffusion(window: "MainWindow") -> None:
 
     def add_cached_hub_models() -> None:
         for spec in sd_models.readable_cached_hub_models():
-            if panel.model.findData(spec.key) < 0:
-                window.add_prompt_model(spec.label, spec.key, builder)
+            window.add_prompt_model(spec.label, spec.key, builder)  # the panel skips models it lists already
 
     # Scanning the Hugging Face cache imports huggingface_hub (~0.1 s); start-up does not wait for it.
     panel.restore_choices()

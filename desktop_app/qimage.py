@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QImage
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QLabel
 
 
 def to_qimage(array: np.ndarray) -> QImage:
@@ -33,3 +35,9 @@ def to_array(image: QImage, keep_alpha: bool = False) -> np.ndarray:
     buffer = np.frombuffer(converted.constBits(), np.uint8, count=converted.bytesPerLine() * height)
     rows = buffer.reshape(height, converted.bytesPerLine())
     return rows[:, : width * channels].reshape(height, width, channels).copy()
+
+
+def show_in_label(label: QLabel, array: np.ndarray) -> None:
+    """``array`` scaled to fit ``label``, keeping its aspect and its hard pixel edges (small samples)."""
+    pixmap = QPixmap.fromImage(to_qimage(array))
+    label.setPixmap(pixmap.scaled(label.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))

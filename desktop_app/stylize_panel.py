@@ -190,8 +190,6 @@ class StylizePanel(QWidget):
         )
 
     @Slot()
-
-    @Slot()
     def _request(self) -> None:
         self.stylize_requested.emit(self.settings())
 

@@ -10,7 +10,6 @@ import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.loss_plot import LossPlot
-from desktop_app.qimage import to_qimage
+from desktop_app.qimage import show_in_label
 from desktop_app.seed_field import SeedField
 from genart_core import paths
 from genart_core.api import Progress, Result
@@ -170,8 +169,7 @@ class TrainingDialog(QDialog):
                 text += f" · classes {figures['classes_seen']} ({figures['class_coverage']:.0%})"
             self.diversity_label.setText(text)
         if progress.preview is not None:
-            pixmap = QPixmap.fromImage(to_qimage(progress.preview))
-            self.samples_label.setPixmap(pixmap.scaled(self.samples_label.size(), Qt.AspectRatioMode.KeepAspectRatio))
+            show_in_label(self.samples_label, progress.preview)
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Result) -> None:

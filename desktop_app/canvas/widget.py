@@ -416,7 +416,7 @@ class Canvas(QWidget):
 
     def image_rect(self) -> QRectF:
         """Where the image is drawn, in widget coordinates."""
-        return self._view.to_widget(QRectF(QPointF(0, 0), self.document.composite.size().toSizeF()))
+        return self._view.to_widget(QRectF(QPointF(0, 0), self._image_size()))
 
     def image_point(self, widget_point: QPointF) -> QPointF:
         return self._view.to_image(widget_point)
