@@ -17,11 +17,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from genart_core.api import GenArtError
-from genart_core.imaging import ImageLoadError, load_pil
+from genart_core.imaging import ImageLoadError, load_pil, square_crop
 
 log = logging.getLogger(__name__)
 
-BUNDLED = ("bundled:digits", "bundled:sklearn-digits", "bundled:faces")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 FONT_FOLDERS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts", Path("C:/Windows/Fonts"), Path("/Library/Fonts"))
 MAX_FOLDER_IMAGES = 50_000
@@ -78,18 +77,11 @@ def folder_images(folder: Path, size: int) -> Dataset:
             log.warning("Skipping %s", exc)
             skipped += 1
             continue
-        images.append(np.asarray(_square(picture).resize((size, size), Image.Resampling.LANCZOS)))
+        images.append(np.asarray(square_crop(picture).resize((size, size), Image.Resampling.LANCZOS)))
     if len(images) < 2:
         raise DatasetError(f"The folder {folder} has fewer than two readable images; a model needs more to learn from.")
     note = f", {skipped} unreadable skipped" if skipped else ""
     return Dataset(np.stack(images), None, f"{len(images)} images from {folder}{note}")
-
-
-def _square(picture: Image.Image) -> Image.Image:
-    width, height = picture.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    return picture.crop((left, top, left + side, top + side))
 
 
 def _sklearn_digits(size: int) -> Dataset:

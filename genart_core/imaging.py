@@ -164,3 +164,17 @@ def from_tensor(tensor: "torch.Tensor") -> np.ndarray:
     if tensor.dim() == 4:
         tensor = tensor[0]
     return tensor.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def batch_from_tensor(images: "torch.Tensor") -> np.ndarray:
+    """float B×C×H×W in [0, 1] (C = 1 or 3) -> uint8 B×H×W×3."""
+    pixels = (images.detach().float().clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    return np.repeat(pixels, 3, axis=3) if pixels.shape[3] == 1 else pixels
+
+
+def square_crop(picture: Image.Image) -> Image.Image:
+    """The largest centred square of ``picture``."""
+    width, height = picture.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return picture.crop((left, top, left + side, top + side))

@@ -21,10 +21,13 @@ import torch
 import torch.nn.functional as F
 
 from genart_core.api import GenArtError
+from genart_core.atomic import atomic_write
 from genart_core.diversity import measure
+from genart_core.imaging import batch_from_tensor
 from genart_core.latents import make_grid
 from genart_core.models.dcgan import DCGANConfig, Discriminator, Generator, init_weights
 from genart_core.models.vae import ConvVAE, VAEConfig, vae_loss
+from genart_core.pipelines.sampling import sample_latents
 from genart_core.weights import save_model
 
 log = logging.getLogger(__name__)
@@ -230,8 +233,7 @@ class Trainer:
     @torch.no_grad()
     def samples(self, count: int = 64, seed: int = 0) -> torch.Tensor:
         """B×C×H×W in [0, 1] from fixed noise (the EMA generator, or the VAE's decoder)."""
-        generator = torch.Generator().manual_seed(seed)
-        z = torch.randn(count, self.settings.latent_dim, generator=generator).to(self.device)
+        z = torch.from_numpy(sample_latents(count, self.settings.latent_dim, seed)).to(self.device)
         if self.settings.is_gan:
             return (self.ema(z).float().clamp(-1, 1) + 1) / 2
         self.vae.eval()
@@ -243,10 +245,12 @@ class Trainer:
         """The fixed-noise sample sheet (uint8 RGB) that training reports show."""
         return grid(self.samples(count, seed))
 
-    def diversity(self, count: int = 64, seed: int = 0, reference: int = 500) -> dict:
+    def diversity(self, samples: torch.Tensor | None = None, reference: int = 500) -> dict:
+        """Mode-collapse figures of ``samples`` (default: the fixed-noise samples) against the training data."""
+        samples = self.samples() if samples is None else samples
         picked = torch.linspace(0, len(self.data) - 1, min(reference, len(self.data))).long()
         labels = None if self.labels is None else self.labels[picked]
-        return measure(self.samples(count, seed).cpu(), self.data[picked].float() / 255.0, labels).to_dict()
+        return measure(samples.cpu(), self.data[picked].float() / 255.0, labels).to_dict()
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -271,9 +275,8 @@ class Trainer:
         if self.device.type == "cuda":  # noise drawn on the GPU comes from its own generator
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        torch.save(state, partial)
-        partial.replace(path)  # a crash mid-write never leaves a half checkpoint
+        with atomic_write(path) as stream:  # a crash mid-write never leaves a half checkpoint
+            torch.save(state, stream)
 
     def load_checkpoint(self, path: Path) -> None:
         try:
@@ -349,13 +352,7 @@ def _describe(settings: TrainSettings) -> str:
 
 def grid(images: torch.Tensor, columns: int = 8) -> np.ndarray:
     """B×C×H×W in [0, 1] -> one uint8 RGB sample sheet."""
-    return make_grid(list(to_uint8(images)), columns)
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """B×C×H×W in [0, 1] -> uint8 B×H×W×3."""
-    pixels = (images.detach().float().clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-    return np.repeat(pixels, 3, axis=3) if pixels.shape[3] == 1 else pixels
+    return make_grid(list(batch_from_tensor(images)), columns)
 
 
 @dataclass
@@ -405,8 +402,9 @@ def fit(
         last = step == total or out_of_time
         if report:
             sampled = step % sample_every == 0 or step == 1 or last
-            sheet = trainer.grid_image() if sampled else None
-            figures = trainer.diversity() if sampled else None
+            samples = trainer.samples() if sampled else None  # one draw for the sheet and the figures
+            sheet = grid(samples) if sampled else None
+            figures = trainer.diversity(samples) if sampled else None
             report(Snapshot(step, total, losses, sheet, figures))
         if step % checkpoint_every == 0 or last:
             trainer.save_checkpoint(checkpoint)

@@ -128,8 +128,9 @@ def available_models(kind: str | None = None) -> list[ModelEntry]:
     return [entry for entry in entries if kind is None or entry.kind == kind]
 
 
-def find_model(kind: str, name: str | None = None) -> ModelEntry:
-    """The model of ``kind`` called ``name`` (a name, or a folder path), or the first of that kind."""
+def find_model(kind: str, name: str | None = None, missing: str = "") -> ModelEntry:
+    """The model of ``kind`` called ``name`` (a name, or a folder path), or the first of that kind.
+    With no name and no model of that kind, ``missing`` (how to get one), if given, is the message."""
     if name and Path(name).is_dir():
         folder = Path(name)
         card = read_card(folder)
@@ -137,6 +138,8 @@ def find_model(kind: str, name: str | None = None) -> ModelEntry:
             raise ModelError(f"{folder} holds a {card['kind']} model, not a {kind} model.")
         return ModelEntry(kind, card.get("name", folder.name), "folder", str(folder), card)
     candidates = available_models(kind)
+    if name is None and not candidates and missing:
+        raise ModelError(f"No {kind.upper()} model is installed. {missing}")
     for entry in candidates:
         if name is None or entry.name == name:
             return entry

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from PIL import Image
 
 from genart_core.datasets import load_dataset
+from genart_core.latents import enlarge
 from genart_core.training import Snapshot, TrainSettings, Trainer, fit
 
 # name -> (data source, settings). The generator is 128 channels wide rather than the
@@ -45,7 +47,7 @@ def main() -> None:
             parser.error(f"unknown model {name}; choose from {', '.join(MODELS)}")
         source, settings = MODELS[name]
         if args.steps:
-            settings = TrainSettings(**{**settings.__dict__, "steps": args.steps})
+            settings = replace(settings, steps=args.steps)
         started = time.perf_counter()
         dataset = load_dataset(source, settings.image_size, settings.channels, count=args.images, seed=settings.seed)
         print(f"{name}: {len(dataset.images)} images ({dataset.description}) in {time.perf_counter() - started:.0f} s", flush=True)
@@ -57,7 +59,7 @@ def main() -> None:
             losses = " ".join(f"{k} {v:.4f}" for k, v in snapshot.losses.items())
             print(f"{name} step {snapshot.step}/{snapshot.total} {losses} {snapshot.diversity}", flush=True)
             work.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(snapshot.grid).resize((snapshot.grid.shape[1] * 2, snapshot.grid.shape[0] * 2), Image.Resampling.NEAREST).save(work / "grid.png")
+            Image.fromarray(enlarge(snapshot.grid, 2)).save(work / "grid.png")
 
         trainer = Trainer(settings, dataset.images, dataset.labels)
         card = fit(

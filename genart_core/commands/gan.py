@@ -40,10 +40,13 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_interpolate(args: argparse.Namespace) -> int:
     from genart_core.artwork import format_for_path
-    from genart_core.requests.generative import GanInterpolateRequest, GanSampleRequest
+    from genart_core.pipelines.gan import generator_config
+    from genart_core.pipelines.sampling import find_generative_model, sample_latents
+    from genart_core.requests.generative import GanInterpolateRequest
 
     format_for_path(args.output)
-    ends = [run_in_terminal(GanSampleRequest(model=args.model, count=1, seed=seed)).extras["latents"][0] for seed in args.seeds]
+    latent_dim = generator_config(find_generative_model("gan", args.model)).latent_dim
+    ends = [sample_latents(1, latent_dim, seed)[0] for seed in args.seeds]
     request = GanInterpolateRequest(model=args.model, start=tuple(map(float, ends[0])), end=tuple(map(float, ends[1])), steps=args.steps)
     result = run_in_terminal(request)
     save_sheet(args.output, result.extras["strip"], args.scale, result, seeds=list(args.seeds))

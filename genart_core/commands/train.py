@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Running the same command again resumes from the checkpoint in --out.",
     )
     parser.add_argument("kind", choices=["gan", "vae"])
-    parser.add_argument("--data", required=True, help="folder of images, or bundled:digits / bundled:sklearn-digits / bundled:faces")
+    parser.add_argument("--data", required=True, help=f"folder of images, or {' / '.join(BUNDLED_DATA)}")
     parser.add_argument("--out", type=Path, required=True, help="model folder to write (model.safetensors, card.json, checkpoint.pt)")
     parser.add_argument("--wgan-gp", action="store_true", help="GAN: Wasserstein loss with gradient penalty instead of BCE")
     parser.add_argument("--epochs", type=int, default=5)

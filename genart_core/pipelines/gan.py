@@ -6,30 +6,25 @@ import numpy as np
 import torch
 
 from genart_core.api import GenArtError, GenerationInfo, Result
+from genart_core.imaging import batch_from_tensor
 from genart_core.latents import interpolation_path, make_grid
 from genart_core.models.dcgan import DCGANConfig, Generator
+from genart_core.pipelines.sampling import check_sample_count, decode_in_chunks, find_generative_model, sample_latents, slider_axes
 from genart_core.requests.generative import GanDecodeRequest, GanInterpolateRequest, GanSampleRequest, as_latents
-from genart_core.weights import ModelEntry, ModelError, available_models, find_model, load_fp32_state_dict, load_into
+from genart_core.weights import WEIGHTS_FILE, ModelEntry, ModelError, load_fp32_state_dict, load_into
 
-MAX_SAMPLES = 1024
-SLIDERS = 8  # a GAN's noise has no learnt axes, so its sliders move the first noise coordinates
+
+def generator_config(entry: ModelEntry) -> DCGANConfig:
+    try:
+        return DCGANConfig.from_dict(entry.card["config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"The card of the GAN “{entry.name}” has no usable config ({exc}).") from None
 
 
 def load_generator(entry: ModelEntry) -> Generator:
     """The generator of the model folder ``entry.location`` (fp16 on disk, fp32 here), in eval mode."""
-    try:
-        config = DCGANConfig.from_dict(entry.card["config"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelError(f"The card of the GAN “{entry.name}” has no usable config ({exc}).") from None
-    state = load_fp32_state_dict(f"{entry.location}/model.safetensors")
-    return load_into(Generator(config), state, f"the GAN “{entry.name}”")
-
-
-def find_generative_model(kind: str, name: str) -> ModelEntry:
-    """The named (or first) model of ``kind``, with a hint on how to get one when there is none."""
-    if not name and not available_models(kind):
-        raise ModelError(f"No {kind.upper()} model is installed. Train one with “genart train {kind} …” or Train on folder… in the app.")
-    return find_model(kind, name or None)
+    state = load_fp32_state_dict(f"{entry.location}/{WEIGHTS_FILE}")
+    return load_into(Generator(generator_config(entry)), state, f"the GAN “{entry.name}”")
 
 
 def _model(request, ctx) -> tuple[ModelEntry, Generator]:
@@ -44,14 +39,7 @@ def generate(generator: Generator, latents: np.ndarray) -> list[np.ndarray]:
     z = torch.as_tensor(np.asarray(latents, np.float32))
     if z.ndim != 2 or z.shape[1] != generator.config.latent_dim:
         raise GenArtError(f"This GAN takes codes of length {generator.config.latent_dim}, not {tuple(z.shape)}.")
-    images = ((generator(z).clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
-    return list(np.repeat(images, 3, axis=3) if images.shape[3] == 1 else images)
-
-
-def sample_latents(count: int, latent_dim: int, seed: int) -> np.ndarray:
-    """The codes a seed stands for: the same on every machine (CPU generator, fp32)."""
-    generator = torch.Generator().manual_seed(int(seed))
-    return torch.randn(count, latent_dim, generator=generator).numpy()
+    return list(batch_from_tensor((generator(z).clamp(-1, 1) + 1) / 2))
 
 
 def _info(entry: ModelEntry, request, seed: int | None, image: np.ndarray, **extra) -> GenerationInfo:
@@ -72,25 +60,14 @@ def run(request, ctx) -> Result:
 
 
 def _sample(request: GanSampleRequest, ctx) -> Result:
-    if not 1 <= request.count <= MAX_SAMPLES:
-        raise GenArtError(f"Ask for between 1 and {MAX_SAMPLES} samples.")
+    check_sample_count(request.count)
     ctx.report(0, 1, "Loading the GAN")
     entry, generator = _model(request, ctx)
-    ctx.check_cancelled()
-    latents = sample_latents(request.count, generator.config.latent_dim, request.seed)
-    images = []
-    for chunk in np.array_split(latents, max(1, len(latents) // 64)):  # cancel between chunks of ~64
-        ctx.check_cancelled()
-        images += generate(generator, chunk)
-        ctx.report(len(images), request.count, "Sampling")
+    latent_dim = generator.config.latent_dim
+    latents = sample_latents(request.count, latent_dim, request.seed)
+    images = decode_in_chunks(ctx, latents, lambda chunk: generate(generator, chunk))
     infos = [_info(entry, request, request.seed, image, index=i) for i, image in enumerate(images)]
-    return Result(images, infos, {"grid": make_grid(images, request.columns), "latents": latents, **slider_axes(generator)})
-
-
-def slider_axes(generator: Generator) -> dict:
-    """Directions (k × latent) and step sizes (k) for latent sliders."""
-    count = min(SLIDERS, generator.config.latent_dim)
-    return {"directions": np.eye(count, generator.config.latent_dim, dtype=np.float32), "scales": np.ones(count, np.float32)}
+    return Result(images, infos, {"grid": make_grid(images, request.columns), "latents": latents, **slider_axes(latent_dim)})
 
 
 def _decode(request: GanDecodeRequest, ctx) -> Result:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from genart_core.api import GenArtError, GenerationInfo, Result
-from genart_core.imaging import to_pil
+from genart_core.imaging import batch_from_tensor, square_crop, to_pil
 from genart_core.latents import interpolation_path, make_grid
 from genart_core.models.vae import ConvVAE, VAEConfig
 from genart_core.requests.generative import (
@@ -23,10 +23,8 @@ from genart_core.requests.generative import (
     VaeSampleRequest,
     as_latents,
 )
-from genart_core.pipelines.gan import find_generative_model
-from genart_core.weights import ModelEntry, ModelError, load_fp32_state_dict, load_into
-
-MAX_SAMPLES = 1024
+from genart_core.pipelines.sampling import check_sample_count, decode_in_chunks, find_generative_model, sample_latents, slider_axes
+from genart_core.weights import WEIGHTS_FILE, ModelEntry, ModelError, load_fp32_state_dict, load_into
 
 
 @dataclass
@@ -40,12 +38,11 @@ def load_vae(entry: ModelEntry) -> LoadedVAE:
         config = VAEConfig.from_dict(entry.card["config"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"The card of the VAE “{entry.name}” has no usable config ({exc}).") from None
-    state = load_fp32_state_dict(f"{entry.location}/model.safetensors")
+    state = load_fp32_state_dict(f"{entry.location}/{WEIGHTS_FILE}")
     axes = {k.removeprefix("latent."): state.pop(k).numpy() for k in list(state) if k.startswith("latent.")}
     vae = load_into(ConvVAE(config), state, f"the VAE “{entry.name}”")
     if "directions" not in axes:  # a model without stored directions: move along the code's own axes
-        count = min(8, config.latent_dim)
-        axes = {"directions": np.eye(count, config.latent_dim, dtype=np.float32), "scales": np.ones(count, np.float32), "mean": np.zeros(config.latent_dim, np.float32)}
+        axes = {**slider_axes(config.latent_dim), "mean": np.zeros(config.latent_dim, np.float32)}
     return LoadedVAE(vae, axes)
 
 
@@ -60,8 +57,7 @@ def decode(vae: ConvVAE, latents: np.ndarray) -> list[np.ndarray]:
     z = torch.as_tensor(np.asarray(latents, np.float32))
     if z.ndim != 2 or z.shape[1] != vae.config.latent_dim:
         raise GenArtError(f"This VAE takes codes of length {vae.config.latent_dim}, not {tuple(z.shape)}.")
-    images = (vae.decode(z) * 255).round().byte().permute(0, 2, 3, 1).numpy()
-    return list(np.repeat(images, 3, axis=3) if images.shape[3] == 1 else images)
+    return list(batch_from_tensor(vae.decode(z)))
 
 
 @torch.inference_mode()
@@ -69,9 +65,7 @@ def encode(vae: ConvVAE, image: np.ndarray) -> np.ndarray:
     """Any uint8 image -> the mean of its code (latent,), after fitting it to the model's input."""
     config = vae.config
     picture = to_pil(image).convert("L" if config.channels == 1 else "RGB")
-    side = min(picture.size)
-    left, top = (picture.width - side) // 2, (picture.height - side) // 2
-    picture = picture.crop((left, top, left + side, top + side)).resize((config.image_size, config.image_size))
+    picture = square_crop(picture).resize((config.image_size, config.image_size))
     pixels = np.asarray(picture, np.float32).reshape(config.image_size, config.image_size, config.channels) / 255.0
     mean, _ = vae.encode(torch.from_numpy(pixels).permute(2, 0, 1)[None])
     return mean[0].numpy()
@@ -98,17 +92,11 @@ def run(request, ctx) -> Result:
 
 
 def _sample(request: VaeSampleRequest, ctx) -> Result:
-    if not 1 <= request.count <= MAX_SAMPLES:
-        raise GenArtError(f"Ask for between 1 and {MAX_SAMPLES} samples.")
+    check_sample_count(request.count)
     ctx.report(0, 1, "Loading the VAE")
     entry, model = _model(request, ctx)
-    generator = torch.Generator().manual_seed(int(request.seed))
-    latents = torch.randn(request.count, model.vae.config.latent_dim, generator=generator).numpy()
-    images = []
-    for chunk in np.array_split(latents, max(1, len(latents) // 64)):
-        ctx.check_cancelled()
-        images += decode(model.vae, chunk)
-        ctx.report(len(images), request.count, "Sampling")
+    latents = sample_latents(request.count, model.vae.config.latent_dim, request.seed)
+    images = decode_in_chunks(ctx, latents, lambda chunk: decode(model.vae, chunk))
     infos = [_info(entry, request, image, request.seed, index=i) for i, image in enumerate(images)]
     return Result(images, infos, {"grid": make_grid(images, request.columns), "latents": latents, **model.axes})
 

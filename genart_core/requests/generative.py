@@ -14,7 +14,6 @@ import numpy as np
 from genart_core.api import Request
 
 Latents = tuple[tuple[float, ...], ...]
-TRAIN_METHODS = ("gan", "wgan-gp", "vae")
 BUNDLED_DATA = ("bundled:digits", "bundled:sklearn-digits", "bundled:faces")
 
 

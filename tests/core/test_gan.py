@@ -90,6 +90,27 @@ def test_cli_sample_writes_a_grid(tiny_gan, tmp_path, capsys):
     assert str(out) in capsys.readouterr().out
 
 
+def test_cli_interpolate_runs_between_the_codes_of_two_seeds(tiny_gan, tmp_path):
+    out = tmp_path / "strip.png"
+    assert main(["gan", "interpolate", "1", "5", "--model", "tiny-gan", "--steps", "4", "--scale", "1", "-o", str(out)]) == 0
+    engine = Engine()
+    start, end = (engine.run(GanSampleRequest(model="tiny-gan", count=1, seed=seed)).extras["latents"][0] for seed in (1, 5))
+    expected = engine.run(GanInterpolateRequest(model="tiny-gan", start=tuple(map(float, start)), end=tuple(map(float, end)), steps=4))
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), expected.extras["strip"])
+
+
+@pytest.mark.parametrize("kind", ["gan", "vae"])
+def test_no_model_installed_says_how_to_get_one(kind, tmp_path, monkeypatch):
+    from genart_core.requests.generative import VaeSampleRequest
+
+    monkeypatch.setattr(paths, "resources_dir", lambda: tmp_path)  # no bundled models either
+    request = GanSampleRequest(count=1) if kind == "gan" else VaeSampleRequest(count=1)
+    with pytest.raises(ModelError, match=f"No {kind.upper()} model is installed. Train one with “genart train {kind} …”"):
+        Engine().run(request)
+
+
 def test_bundled_gan_makes_varied_digits():
     result = Engine().run(GanSampleRequest(count=16, seed=0), cancel=CancelToken())
     assert result.infos[0].model == "dcgan-digits"
