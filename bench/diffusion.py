@@ -116,14 +116,14 @@ def whole_image(loaded, engine: Engine, fast_decoder: bool = False) -> float:
     return time.perf_counter() - started
 
 
-def whole_image_with_fast_decoder(loaded, **config) -> float:
+def whole_image_with_fast_decoder(loaded) -> float:
     """whole_image with a random-weight TAESD as the decoder (AutoencoderTiny's defaults are its real
-    size; ``config`` shrinks it for a check), found through $GENART_TAESD_DIR as the app would."""
+    size), found through $GENART_TAESD_DIR as the app would."""
     from diffusers import AutoencoderTiny
 
     engine = Engine()  # its cache keeps the decoder between the two runs
     with tempfile.TemporaryDirectory() as folder:
-        AutoencoderTiny(**config).save_pretrained(Path(folder) / sd_models.fast_decoder_name("sd"))
+        AutoencoderTiny().save_pretrained(Path(folder) / sd_models.fast_decoder_name("sd"))
         os.environ[sd_models.FAST_DECODER_DIR_ENV] = folder
         try:
             whole_image(loaded, engine, fast_decoder=True)  # warm-up; loads the decoder
@@ -172,22 +172,20 @@ def turbo_parts(pipe) -> dict[str, tuple[float, float]]:
 
 
 @torch.inference_mode()
-def cfg_step_flops(pipe) -> float:
-    """FLOPs of one denoising step with classifier-free guidance: the UNet on a batch of 2."""
+def cfg_unet_call(pipe):
+    """One denoising step with classifier-free guidance, as a call: the UNet on a batch of 2 at 512×512."""
     unet = pipe.unet
     latents = torch.randn(2, 4, 64, 64, dtype=unet.dtype)
     text = torch.randn(2, 77, unet.config.cross_attention_dim, dtype=unet.dtype)
-    return flops(lambda: unet(latents, torch.tensor(500), encoder_hidden_states=text))
+    return lambda: unet(latents, torch.tensor(500), encoder_hidden_states=text)
 
 
 @torch.inference_mode()
 def profile_step(pipe, rows: int = 6) -> str:
     """Where one CFG UNet call spends its time, by operator (what would have to get faster)."""
-    unet = pipe.unet
-    latents = torch.randn(2, 4, 64, 64, dtype=unet.dtype)
-    text = torch.randn(2, 77, unet.config.cross_attention_dim, dtype=unet.dtype)
+    step = cfg_unet_call(pipe)
     with torch.profiler.profile() as profiler:
-        unet(latents, torch.tensor(500), encoder_hidden_states=text)
+        step()
     return profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
 
 
@@ -245,7 +243,7 @@ def main() -> None:
     optimised = ours(loaded, args.steps)
     ratio = f" ({optimised / raw:.2f}× raw)" if not args.skip_raw else ""
     print(f"                          ours, {str(fast).replace('torch.', '')} + channels_last: {optimised:6.2f} s/step{ratio}")
-    step_flops = cfg_step_flops(pipe)
+    step_flops = flops(cfg_unet_call(pipe))
     print(f"    one CFG step is {step_flops / 1e12:.2f} TFLOP: {step_flops / optimised / 1e12:.2f} TFLOP/s")
     if args.profile:
         print(profile_step(pipe))

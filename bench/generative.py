@@ -46,7 +46,7 @@ def sampling(repeats: int) -> None:
         z = torch.randn(64, network.config.latent_dim)
         figures = []
         for label, bf16, channels_last in (("fp32", False, False), ("bf16", True, False), ("bf16+channels_last", True, True)):
-            model = network.to(memory_format=torch.channels_last) if channels_last else network.to(memory_format=torch.contiguous_format)
+            network.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)  # in place
             amp = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
             def run() -> None:
@@ -54,8 +54,16 @@ def sampling(repeats: int) -> None:
                     decode(z)
 
             figures.append(f"{label} {64 / best_of(run, repeats):,.0f}")
-            del model
         print(f"  {entry.kind} {entry.name}: " + ", ".join(figures))
+
+
+def steps_per_second(trainer: Trainer, steps: int) -> float:
+    """Training speed over ``steps`` steps, after one untimed step (first-call allocations)."""
+    trainer.train_step()
+    started = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step()
+    return steps / (time.perf_counter() - started)
 
 
 def training(steps: int) -> None:
@@ -66,18 +74,10 @@ def training(steps: int) -> None:
         for bf16 in (False, True):
             settings = TrainSettings(**{**saved, "steps": steps + 2, "bf16": bf16})
             trainer = Trainer(settings, data.images, data.labels)
-            trainer.train_step()
-            started = time.perf_counter()
-            for _ in range(steps):
-                trainer.train_step()
-            rate = steps / (time.perf_counter() - started)
+            rate = steps_per_second(trainer, steps)
             print(f"  {entry.kind} {entry.name} ({settings.method}, batch {settings.batch}, {'bf16' if trainer._autocast else 'fp32'}): {rate:.2f} steps/s")
     wgan = Trainer(TrainSettings(method="wgan-gp", steps=steps + 2, width=128), data.images, data.labels)
-    wgan.train_step()
-    started = time.perf_counter()
-    for _ in range(max(1, steps // 4)):
-        wgan.train_step()
-    print(f"  (not bundled) wgan-gp, 128-wide generator, 5 critic steps: {max(1, steps // 4) / (time.perf_counter() - started):.2f} generator steps/s")
+    print(f"  (not bundled) wgan-gp, 128-wide generator, 5 critic steps: {steps_per_second(wgan, max(1, steps // 4)):.2f} generator steps/s")
 
 
 def diversity() -> None:

@@ -30,8 +30,9 @@ import torch
 from genart_core import device as device_mod
 from genart_core.api import Progress
 from genart_core.engine import Engine, warm_up
-from genart_core.imaging import load_image, to_pil
-from genart_core.pipelines import style_transfer as st
+from genart_core.imaging import from_tensor, load_image, to_pil, to_tensor
+from genart_core.pipelines import style_images as si
+from genart_core.pipelines import style_objective as so
 from genart_core.requests.style import Preset, StyleSource, StyleTransferRequest
 from genart_core.styles import builtin_styles_dir
 from genart_core.vgg_weights import ModelError, load_vgg, torchvision_cache_path
@@ -51,22 +52,22 @@ class Recorder:
             self.frames.append((time.perf_counter() - self.start, progress.preview))
 
 
-def full_objective(weights: str, content: np.ndarray, style: np.ndarray, side: int) -> st.Objective:
+def full_objective(weights: str, content: np.ndarray, style: np.ndarray, side: int) -> so.Objective:
     """The fp32 objective at full size that every result is scored on."""
     features = load_vgg(weights).to(memory_format=torch.channels_last)
-    content_t = st.resize_long_side(st.image_tensor(content), side)
-    style_t = st.resize_long_side(st.image_tensor(style), side)
-    grams = st.style_grams(features, torch.float32, [(style_t, 1.0)])
-    return st.Objective(features, torch.float32, content_t, grams, st.LossWeights(), strength=1.0)
+    content_t = si.resize_long_side(to_tensor(content), side)
+    style_t = si.resize_long_side(to_tensor(style), side)
+    grams = so.style_grams(features, torch.float32, [(style_t, 1.0)])
+    return so.Objective(features, torch.float32, content_t, grams, so.LossWeights(), strength=1.0)
 
 
-def score(objective: st.Objective, image: np.ndarray) -> float:
-    tensor = st.resize_to(st.image_tensor(image), objective.image_size)
+def score(objective: so.Objective, image: np.ndarray) -> float:
+    tensor = si.resize_to(to_tensor(image), objective.image_size)
     with torch.no_grad():
         return objective(tensor)[1]["total"]
 
 
-def gatys(objective: st.Objective, content: np.ndarray, evals: int) -> dict:
+def gatys(objective: so.Objective, content: np.ndarray, evals: int) -> dict:
     """Plain Gatys: one scale, fp32, L-BFGS from the content image.
 
     Records the loss of every evaluation, and every CHECKPOINT_EVERY evaluations the loss of the
@@ -74,7 +75,7 @@ def gatys(objective: st.Objective, content: np.ndarray, evals: int) -> dict:
     points with pixels outside [0, 1], so its raw losses are lower than any picture it can show.
     Scoring is not counted in the times.
     """
-    start = st.image_tensor(content)
+    start = to_tensor(content)
     losses, times, checkpoints = [], [], []
     began = time.perf_counter()
     scoring = 0.0
@@ -85,26 +86,26 @@ def gatys(objective: st.Objective, content: np.ndarray, evals: int) -> dict:
         times.append(time.perf_counter() - began - scoring)
         if step % CHECKPOINT_EVERY == 0:
             scored = time.perf_counter()
-            checkpoints.append((step, score(objective, st.to_uint8(pixels.detach().clamp(0, 1)))))
+            checkpoints.append((step, score(objective, from_tensor(pixels))))
             scoring += time.perf_counter() - scored
             print(f"  gatys eval {step}: loss {parts['total']:.4f}, as an image {checkpoints[-1][1]:.4f}, {times[-1]:.0f} s", flush=True)
 
-    result = st.optimise(start, objective, evals, "lbfgs", 1.0, on_step)
-    final = score(objective, st.to_uint8(result))
+    result = so.optimise(start, objective, evals, "lbfgs", 1.0, on_step)
+    final = score(objective, from_tensor(result))
     checkpoints.append((evals, final))
     return {
         "losses": losses, "times": times, "checkpoints": checkpoints, "final_loss": final,
-        "seconds": times[-1], "image": st.to_uint8(result).tolist(),
+        "seconds": times[-1], "image": from_tensor(result).tolist(),
     }
 
 
-def seconds_per_evaluation(objective: st.Objective, content: np.ndarray, repeats: int = 5) -> float:
+def seconds_per_evaluation(objective: so.Objective, content: np.ndarray, repeats: int = 5) -> float:
     """Median time of one fp32 loss evaluation (forward + backward) at full size, measured now.
 
     The CPU is shared, so the Gatys run's wall time depends on what else ran then; 300 × this
     figure, measured right before our runs, compares both under the same load.
     """
-    pixels = st.image_tensor(content).requires_grad_(True)
+    pixels = to_tensor(content).requires_grad_(True)
     times = []
     for _ in range(repeats + 1):
         began = time.perf_counter()
@@ -120,7 +121,7 @@ def run_ours(request: StyleTransferRequest) -> tuple[Recorder, np.ndarray, float
     return recorder, result.images[0], time.perf_counter() - recorder.start
 
 
-def scored_frames(objective: st.Objective, recorder: Recorder) -> list[tuple[float, float]]:
+def scored_frames(objective: so.Objective, recorder: Recorder) -> list[tuple[float, float]]:
     """(seconds since start, full-size loss) of every preview."""
     return [(seconds, score(objective, frame)) for seconds, frame in recorder.frames]
 
@@ -146,7 +147,7 @@ def main() -> None:
     content = skimage.data.astronaut()
     style_path = builtin_styles_dir() / args.style
     style = load_image(style_path)
-    content_small = st.to_uint8(st.resize_long_side(st.image_tensor(content), args.size))
+    content_small = from_tensor(si.resize_long_side(to_tensor(content), args.size))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fast dtype {device_mod.fast_dtype(torch.device('cpu'))}")
     print(f"content astronaut {content_small.shape[1]}×{content_small.shape[0]}, style {args.style}")
     objective = full_objective("oxford", content_small, style, args.size)
@@ -221,17 +222,19 @@ def main() -> None:
         print(f"\ntorchvision VGG19_Weights.IMAGENET1K_V1: not available here ({exc})")
         return
     print(f"\ntorchvision VGG19_Weights.IMAGENET1K_V1: available ({'cached' if cached else 'downloaded'})")
-    compare_weights(base, images["balanced bf16"], content_small, style, args)
+    compare_weights(base, images["balanced bf16"], objective, content_small, style, args)
 
 
-def compare_weights(base: dict, oxford_image: np.ndarray, content: np.ndarray, style: np.ndarray, args: argparse.Namespace) -> None:
+def compare_weights(
+    base: dict, oxford_image: np.ndarray, oxford_objective: so.Objective, content: np.ndarray, style: np.ndarray, args: argparse.Namespace
+) -> None:
     """Which VGG-19 weights give the better result: Balanced with each, both results scored on both
     networks' objectives. Each network favours the image fitted to it, so a result wins clearly only
     if it scores better even on the network the other was fitted to; otherwise the losses cannot
     tell, and the images saved side by side are for the eye, which decides in the end."""
     _, torchvision_image, seconds = run_ours(StyleTransferRequest(**base, preset=Preset.BALANCED, weights="torchvision"))
     results = {"oxford": oxford_image, "torchvision": torchvision_image}
-    objectives = {source: full_objective(source, content, style, args.size) for source in results}
+    objectives = {"oxford": oxford_objective, "torchvision": full_objective("torchvision", content, style, args.size)}
     # losses[(fitted to, scored on)]
     losses = {(fitted, scored): score(objectives[scored], image) for fitted, image in results.items() for scored in objectives}
     print(f"balanced with torchvision weights: {seconds:.1f} s")

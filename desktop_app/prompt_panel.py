@@ -214,9 +214,10 @@ class PromptPanel(QWidget):
         _select_data(self.model, key)
 
     # -- choices kept between sessions ------------------------------------------------------
-    def remember_choices(self) -> None:
-        """Keep the current choices for the next start; not "Use canvas", which is about today's picture."""
-        values = asdict(self.current_settings())
+    def remember_choices(self, choice: PromptSettings | None = None) -> None:
+        """Keep ``choice`` (default: the current choices) for the next start; not "Use canvas",
+        which is about today's picture."""
+        values = asdict(choice or self.current_settings())
         del values["use_canvas"]
         settings.remember_prompt_choices(values)
 
@@ -341,8 +342,9 @@ class PromptPanel(QWidget):
 
     def _emit_generate(self) -> None:
         if self.model.count():
-            self.remember_choices()
-            self.generate_requested.emit(self.current_settings())
+            choice = self.current_settings()
+            self.remember_choices(choice)
+            self.generate_requested.emit(choice)
 
 
 def _select_data(combo: QComboBox, value) -> bool:

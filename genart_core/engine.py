@@ -11,7 +11,7 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from genart_core.api import CancelToken, Progress, ProgressCallback, Request, Result
+from genart_core.api import CancelToken, GenerationInfo, Progress, ProgressCallback, Request, Result
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,19 @@ class RunContext:
 
     def stopped_between_images(self, made: int, count: int) -> str:
         """Before each image of a batch: "after image k/N" when Stop and keep came once ``made``
-        images are finished (they are kept), else "". With none made it is left to
-        check_cancelled(), since there is nothing to keep."""
-        return f"after image {made}/{count}" if made and self.stop_requested() else ""
+        images are finished (they are kept), else "". Raises Cancelled after Cancel, and after
+        Stop and keep while no image is made yet, since there is nothing to keep."""
+        if not made:
+            self.check_cancelled()
+            return ""
+        return f"after image {made}/{count}" if self.stop_requested() else ""
 
 
-def stopped_during_image(index: int, count: int, step: str) -> str:
-    """Result.stopped when Stop and keep ended image ``index`` of ``count`` after step ``step`` ("k/N")."""
+def mark_stopped(info: GenerationInfo, index: int, count: int, step: str) -> str:
+    """Record on image ``index`` of ``count`` that Stop and keep ended it after step ``step`` ("k/N"),
+    and return the matching Result.stopped. The info's steps stay the schedule's length: a k-step
+    run (another schedule) would not reproduce the image."""
+    info.extra["Stopped at step"] = step
     return f"at step {step}" if count == 1 else f"at image {index + 1}/{count}, step {step}"
 
 

@@ -24,7 +24,7 @@ import torch
 from genart_core import device as devices
 from genart_core import sd_models
 from genart_core.api import Cancelled, GenArtError, GenerationInfo, Result
-from genart_core.engine import RunContext, stopped_during_image
+from genart_core.engine import RunContext, mark_stopped
 from genart_core.imaging import fit_within, resize, to_pil, to_rgb
 from genart_core.latent_preview import LatentPreview, fit_latent_preview
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
@@ -247,7 +247,6 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         stopped = ctx.stopped_between_images(len(images), request.count)
         if stopped:
             break
-        ctx.check_cancelled()
         seed = request.seed + index
         callback = _StepReporter(ctx, loaded.preview, request, index, estimate)
         generator = devices.seeded_generator(seed, "cpu")
@@ -266,10 +265,6 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
             extra["Denoising strength"] = request.strength
         if request.fast_decoder:
             extra["VAE"] = sd_models.fast_decoder_name(sd_family(loaded.base)).upper()
-        if callback.stopped_at:
-            # steps stays the schedule's length: the image is step k of that schedule, which a
-            # k-step run (a different schedule) would not reproduce.
-            extra["Stopped at step"] = callback.stopped_at
         infos.append(
             GenerationInfo(
                 prompt=request.prompt,
@@ -286,7 +281,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
             )
         )
         if callback.stopped_at:
-            stopped = stopped_during_image(index, request.count, callback.stopped_at)
+            stopped = mark_stopped(infos[-1], index, request.count, callback.stopped_at)
             break
     return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped)
 

@@ -17,10 +17,10 @@ import torch
 
 from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.device import seeded_generator
-from genart_core.engine import stopped_during_image
+from genart_core.engine import mark_stopped
 from genart_core.imaging import resize, to_rgb
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
-from genart_core.weights import load_fp32_state_dict, load_into, read_card
+from genart_core.weights import WEIGHTS_FILE, load_fp32_state_dict, load_into, read_card
 
 TRAIN_TIMESTEPS = 1000
 
@@ -132,7 +132,7 @@ def load_tiny_model(folder: str):
     """(UNet in eval mode, TinyUNetConfig, card) from a model folder."""
     card = read_card(Path(folder))
     config = TinyUNetConfig.from_dict(card.get("config", {}))
-    unet = load_into(build_unet(config), load_fp32_state_dict(Path(folder) / "model.safetensors"), f"the model in {folder}")
+    unet = load_into(build_unet(config), load_fp32_state_dict(Path(folder) / WEIGHTS_FILE), f"the model in {folder}")
     return unet, config, card
 
 
@@ -176,7 +176,6 @@ def run_request(request, spec, ctx):
         stopped = ctx.stopped_between_images(len(images), request.count)
         if stopped:
             break
-        ctx.check_cancelled()
         seed = request.seed + index
         stopped_at = ""  # "k/N" once Stop and keep ended this image after denoising step k of N
 
@@ -209,14 +208,12 @@ def run_request(request, spec, ctx):
         extra = {"Mode": request.mode, "Label": "none" if label is None else config.labels[label], "Native size": f"{config.image_size}x{config.image_size}"}
         if request.mode != "txt2img":
             extra["Denoising strength"] = getattr(request, "strength", 1.0)
-        if stopped_at:
-            extra["Stopped at step"] = stopped_at  # steps stays the schedule's length, as for Stable Diffusion
         infos.append(GenerationInfo(
             prompt=request.prompt, negative_prompt=request.negative_prompt, steps=request.steps, sampler="DDIM",
             cfg_scale=request.guidance, seed=seed, width=width, height=height, model=spec.label,
             extra=extra, request=request.to_dict(),
         ))
         if stopped_at:
-            stopped = stopped_during_image(index, request.count, stopped_at)
+            stopped = mark_stopped(infos[-1], index, request.count, stopped_at)
             break
     return Result(images=images, infos=infos, extras={"card": card.get("name", "")}, stopped=stopped)

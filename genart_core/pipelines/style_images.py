@@ -1,0 +1,73 @@
+"""Image tensors for style transfer: sizes, and the colour handling behind "preserve colours".
+
+Tensors are float 1×3×H×W in [0, 1] (genart_core.imaging.to_tensor / from_tensor convert).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def scaled_hw(height: int, width: int, side: int) -> tuple[int, int]:
+    """(height, width) with the longer side at ``side``."""
+    scale = side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize_long_side(tensor: torch.Tensor, side: int) -> torch.Tensor:
+    return resize_to(tensor, scaled_hw(*tensor.shape[-2:], side))
+
+
+def resize_to(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    if tuple(tensor.shape[-2:]) == tuple(size):
+        return tensor
+    shrinking = size[0] < tensor.shape[-2]
+    # Antialiasing when shrinking keeps the style's fine texture from aliasing into noise.
+    return F.interpolate(tensor, size=size, mode="bicubic", align_corners=False, antialias=shrinking).clamp(0, 1)
+
+
+def luminance(tensor: torch.Tensor) -> torch.Tensor:
+    r, g, b = tensor[:, 0:1], tensor[:, 1:2], tensor[:, 2:3]
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def grey_matched(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The style's luminance with the content's mean and contrast, as three equal channels."""
+    y_style, y_content = luminance(style), luminance(content)
+    matched = (y_style - y_style.mean()) * (y_content.std() / (y_style.std() + 1e-6)) + y_content.mean()
+    return matched.clamp(0, 1).expand(-1, 3, -1, -1).contiguous()
+
+
+def put_back_colour(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The content's colours with the result's luminance: adding the same amount to R, G and B
+    changes Y by that amount and leaves the chroma (Cb, Cr) unchanged."""
+    content = resize_to(content, tuple(result.shape[-2:]))
+    return (content + (luminance(result) - luminance(content))).clamp(0, 1)
+
+
+def match_colours(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """Recolour ``style`` so its RGB mean and covariance equal the content's (linear colour transfer)."""
+    s = style[0].reshape(3, -1).double()
+    c = content[0].reshape(3, -1).double()
+    mu_s, mu_c = s.mean(1, keepdim=True), c.mean(1, keepdim=True)
+    eye = torch.eye(3, dtype=torch.float64) * 1e-5
+    chol_s = torch.linalg.cholesky(torch.cov(s) + eye)
+    chol_c = torch.linalg.cholesky(torch.cov(c) + eye)
+    transform = chol_c @ torch.linalg.inv(chol_s)
+    out = transform @ (s - mu_s) + mu_c
+    return out.reshape(style.shape).float().clamp(0, 1)
+
+
+def upsample_with_detail(image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The previous scale's result at ``content``'s size, plus the content detail it was too small to hold.
+
+    Upsampling alone gives a blurred picture whose content features at the new size are far off;
+    adding the content's band between the two sizes (a Laplacian-pyramid level) puts its edges
+    back, so the new scale spends its iterations on style rather than on re-sharpening.
+    """
+    size = tuple(content.shape[-2:])
+    if tuple(image.shape[-2:]) == size:
+        return image.to(content.device)
+    detail = content - resize_to(resize_to(content, tuple(image.shape[-2:])), size)
+    return (resize_to(image.to(content.device), size) + detail).clamp(0, 1)
