@@ -23,6 +23,7 @@ from desktop_app import settings
 from desktop_app.about import show_about
 from desktop_app.autosave import Autosaver
 from desktop_app.canvas import Canvas
+from desktop_app.canvas.clipboard import copy_picture, paste_picture
 from desktop_app.canvas.placement import crop_to_region
 from desktop_app.document_files import DocumentFiles
 from desktop_app.generate_panel import GeneratePanel
@@ -199,8 +200,8 @@ class MainWindow(QMainWindow):
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
         edit_menu.addActions([undo, redo])
         edit_menu.addSeparator()
-        edit_menu.addAction(self._action("&Copy", self.canvas.copy_to_clipboard, QKeySequence.StandardKey.Copy))
-        edit_menu.addAction(self._action("&Paste", self.canvas.paste_from_clipboard, QKeySequence.StandardKey.Paste))
+        edit_menu.addAction(self._action("&Copy", lambda: copy_picture(self.canvas), QKeySequence.StandardKey.Copy))
+        edit_menu.addAction(self._action("&Paste", lambda: paste_picture(self.canvas), QKeySequence.StandardKey.Paste))
         edit_menu.addAction(self._action("Select &All", self.canvas.select_all, QKeySequence.StandardKey.SelectAll))
         edit_menu.addAction(self._action("&Deselect", self.canvas.clear_selection, "Ctrl+Shift+A"))
         edit_menu.addAction(self._action("Clear Inpainting &Mask", self.canvas.clear_mask))

@@ -15,7 +15,6 @@ from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -205,8 +204,7 @@ class Canvas(QWidget):
             self.set_image(to_rgb(array), name, info)
             return
         pixels = place_result(to_rgb(array), self.document.width, self.document.height, region)
-        layer = CanvasLayer(name, pixels, "result", info=info)
-        self.undo_stack.push(AddLayer(self.document, layer, len(self.document.layers), self.undo_memory, f"Add {name}"))
+        self.add_layer(CanvasLayer(name, pixels, "result", info=info), f"Add {name}")
         self.clear_mask()  # the mask was for this job
 
     def open_file(self, source: str | Path | bytes) -> bool:
@@ -240,11 +238,16 @@ class Canvas(QWidget):
         self.update()
 
     # -- layers -------------------------------------------------------------------------------
+    def add_layer(self, layer: CanvasLayer, text: str, index: int | None = None) -> None:
+        """Add ``layer`` at ``index`` (default: on top), undoably as ``text``."""
+        index = len(self.document.layers) if index is None else index
+        self.undo_stack.push(AddLayer(self.document, layer, index, self.undo_memory, text))
+
     def add_paint_layer(self, name: str = "Paint") -> None:
         if self.has_image:
             layer = CanvasLayer(name, px.blank(self.document.width, self.document.height), "paint")
-            index = self.document.layers.index(self.document.active) + 1 if self.document.active else len(self.document.layers)
-            self.undo_stack.push(AddLayer(self.document, layer, index, self.undo_memory, f"Add layer {name}"))
+            index = self.document.layers.index(self.document.active) + 1 if self.document.active else None
+            self.add_layer(layer, f"Add layer {name}", index)
 
     def remove_layer(self, layer: CanvasLayer) -> None:
         if len(self.document.layers) > 1:
@@ -266,38 +269,6 @@ class Canvas(QWidget):
             flat = CanvasLayer.from_image(self.image_array(), "Image", "image", info)
             paint = CanvasLayer("Paint", px.blank(self.document.width, self.document.height), "paint")
             self._replace_layers([flat, paint], "Flatten")
-
-    # -- clipboard ----------------------------------------------------------------------------
-    def copy_to_clipboard(self) -> bool:
-        """The flattened picture (or the selected part of it) as image data on the clipboard."""
-        if not self.has_image:
-            return False
-        image = self.document.composite
-        if self._selection is not None:
-            image = image.copy(self._selection)
-        QGuiApplication.clipboard().setImage(image.convertToFormat(QImage.Format.Format_RGB888))
-        return True
-
-    def paste_from_clipboard(self) -> bool:
-        """Paste image data or an image file: as a new layer (at the selection) or as a new document."""
-        source = image_source_from_mime(QGuiApplication.clipboard().mimeData())
-        if source is None:
-            self.load_failed.emit("The clipboard holds no image to paste.")
-            return False
-        if not self.has_image:
-            return self.open_file(source)
-        try:
-            array = rgba(load_image(source))
-        except GenArtError as exc:
-            self.load_failed.emit(str(exc))
-            return False
-        x, y = (self._selection.x(), self._selection.y()) if self._selection is not None else (0, 0)
-        pixels = px.blank(self.document.width, self.document.height)
-        height, width = min(array.shape[0], self.document.height - y), min(array.shape[1], self.document.width - x)
-        pixels[y : y + height, x : x + width] = px.from_rgba(array[:height, :width])
-        layer = CanvasLayer("Pasted", pixels, "paint")
-        self.undo_stack.push(AddLayer(self.document, layer, len(self.document.layers), self.undo_memory, "Paste"))
-        return True
 
     # -- tools --------------------------------------------------------------------------------
     @property

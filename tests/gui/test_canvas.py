@@ -9,6 +9,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.canvas import Canvas, Tool
+from desktop_app.canvas.clipboard import copy_picture, paste_picture
 from desktop_app.qimage import to_array, to_qimage
 
 
@@ -150,16 +151,16 @@ def test_the_mask_is_an_overlay_not_part_of_the_picture(canvas):
 def test_copy_and_paste_through_the_clipboard(canvas):
     canvas.brush.colour = (255, 0, 255)
     drag(canvas, [(10, 10), (30, 10)])
-    assert canvas.copy_to_clipboard()
+    assert copy_picture(canvas)
     copied = to_array(QGuiApplication.clipboard().image())
     assert np.array_equal(copied, canvas.image_array())
     QGuiApplication.clipboard().setImage(to_qimage(np.full((10, 20, 3), (1, 2, 3), np.uint8)))
     layers_before = len(canvas.document.layers)
-    assert canvas.paste_from_clipboard()
+    assert paste_picture(canvas)
     assert len(canvas.document.layers) == layers_before + 1
     assert (canvas.image_array()[:10, :20] == (1, 2, 3)).all()
     QGuiApplication.clipboard().setText("not an image")
-    assert not canvas.paste_from_clipboard()
+    assert not paste_picture(canvas)
 
 
 def test_zoom_and_pan(canvas):

@@ -172,3 +172,16 @@ def test_geometry_and_dock_layout_persist_across_windows(qtbot):
     assert second.height() == 503
     assert second.style_dock.isHidden() and not second.prompt_dock.isHidden()
     second.close()
+
+
+def test_edit_menu_pastes_and_copies_through_the_clipboard(window):
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QMenu
+
+    actions = {action.text(): action for menu in window.menuBar().findChildren(QMenu) for action in menu.actions()}
+    QGuiApplication.clipboard().setImage(to_qimage(np.full((12, 16, 3), (9, 8, 7), np.uint8)))
+    actions["&Paste"].trigger()  # an empty canvas: the pasted picture becomes the document
+    assert window.canvas.has_image and (window.canvas.image_array() == (9, 8, 7)).all()
+    QGuiApplication.clipboard().clear()
+    actions["&Copy"].trigger()
+    assert np.array_equal(to_array(QGuiApplication.clipboard().image()), window.canvas.image_array())
