@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,10 +24,18 @@ from genart_core.api import GenArtError, GenerationInfo
 from genart_core.artwork import save_artwork
 from genart_core.atomic import write_bytes_atomic
 from genart_core.imaging import ImageLoadError, fit_within, load_image
+from genart_core.info_record import info_from_record
+from genart_core.validate import InvalidDataError, as_dict, as_float, as_int, as_str, read_json_file
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE = 192
+METADATA_MAX_BYTES = 1_000_000  # an honest entry is a few KB (a long prompt and the request)
+# Damaged metadata is renamed to <id>.json.damaged: kept for the curious, never read again.
+DAMAGED_SUFFIX = ".damaged"
+# Entry ids are made by add(); anything else could name files outside the history folder.
+_ENTRY_ID = re.compile(r"[\w.-]{1,100}")
+_LATEST_TIME = 4102444800.0  # 2100-01-01: a later 'created' is damage, not a date
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,13 @@ class HistoryStore:
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or paths.data_dir() / "history"
+        # What entries() set aside since take_set_aside() was last called, for a one-time notice.
+        self._set_aside: list[str] = []
+
+    def take_set_aside(self) -> list[str]:
+        """Messages about damaged entries set aside since the last call (each is reported once)."""
+        messages, self._set_aside = self._set_aside, []
+        return messages
 
     def add(self, image: np.ndarray, info: GenerationInfo | None, name: str) -> HistoryEntry:
         """Store one result. Raises SaveError (a GenArtError) when the disk is full or read-only."""
@@ -97,20 +113,38 @@ class HistoryStore:
 
     def _read(self, metadata: Path) -> HistoryEntry | None:
         try:
-            record = json.loads(metadata.read_text("utf-8"))
-            info = GenerationInfo(**record["info"]) if record.get("info") else None
-            return HistoryEntry(
-                id=str(record["id"]),
-                name=str(record.get("name", "")),
-                created=float(record["created"]),
-                width=int(record["width"]),
-                height=int(record["height"]),
-                info=info,
-                folder=self.folder,
-            )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("Skipping damaged history entry %s: %s", metadata.name, exc)
-            return None
+            return self._entry_from(read_json_file(metadata, METADATA_MAX_BYTES), metadata.name)
+        except OSError as exc:  # unreadable now (permissions, a busy disk): try again next time
+            log.warning("Skipping unreadable history entry %s: %s", metadata.name, exc)
+        except InvalidDataError as exc:
+            self._set_aside_damaged(metadata, exc)
+        return None
+
+    def _entry_from(self, value: object, what: str) -> HistoryEntry:
+        record = as_dict(value, what)
+        entry_id = as_str(record.get("id"), f"{what}: id", 100)
+        if not _ENTRY_ID.fullmatch(entry_id):
+            raise InvalidDataError(f"{what}: id {entry_id!r} is not a history entry id.")
+        name = record.get("name", "")
+        info = record.get("info")
+        return HistoryEntry(
+            id=entry_id,
+            name=as_str(name, f"{what}: name", 1_000) if name is not None else "",
+            created=as_float(record.get("created"), f"{what}: created", 0.0, _LATEST_TIME),
+            width=as_int(record.get("width"), f"{what}: width", 1, 1 << 16),
+            height=as_int(record.get("height"), f"{what}: height", 1, 1 << 16),
+            info=info_from_record(info, f"{what}: info") if info else None,
+            folder=self.folder,
+        )
+
+    def _set_aside_damaged(self, metadata: Path, problem: InvalidDataError) -> None:
+        """Rename damaged metadata so it is reported once and never read again; the image stays."""
+        log.warning("Setting aside damaged history entry %s: %s", metadata.name, problem)
+        try:
+            metadata.replace(metadata.with_name(metadata.name + DAMAGED_SUFFIX))
+        except OSError as exc:
+            log.warning("Could not rename %s (%s); it will be skipped again next time", metadata.name, exc)
+        self._set_aside.append(f"History entry {metadata.stem} was damaged and is hidden ({problem}).")
 
     def load_image(self, entry: HistoryEntry) -> np.ndarray:
         """The entry's full image; a clear GenArtError if it was deleted or damaged since it was listed."""

@@ -21,8 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from genart_core import paths, weights
+from genart_core import paths, validate, weights
 from genart_core.api import CancelToken, GenArtError
+from genart_core.atomic import write_bytes_atomic
 from genart_core.requests.diffusion import OFFLINE_PREFIX
 
 if TYPE_CHECKING:
@@ -59,22 +60,66 @@ def _registry_path() -> Path:
     return paths.data_dir() / REGISTRY_FILE
 
 
-def _read_registry() -> list[dict[str, str]]:
+REGISTRY_MAX_BYTES = 1_000_000
+_REGISTRY_KINDS = {"folder", "file", "hub"}  # offline models are never written to the registry
+
+
+def _registry_entry(value: Any, what: str) -> dict[str, str]:
+    """One remembered model as plain text fields, or InvalidDataError."""
+    record = validate.as_dict(value, what)
+    entry = {name: validate.as_path_text(record.get(name, ""), f"{what}: {name}") for name in ("key", "label", "kind", "location")}
+    if not entry["key"]:
+        raise validate.InvalidDataError(f"{what} has no key.")
+    if entry["kind"] not in _REGISTRY_KINDS:
+        raise validate.InvalidDataError(f"{what}: kind {entry['kind']!r} is not one of {sorted(_REGISTRY_KINDS)}.")
+    return entry
+
+
+def _read_registry_checked() -> tuple[list[dict[str, str]], list[str]]:
+    """The valid remembered models, and one message per thing that had to be dropped."""
+    path = _registry_path()
     try:
-        entries = json.loads(_registry_path().read_text(encoding="utf-8"))
-        return [e for e in entries if isinstance(e, dict) and "key" in e]
+        values = validate.as_list(validate.read_json_file(path, REGISTRY_MAX_BYTES), f"The model list {path}", 10_000)
     except FileNotFoundError:
+        return [], []
+    except validate.InvalidDataError as exc:
+        return [], [str(exc)]
+    entries, problems = [], []
+    for index, value in enumerate(values):
+        try:
+            entries.append(_registry_entry(value, f"Model {index + 1} in {path.name}"))
+        except validate.InvalidDataError as exc:
+            problems.append(str(exc))
+    return entries, problems
+
+
+def _read_registry() -> list[dict[str, str]]:
+    entries, problems = _read_registry_checked()
+    for problem in problems:
+        log.warning("Ignoring part of the model list: %s", problem)
+    return entries
+
+
+def repair_registry() -> list[str]:
+    """Drop what cannot be read from the model list, keeping the original beside it as
+    sd_models.json.damaged; returns what was dropped (empty when all was well), to tell the user once."""
+    entries, problems = _read_registry_checked()
+    if not problems:
         return []
-    except (OSError, ValueError) as exc:
-        log.warning("Ignoring the damaged model list %s (%s)", _registry_path(), exc)
-        return []
+    path = _registry_path()
+    try:
+        path.replace(path.with_name(path.name + ".damaged"))
+        write_bytes_atomic(path, json.dumps(entries, indent=2).encode("utf-8"))
+    except OSError as exc:
+        log.warning("Could not repair the model list %s: %s", path, exc)
+    return [f"{problem} It was removed from the model list (the old list is kept as {path.name}.damaged)." for problem in problems]
 
 
 def _remember(spec: ModelSpec) -> None:
+    for problem in repair_registry():  # keeps a damaged list aside instead of writing over it
+        log.warning("%s", problem)
     entries = [e for e in _read_registry() if e["key"] != spec.key]
     entries.append(asdict(spec))
-    from genart_core.atomic import write_bytes_atomic
-
     write_bytes_atomic(_registry_path(), json.dumps(entries, indent=2).encode("utf-8"))
 
 
@@ -109,7 +154,7 @@ def installed_models() -> list[ModelSpec]:
     """The offline model(s), then models the user added; cheap (no Hugging Face import)."""
     specs = offline_models()
     for entry in _read_registry():
-        spec = ModelSpec(**{k: entry.get(k, "") for k in ("key", "label", "kind", "location")})
+        spec = ModelSpec(**entry)
         if spec.kind in {"folder", "file"} and not Path(spec.location).exists():
             continue  # moved or deleted since it was added
         specs.append(spec)

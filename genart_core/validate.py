@@ -125,6 +125,14 @@ def as_str(value: Any, what: str, max_len: int = DEFAULT_MAX_TEXT) -> str:
     return value
 
 
+def as_path_text(value: Any, what: str, max_len: int = 4_096) -> str:
+    """Text usable as a file path: no NUL byte (os functions raise ValueError on one)."""
+    text = as_str(value, what, max_len)
+    if "\0" in text:
+        raise InvalidDataError(f"{what} contains a NUL character, so it cannot be a file path.")
+    return text
+
+
 def as_bool(value: Any, what: str) -> bool:
     # QSettings' INI files give booleans back as the text "true"/"false".
     if isinstance(value, bool):
