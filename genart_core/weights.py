@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from genart_core import paths
+from genart_core import paths, validate
 from genart_core.api import GenArtError
 from genart_core.atomic import write_bytes_atomic
 
@@ -40,17 +40,25 @@ class ModelEntry:
     card: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+CARD_MAX_BYTES = 1_000_000  # cards are a few KB (a label list at most)
+
+
 def read_card(folder: Path) -> dict[str, Any]:
+    """The card in a model folder, with ``kind`` and ``name`` as short texts and ``config`` (if
+    any) an object; anything else is a ModelError naming the card and the field."""
     card_path = folder / CARD_FILE
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
+        card = validate.as_dict(validate.read_json_file(card_path, CARD_MAX_BYTES), f"The model card {card_path}")
+        kind = validate.as_str(card.get("kind"), f"The model card {card_path}: kind", 100)
+        name = card.get("name", folder.name)
+        name = validate.as_str(name, f"The model card {card_path}: name", 200) if name is not None else folder.name
+        if card.get("config") is not None:
+            validate.as_dict(card["config"], f"The model card {card_path}: config")
     except FileNotFoundError:
         raise ModelError(f"The model folder {folder} has no {CARD_FILE}; it is not a GenArt Studio model.") from None
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"The model card {card_path} is damaged ({exc}).") from None
-    if not isinstance(card, dict) or "kind" not in card:
-        raise ModelError(f"The model card {card_path} does not say what kind of model it is.")
-    return card
+    except validate.InvalidDataError as exc:
+        raise ModelError(f"{exc} The model is left out.") from None
+    return {**card, "kind": kind, "name": name}
 
 
 def load_state_dict(path: str | Path, device: str = "cpu") -> dict[str, "torch.Tensor"]:
@@ -103,7 +111,7 @@ def _folder_models(root: Path, status: str) -> list[ModelEntry]:
         except ModelError as exc:
             log.warning("%s", exc)
             continue
-        entries.append(ModelEntry(card["kind"], card.get("name", folder.name), status, str(folder), card))
+        entries.append(ModelEntry(card["kind"], card["name"], status, str(folder), card))
     return entries
 
 
@@ -136,7 +144,7 @@ def find_model(kind: str, name: str | None = None, missing: str = "") -> ModelEn
         card = read_card(folder)
         if card["kind"] != kind:
             raise ModelError(f"{folder} holds a {card['kind']} model, not a {kind} model.")
-        return ModelEntry(kind, card.get("name", folder.name), "folder", str(folder), card)
+        return ModelEntry(kind, card["name"], "folder", str(folder), card)
     candidates = available_models(kind)
     if name is None and not candidates and missing:
         raise ModelError(f"No {kind.upper()} model is installed. {missing}")

@@ -13,8 +13,19 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from genart_core.models.config_bounds import check_parameter_budget, read_fields
 from genart_core.models.image_shape import check_image_shape, resolution_steps
+from genart_core.validate import InvalidDataError, as_bool, as_float, as_int
 
+_FIELD_READERS = {
+    "image_size": lambda value, what: as_int(value, what, 1, 1024),
+    "channels": lambda value, what: as_int(value, what, 1, 4),
+    "latent_dim": lambda value, what: as_int(value, what, 1, 4096),
+    # At least one channel left after halving at every layer (64 px halves three times).
+    "width": lambda value, what: as_int(value, what, 16, 16_384),
+    "critic": as_bool,
+    "dropout": lambda value, what: as_float(value, what, 0.0, 0.99),
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,16 @@ class DCGANConfig:
 
     def __post_init__(self) -> None:
         check_image_shape(self.image_size, self.channels)
+        check_parameter_budget(self.parameter_estimate(), "This GAN config")
+
+    def parameter_estimate(self) -> int:
+        """Weights of the generator and discriminator, from the layer sizes below (5×5 kernels)."""
+        c, s = self.width, self.start_size
+        generator = self.latent_dim * c * s * s + 25 * sum((c >> i) * (c >> (i + 1)) for i in range(self.upsamplings))
+        generator += 25 * (c >> self.upsamplings) * self.channels
+        widths = [self.channels] + [64 << i for i in range(self.upsamplings)]
+        discriminator = 25 * sum(a * b for a, b in zip(widths, widths[1:])) + widths[-1] * s * s
+        return generator + discriminator
 
     @property
     def upsamplings(self) -> int:
@@ -42,8 +63,13 @@ class DCGANConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "DCGANConfig":
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+    def from_dict(cls, values: dict, what: str = "The GAN config") -> "DCGANConfig":
+        """A config from a card: wrong types, out-of-range values and oversized networks raise InvalidDataError."""
+        fields = read_fields(values, _FIELD_READERS, what)
+        try:
+            return cls(**fields)
+        except ValueError as exc:  # an image shape the network cannot make
+            raise InvalidDataError(f"{what}: {exc}.") from None
 
 
 def _up(in_ch: int, out_ch: int, stride: int) -> nn.ConvTranspose2d:

@@ -7,8 +7,18 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from genart_core.models.config_bounds import check_parameter_budget, read_fields
 from genart_core.models.image_shape import check_image_shape, resolution_steps
+from genart_core.validate import InvalidDataError, as_float, as_int
 
+_FIELD_READERS = {
+    "image_size": lambda value, what: as_int(value, what, 1, 1024),
+    "channels": lambda value, what: as_int(value, what, 1, 4),
+    "latent_dim": lambda value, what: as_int(value, what, 1, 4096),
+    "width": lambda value, what: as_int(value, what, 1, 16_384),
+    "hidden": lambda value, what: as_int(value, what, 1, 1 << 20),
+    "beta": lambda value, what: as_float(value, what, 0.0, 1e4),
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,15 @@ class VAEConfig:
 
     def __post_init__(self) -> None:
         check_image_shape(self.image_size, self.channels)
+        check_parameter_budget(self.parameter_estimate(), "This VAE config")
+
+    def parameter_estimate(self) -> int:
+        """Weights of the encoder and decoder, from the layer sizes below (4×4 kernels)."""
+        widths = [self.channels] + [self.width << i for i in range(self.downsamplings)]
+        convolutions = 2 * 16 * sum(a * b for a, b in zip(widths, widths[1:]))  # down and mirrored up
+        flat = self.bottom_channels * self.bottom_size**2
+        dense = 2 * flat * self.hidden + 2 * self.hidden * self.latent_dim + self.latent_dim * self.hidden
+        return convolutions + dense
 
     @property
     def downsamplings(self) -> int:
@@ -39,8 +58,13 @@ class VAEConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "VAEConfig":
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+    def from_dict(cls, values: dict, what: str = "The VAE config") -> "VAEConfig":
+        """A config from a card: wrong types, out-of-range values and oversized networks raise InvalidDataError."""
+        fields = read_fields(values, _FIELD_READERS, what)
+        try:
+            return cls(**fields)
+        except ValueError as exc:  # an image shape the network cannot make
+            raise InvalidDataError(f"{what}: {exc}.") from None
 
 
 class ConvVAE(nn.Module):
