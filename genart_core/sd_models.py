@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from genart_core import paths, validate, weights
+from genart_core import model_files, paths, validate, weights
 from genart_core.api import CancelToken, GenArtError
 from genart_core.atomic import write_bytes_atomic
 from genart_core.requests.diffusion import OFFLINE_PREFIX
@@ -233,6 +233,11 @@ def add_model(source: str, on_progress: DownloadProgress | None = None, cancel: 
     path = Path(source).expanduser()
     if path.exists():
         spec = resolve(str(path.resolve()))
+        # Loadable now, not only at the first Generate: headers and configs, not the weights.
+        if spec.kind == "file":
+            model_files.check_safetensors_file(Path(spec.location))
+        else:
+            model_files.check_diffusers_folder(Path(spec.location))
     else:
         snapshot = download(source, on_progress, cancel)
         spec = ModelSpec(source, source, "hub", str(snapshot))

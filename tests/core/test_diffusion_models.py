@@ -11,16 +11,11 @@ from safetensors.torch import save_file
 from genart_core import sd_models
 from genart_core.api import GenArtError
 from genart_core.cli import main
-
-
-def _fake_diffusers_folder(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))
-    return folder
+from tests.model_folders import diffusers_folder
 
 
 def test_a_folder_added_is_listed_and_resolved(tmp_path: Path) -> None:
-    folder = _fake_diffusers_folder(tmp_path / "my-model")
+    folder = diffusers_folder(tmp_path / "my-model")
     spec = sd_models.add_model(str(folder))
     assert spec.kind == "folder"
     assert spec.key in [s.key for s in sd_models.list_models()]
@@ -93,7 +88,7 @@ def test_select_files_prefers_fp16_safetensors_and_skips_pickles_and_single_file
 
 
 def test_cli_models_add_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = _fake_diffusers_folder(tmp_path / "cli-model")
+    folder = diffusers_folder(tmp_path / "cli-model")
     assert main(["models", "add", str(folder)]) == 0
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from desktop_app.prompt_panel import DiffusionRequestBuilder, PromptPanel
 from genart_core.api import GenArtError, Progress
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
 from genart_core.requests.selftest import SelfTestRequest
+from tests.model_folders import diffusers_folder
 
 
 class FakeCanvas:
@@ -111,9 +111,7 @@ def test_preview_strip_shows_the_denoising_steps_of_diffusion_jobs_only(panel: P
 
 
 def test_model_dialog_adds_a_folder(qtbot, tmp_path: Path) -> None:
-    folder = tmp_path / "my-sd"
-    folder.mkdir()
-    (folder / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))
+    folder = diffusers_folder(tmp_path / "my-sd")
     dialog = ModelDialog()
     qtbot.addWidget(dialog)
     dialog.source.setText(str(folder))
