@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QMenu, QWidget
 
 from desktop_app import settings
+from genart_core import validate
+
+log = logging.getLogger(__name__)
 
 MAX_RECENT = 10
 _KEY = "recent/files"
 
 
 def recent_files() -> list[str]:
+    """The remembered paths, newest first; anything in the store that is not a path is left out."""
     value = settings.settings().value(_KEY, [])
     if isinstance(value, str):  # QSettings returns a lone string for a one-item list on some back ends
-        value = [value]
-    return [str(path) for path in value or []]
+        value = [value] if value else []
+    if not isinstance(value, list):
+        log.warning("Ignoring the recent files list: it holds %s, not a list", type(value).__name__)
+        return []
+    files: list[str] = []
+    for item in value[: 10 * MAX_RECENT]:
+        try:
+            path = validate.as_path_text(item, "A recent file")
+        except validate.InvalidDataError as exc:
+            log.warning("%s; left out", exc)
+            continue
+        if path and path not in files:
+            files.append(path)
+    return files[:MAX_RECENT]
 
 
 def add_recent(path: str | Path) -> None:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+from typing import Any, Callable
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
+
+from genart_core import validate
+
+log = logging.getLogger(__name__)
 
 ORGANISATION = "GenArtStudio"
 APPLICATION = "GenArt Studio"
@@ -35,22 +41,82 @@ def save_window(window: QMainWindow) -> None:
 
 def last_folder(kind: str) -> str:
     folder = settings().value(f"folders/{kind}", "")
-    return str(folder) if folder and Path(str(folder)).is_dir() else str(Path.home())
+    try:
+        folder = validate.as_path_text(folder, f"The remembered {kind} folder")
+    except validate.InvalidDataError as exc:
+        log.warning("%s; starting in the home folder", exc)
+        return str(Path.home())
+    return folder if folder and Path(folder).is_dir() else str(Path.home())
 
 
 def remember_folder(kind: str, file_path: str) -> None:
     settings().setValue(f"folders/{kind}", str(Path(file_path).parent))
 
 
-def prompt_choices() -> dict:
-    """The prompt panel's last choices, or {} when none were kept or they cannot be read."""
-    raw = settings().value("prompt/choices", "")
+def int_setting(key: str, default: int, lo: int, hi: int) -> int:
+    """A whole number kept in the settings, or ``default`` (with a log line) when the stored value
+    is missing, not a number or outside [lo, hi]."""
+    value = settings().value(key, default)
     try:
-        values = json.loads(str(raw)) if raw else {}
-    except ValueError:
+        return validate.as_int(value, f"The setting {key}", lo, hi, from_text=True)
+    except validate.InvalidDataError as exc:
+        log.warning("%s; using %s", exc, default)
+        return default
+
+
+# The prompt panel's remembered choices: each field's reader, with bounds wide enough for any
+# widget that shows it (the widget clamps further) and narrow enough for a C int and for round().
+MAX_REMEMBERED_PROMPT = 10_000  # characters; a longer prompt is not worth a slow settings file
+_CHOICE_READERS: dict[str, Callable[[Any, str], Any]] = {
+    "model_key": lambda value, what: validate.as_str(value, what, 4_096),
+    "prompt": lambda value, what: validate.as_str(value, what, MAX_REMEMBERED_PROMPT),
+    "negative_prompt": lambda value, what: validate.as_str(value, what, MAX_REMEMBERED_PROMPT),
+    "seed": lambda value, what: validate.as_int(value, what, 0, 2**63 - 1),
+    "steps": lambda value, what: validate.as_int(value, what, 1, 10_000),
+    "guidance": lambda value, what: validate.as_float(value, what, 0.0, 1_000.0),
+    "width": lambda value, what: validate.as_int(value, what, 1, 1 << 16),
+    "height": lambda value, what: validate.as_int(value, what, 1, 1 << 16),
+    "count": lambda value, what: validate.as_int(value, what, 1, 1_000),
+    "scheduler": lambda value, what: validate.as_str(value, what, 100),
+    "strength": lambda value, what: validate.as_float(value, what, 0.0, 1.0),
+    "fast_decoder": validate.as_bool,
+}
+
+
+def _valid_choices(values: Any) -> dict[str, Any]:
+    """The fields of ``values`` that pass their reader; the others are dropped with a log line."""
+    if not isinstance(values, dict):
+        log.warning("Ignoring the remembered prompt choices: not an object")
         return {}
-    return values if isinstance(values, dict) else {}
+    valid = {}
+    for name, read in _CHOICE_READERS.items():
+        if name not in values:
+            continue
+        try:
+            valid[name] = read(values[name], f"The remembered {name}")
+        except validate.InvalidDataError as exc:
+            log.warning("%s; it is reset", exc)
+    return valid
+
+
+def prompt_choices() -> dict:
+    """The prompt panel's last choices, field by field as valid as when they were kept; {} when
+    none were kept or they cannot be read."""
+    raw = settings().value("prompt/choices", "")
+    if not raw:
+        return {}
+    try:
+        values = validate.parse_json(validate.as_str(raw, "The remembered prompt choices", 4 * MAX_REMEMBERED_PROMPT), "The remembered prompt choices")
+    except validate.InvalidDataError as exc:
+        log.warning("%s; they are reset", exc)
+        return {}
+    return _valid_choices(values)
 
 
 def remember_prompt_choices(values: dict) -> None:
-    settings().setValue("prompt/choices", json.dumps(values))
+    """Keep the choices for the next start; prompts beyond MAX_REMEMBERED_PROMPT characters are cut there."""
+    kept = dict(values)
+    for name in ("prompt", "negative_prompt"):
+        if isinstance(kept.get(name), str):
+            kept[name] = kept[name][:MAX_REMEMBERED_PROMPT]
+    settings().setValue("prompt/choices", json.dumps(_valid_choices(kept)))

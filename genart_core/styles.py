@@ -41,7 +41,8 @@ def user_styles_dir() -> Path:
 def _styles_in(folder: Path, builtin: bool) -> list[Style]:
     if not folder.is_dir():
         return []
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+    # Regular files only: a folder or a named pipe called "x.png" is not a style (a pipe would block the reader).
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file())
     return [Style(_display_name(p.stem), p, builtin) for p in files]
 
 
