@@ -32,6 +32,7 @@ from desktop_app.inference import InferenceController
 from desktop_app.layers_panel import LayersPanel
 from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
 from desktop_app.qimage import to_qimage
+from desktop_app.readback_notice import show_readback_notice
 from desktop_app.recent_files import RecentFilesMenu
 from desktop_app.style_picker import StylePicker
 from desktop_app.stylize_panel import StyleSettings, StylizePanel
@@ -103,6 +104,8 @@ class MainWindow(QMainWindow):
         # Jobs whose results a panel handles itself (sample grids, slider moves, training).
         self._off_canvas_jobs: set[int] = set()
         self._update_title()
+        # Damaged history entries or remembered models were set aside while the panels loaded: say so once.
+        self.readback_notice = show_readback_notice(self, self.history_panel.store)
 
     # -- construction -----------------------------------------------------------------------
     def _add_dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

@@ -67,6 +67,8 @@ def int_setting(key: str, default: int, lo: int, hi: int) -> int:
 # The prompt panel's remembered choices: each field's reader, with bounds wide enough for any
 # widget that shows it (the widget clamps further) and narrow enough for a C int and for round().
 MAX_REMEMBERED_PROMPT = 10_000  # characters; a longer prompt is not worth a slow settings file
+# The stored JSON: two capped prompts (escapes can double them) and short fields; more is damage.
+_MAX_STORED_CHOICES = 100_000
 _CHOICE_READERS: dict[str, Callable[[Any, str], Any]] = {
     "model_key": lambda value, what: validate.as_str(value, what, 4_096),
     "prompt": lambda value, what: validate.as_str(value, what, MAX_REMEMBERED_PROMPT),
@@ -106,7 +108,8 @@ def prompt_choices() -> dict:
     if not raw:
         return {}
     try:
-        values = validate.parse_json(validate.as_str(raw, "The remembered prompt choices", 4 * MAX_REMEMBERED_PROMPT), "The remembered prompt choices")
+        text = validate.as_str(raw, "The remembered prompt choices", _MAX_STORED_CHOICES)
+        values = validate.parse_json(text, "The remembered prompt choices", allow_nan=True)
     except validate.InvalidDataError as exc:
         log.warning("%s; they are reset", exc)
         return {}
@@ -119,4 +122,4 @@ def remember_prompt_choices(values: dict) -> None:
     for name in ("prompt", "negative_prompt"):
         if isinstance(kept.get(name), str):
             kept[name] = kept[name][:MAX_REMEMBERED_PROMPT]
-    settings().setValue("prompt/choices", json.dumps(_valid_choices(kept)))
+    settings().setValue("prompt/choices", json.dumps(_valid_choices(kept), ensure_ascii=False))

@@ -107,6 +107,8 @@ def repair_registry() -> list[str]:
     if not problems:
         return []
     path = _registry_path()
+    for problem in problems:
+        log.warning("Dropping from the model list: %s", problem)
     try:
         path.replace(path.with_name(path.name + ".damaged"))
         write_bytes_atomic(path, json.dumps(entries, indent=2).encode("utf-8"))
@@ -116,8 +118,7 @@ def repair_registry() -> list[str]:
 
 
 def _remember(spec: ModelSpec) -> None:
-    for problem in repair_registry():  # keeps a damaged list aside instead of writing over it
-        log.warning("%s", problem)
+    repair_registry()  # keeps a damaged list aside instead of writing over it
     entries = [e for e in _read_registry() if e["key"] != spec.key]
     entries.append(asdict(spec))
     write_bytes_atomic(_registry_path(), json.dumps(entries, indent=2).encode("utf-8"))

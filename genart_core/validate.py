@@ -77,8 +77,12 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def parse_json(data: bytes | str, what: str, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """Parse JSON text (UTF-8 bytes or str) with a size and nesting limit; NaN and Infinity refused."""
+def parse_json(
+    data: bytes | str, what: str, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH, allow_nan: bool = False
+) -> Any:
+    """Parse JSON text (UTF-8 bytes or str) with a size and nesting limit. NaN and Infinity (which
+    Python's json writes for such floats) are refused, unless ``allow_nan``: then they are read as
+    floats, for a caller that checks each field itself and resets only the bad one."""
     if len(data) > max_bytes:
         raise InvalidDataError(f"{what} is {len(data):,} bytes; at most {max_bytes:,} are read.")
     try:
@@ -89,7 +93,7 @@ def parse_json(data: bytes | str, what: str, max_bytes: int = DEFAULT_MAX_BYTES,
     if depth > max_depth:
         raise InvalidDataError(f"{what} nests {depth} levels deep; at most {max_depth} are read.")
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text) if allow_nan else json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise InvalidDataError(f"{what} is not valid JSON ({exc}).") from None
 
