@@ -17,7 +17,7 @@ _MAX_LISTED = 8  # a long list helps nobody; the log has every item
 
 def show_readback_notice(parent: QWidget, history: HistoryStore) -> QMessageBox | None:
     """Show (not modal, so start-up never waits on it) what was set aside; None when nothing was."""
-    notes = history.take_set_aside() + sd_models.repair_registry()
+    notes = sd_models.repair_registry() + history.take_set_aside()  # models first: fewer, and harder to redo
     if not notes:
         return None
     listed = notes[:_MAX_LISTED]

@@ -30,7 +30,7 @@ def recent_files() -> list[str]:
         try:
             path = validate.as_path_text(item, "A recent file")
         except validate.InvalidDataError as exc:
-            log.warning("%s; left out", exc)
+            log.warning("%s It is left out.", exc)
             continue
         if path and path not in files:
             files.append(path)

@@ -44,7 +44,7 @@ def last_folder(kind: str) -> str:
     try:
         folder = validate.as_path_text(folder, f"The remembered {kind} folder")
     except validate.InvalidDataError as exc:
-        log.warning("%s; starting in the home folder", exc)
+        log.warning("%s Starting in the home folder.", exc)
         return str(Path.home())
     return folder if folder and Path(folder).is_dir() else str(Path.home())
 
@@ -60,7 +60,7 @@ def int_setting(key: str, default: int, lo: int, hi: int) -> int:
     try:
         return validate.as_int(value, f"The setting {key}", lo, hi, from_text=True)
     except validate.InvalidDataError as exc:
-        log.warning("%s; using %s", exc, default)
+        log.warning("%s Using %s.", exc, default)
         return default
 
 
@@ -97,7 +97,7 @@ def _valid_choices(values: Any) -> dict[str, Any]:
         try:
             valid[name] = read(values[name], f"The remembered {name}")
         except validate.InvalidDataError as exc:
-            log.warning("%s; it is reset", exc)
+            log.warning("%s It is reset.", exc)
     return valid
 
 
@@ -111,7 +111,7 @@ def prompt_choices() -> dict:
         text = validate.as_str(raw, "The remembered prompt choices", _MAX_STORED_CHOICES)
         values = validate.parse_json(text, "The remembered prompt choices", allow_nan=True)
     except validate.InvalidDataError as exc:
-        log.warning("%s; they are reset", exc)
+        log.warning("%s They are reset.", exc)
         return {}
     return _valid_choices(values)
 

@@ -144,7 +144,7 @@ class HistoryStore:
             metadata.replace(metadata.with_name(metadata.name + DAMAGED_SUFFIX))
         except OSError as exc:
             log.warning("Could not rename %s (%s); it will be skipped again next time", metadata.name, exc)
-        self._set_aside.append(f"History entry {metadata.stem} was damaged and is hidden ({problem}).")
+        self._set_aside.append(f"History entry {metadata.stem} was damaged and is hidden: {problem}")
 
     def load_image(self, entry: HistoryEntry) -> np.ndarray:
         """The entry's full image; a clear GenArtError if it was deleted or damaged since it was listed."""
