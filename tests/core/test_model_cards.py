@@ -75,3 +75,15 @@ def test_a_bad_card_is_left_out_of_the_model_list(tmp_path, monkeypatch):
     _card(tmp_path / "models" / "fine", '{"kind": "gan", "name": "Fine"}')
     yours = [entry.name for entry in available_models() if entry.status == "yours"]
     assert yours == ["Fine"]
+
+
+def test_doctor_and_models_list_run_with_a_damaged_card_and_registry(tmp_path, monkeypatch, capsys):
+    from genart_core import paths
+    from genart_core.cli import main
+
+    _card(paths.models_dir() / "list-kind", '{"kind": ["gan"], "name": "odd"}')
+    (paths.data_dir() / "sd_models.json").write_text("5", encoding="utf-8")
+    assert main(["doctor"]) == 0
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "dcgan-digits" in out and "offline:tiny-diffusion" in out and "odd" not in out
