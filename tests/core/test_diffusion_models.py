@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from unittest.mock import create_autospec
 
 import pytest
 from safetensors.torch import save_file
@@ -103,19 +104,21 @@ def test_cli_models_add_offline_hub_id_fails_plainly(monkeypatch: pytest.MonkeyP
 
 
 class _FakeHub:
-    """Stands in for huggingface.co: a three-file diffusers repository."""
+    """Stands in for huggingface.co: a three-file diffusers repository. The fixture wraps its
+    methods in autospecs of the real HfApi and hf_hub_download, so a call the installed
+    huggingface_hub would reject (an argument it does not take) fails here too."""
 
     files = {"model_index.json": 10, "unet/config.json": 10, "unet/diffusion_pytorch_model.safetensors": 1000}
 
     def __init__(self, folder: Path) -> None:
         self.folder, self.fetched = folder, []
 
-    def model_info(self, repo_id, files_metadata=False):
+    def model_info(self, repo_id, files_metadata=False, **_options):
         from types import SimpleNamespace
 
         return SimpleNamespace(siblings=[SimpleNamespace(rfilename=n, size=s) for n, s in self.files.items()])
 
-    def hf_hub_download(self, repo_id, filename, tqdm_class=None):
+    def hf_hub_download(self, repo_id, filename, tqdm_class=None, **_options):
         bar = tqdm_class(total=self.files[filename])
         for _ in range(4):
             bar.update(self.files[filename] // 4)
@@ -132,10 +135,21 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> _FakeHub:
     import huggingface_hub
 
     hub = _FakeHub(tmp_path / "snapshot")
+    api = create_autospec(huggingface_hub.HfApi, instance=True)
+    api.model_info.side_effect = hub.model_info
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr(huggingface_hub, "HfApi", lambda: hub)
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", hub.hf_hub_download)
+    monkeypatch.setattr(huggingface_hub, "HfApi", create_autospec(huggingface_hub.HfApi, return_value=api))
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", create_autospec(huggingface_hub.hf_hub_download, side_effect=hub.hf_hub_download))
     return hub
+
+
+def test_the_hub_fakes_refuse_arguments_the_real_functions_do_not_take(fake_hub: _FakeHub) -> None:
+    import huggingface_hub
+
+    with pytest.raises(TypeError):
+        huggingface_hub.hf_hub_download("someone/model", "model_index.json", progress_bar_class=object)
+    with pytest.raises(TypeError):
+        huggingface_hub.HfApi().model_info("someone/model", with_files=True)
 
 
 def test_download_reports_byte_progress(fake_hub: _FakeHub) -> None:
@@ -163,7 +177,7 @@ def test_download_checks_free_disk_space(fake_hub: _FakeHub, monkeypatch: pytest
     from collections import namedtuple
 
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(sd_models.shutil, "disk_usage", lambda path: usage(10**9, 10**9, 1000))
+    monkeypatch.setattr(sd_models.shutil, "disk_usage", create_autospec(sd_models.shutil.disk_usage, return_value=usage(10**9, 10**9, 1000)))
     with pytest.raises(GenArtError, match="Not enough disk space"):
         sd_models.download("someone/model")
     assert fake_hub.fetched == []

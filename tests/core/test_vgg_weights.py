@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import create_autospec
+
 import pytest
 import torch
 
@@ -81,15 +83,14 @@ def test_torchvision_layout_is_mapped_to_conv_names(tmp_path):
 
 
 def test_torchvision_download_failure_is_explained(monkeypatch, tmp_path):
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-
-    def offline(*args, **kwargs):
-        raise OSError("network unreachable")
-
+    # Fakes with the real signatures: a call the real functions would refuse fails here too.
+    monkeypatch.setattr(torch.hub, "get_dir", create_autospec(torch.hub.get_dir, return_value=str(tmp_path)))
+    offline = create_autospec(vgg_weights.urllib.request.urlopen, side_effect=OSError("network unreachable"))
     monkeypatch.setattr(vgg_weights.urllib.request, "urlopen", offline)
     with pytest.raises(ModelError, match="could not be downloaded"):
         vgg_weights.load_vgg("torchvision")
     assert not list(tmp_path.rglob("*.part"))
+    assert offline.call_count == 1
 
 
 def test_safetensors_file_keeps_its_input_space(tmp_path):
