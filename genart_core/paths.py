@@ -6,8 +6,8 @@ GENART_DATA_DIR, GENART_CACHE_DIR, GENART_MODELS_DIR.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
-import sys
 from pathlib import Path
 
 import platformdirs
@@ -37,15 +37,23 @@ def models_dir() -> Path:
     return _folder("GENART_MODELS_DIR", data_dir() / "models")
 
 
+RESOURCES_PACKAGE = "genart_resources"  # resources/ as installed (see setup.py)
+
+
 def resources_dir() -> Path:
-    """Bundled icons, styles and weights: the repository's resources/ or the installed copy."""
+    """Bundled icons, styles and weights: the repository's resources/ when running from a
+    checkout, else the installed package genart_resources, found by importlib.resources wherever
+    pip put it (a virtual environment, --user, --target)."""
     source_checkout = Path(__file__).resolve().parent.parent / "resources"
     if source_checkout.is_dir():
         return source_checkout
-    installed = Path(sys.prefix) / "share" / "genart-studio"
-    if installed.is_dir():
+    try:
+        installed = Path(str(importlib.resources.files(RESOURCES_PACKAGE)))
+    except ModuleNotFoundError:
+        installed = None
+    if installed is not None and installed.is_dir():
         return installed
     raise FileNotFoundError(
-        f"GenArt Studio's resources folder is missing (looked in {source_checkout} and {installed}); "
-        "reinstall the application."
+        f"GenArt Studio's resources are missing (looked in {source_checkout} and for the package "
+        f"{RESOURCES_PACKAGE}); reinstall the application."
     )
