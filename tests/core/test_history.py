@@ -53,3 +53,30 @@ def test_a_read_only_folder_raises_a_save_error(tmp_path, monkeypatch):
     with pytest.raises(SaveError, match="not writable"):
         HistoryStore(tmp_path / "history").add(_image(1), None, "x")
     assert HistoryStore(tmp_path / "history").entries() == []
+
+
+def test_damaged_metadata_is_set_aside_once_and_the_image_kept(tmp_path):
+    store = HistoryStore(tmp_path / "history")
+    entry = store.add(_image(1), None, "Good")
+    damaged = tmp_path / "history" / "20260101-000000-deadbeef.json"
+    damaged.write_text('{"id": "20260101-000000-deadbeef", "created": 1e300, "width": 4, "height": 4}')
+    (tmp_path / "history" / "20260101-000000-deadbeef.png").write_bytes(b"the user's picture")
+    assert [e.id for e in store.entries()] == [entry.id]
+    notes = store.take_set_aside()
+    assert len(notes) == 1 and "created is 1e+300" in notes[0]
+    assert damaged.with_name(damaged.name + ".damaged").is_file() and not damaged.exists()
+    assert (tmp_path / "history" / "20260101-000000-deadbeef.png").read_bytes() == b"the user's picture"
+    store.entries()
+    assert store.take_set_aside() == []  # reported once
+
+
+def test_wrong_typed_info_fields_are_dropped_and_the_rest_kept(tmp_path):
+    import json
+
+    store = HistoryStore(tmp_path / "history")
+    entry = store.add(_image(1), GenerationInfo(prompt="sea", seed=4, steps=20), "Model")
+    record = json.loads(entry.metadata_path.read_text())
+    record["info"].update(steps="many", extra="x", cfg_scale="7")
+    entry.metadata_path.write_text(json.dumps(record))
+    info = store.entries()[0].info
+    assert (info.prompt, info.seed, info.steps, info.cfg_scale, info.extra) == ("sea", 4, None, None, {})
