@@ -28,6 +28,7 @@ DEFAULT_MAX_TEXT = 10_000
 
 # JSON strings (with escapes), removed before counting brackets so "[" inside a text is not nesting.
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 class InvalidDataError(GenArtError):
@@ -64,7 +65,7 @@ def read_file_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> byt
 def json_depth(text: str) -> int:
     """How deeply arrays and objects nest in ``text`` (strings ignored), in linear time."""
     depth = deepest = 0
-    for char in _JSON_STRING.sub("", text):
+    for char in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):  # the loop sees brackets only
         if char in "[{":
             depth += 1
             deepest = max(deepest, depth)
