@@ -133,6 +133,8 @@ def _verdict(read: Callable[[Path, Path], tuple[bool, str]], file: Path) -> tupl
 
     warnings = _Warnings()
     logging.getLogger().addHandler(warnings)
+    disabled = logging.root.manager.disable  # the verdicts need the warnings, even in a quiet bench
+    logging.disable(logging.NOTSET)
     try:
         with tempfile.TemporaryDirectory(prefix="genart-readback-") as scratch:
             accepted, skipped = read(file, Path(scratch))
@@ -142,6 +144,7 @@ def _verdict(read: Callable[[Path, Path], tuple[bool, str]], file: Path) -> tupl
         return "crashed", f"{type(exc).__name__}: {exc}"
     finally:
         logging.getLogger().removeHandler(warnings)
+        logging.disable(disabled)
     detail = skipped or "; ".join(warnings.messages)
     if not accepted:
         return ("refused", detail) if detail else ("crashed", "nothing read and no reason given")
