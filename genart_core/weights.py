@@ -44,21 +44,21 @@ CARD_MAX_BYTES = 1_000_000  # cards are a few KB (a label list at most)
 
 
 def read_card(folder: Path) -> dict[str, Any]:
-    """The card in a model folder, with ``kind`` and ``name`` as short texts and ``config`` (if
-    any) an object; anything else is a ModelError naming the card and the field."""
+    """The card in a model folder, with ``kind`` and ``name`` as short texts and ``config`` an
+    object ({} when the card has none); anything else is a ModelError naming the card and the field."""
     card_path = folder / CARD_FILE
     try:
         card = validate.as_dict(validate.read_json_file(card_path, CARD_MAX_BYTES), f"The model card {card_path}")
         kind = validate.as_str(card.get("kind"), f"The model card {card_path}: kind", 100)
         name = card.get("name", folder.name)
         name = validate.as_str(name, f"The model card {card_path}: name", 200) if name is not None else folder.name
-        if card.get("config") is not None:
-            validate.as_dict(card["config"], f"The model card {card_path}: config")
+        config = card.get("config")
+        config = {} if config is None else validate.as_dict(config, f"The model card {card_path}: config")
     except FileNotFoundError:
         raise ModelError(f"The model folder {folder} has no {CARD_FILE}; it is not a GenArt Studio model.") from None
     except validate.InvalidDataError as exc:
         raise ModelError(f"{exc} The model is left out.") from None
-    return {**card, "kind": kind, "name": name}
+    return {**card, "kind": kind, "name": name, "config": config}
 
 
 def load_state_dict(path: str | Path, device: str = "cpu") -> dict[str, "torch.Tensor"]:
