@@ -7,8 +7,18 @@ A setup.py because pyproject.toml cannot both discover packages and map one to a
 
 from setuptools import find_packages, setup
 
+# Its data folders are listed as (namespace) packages too: setuptools warns about folders that
+# Python could import but the build does not name.
+RESOURCE_FOLDERS = {"icons": ["*"], "styles": ["*"], "models": ["*/*"]}
+
 setup(
-    packages=find_packages(include=["genart_core*", "desktop_app*"]) + ["genart_resources"],
+    packages=find_packages(include=["genart_core*", "desktop_app*"])
+    + ["genart_resources"]
+    + [f"genart_resources.{folder}" for folder in RESOURCE_FOLDERS],
     package_dir={"genart_resources": "resources"},
-    package_data={"genart_core": ["py.typed"], "genart_resources": ["*.desktop", "icons/*", "styles/*", "models/*/*"]},
+    package_data={
+        "genart_core": ["py.typed"],
+        "genart_resources": ["*.desktop"],
+        **{f"genart_resources.{folder}": files for folder, files in RESOURCE_FOLDERS.items()},
+    },
 )
