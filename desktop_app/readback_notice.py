@@ -7,6 +7,7 @@ what a user would miss; settings that were reset are only logged.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from genart_core import sd_models
@@ -16,7 +17,8 @@ _MAX_LISTED = 8  # a long list helps nobody; the log has every item
 
 
 def show_readback_notice(parent: QWidget, history: HistoryStore) -> QMessageBox | None:
-    """Show (not modal, so start-up never waits on it) what was set aside; None when nothing was."""
+    """Show what was set aside, once the event loop runs (so it opens over the shown window) and
+    not modal (so start-up never waits on it); None when nothing was."""
     notes = sd_models.repair_registry() + history.take_set_aside()  # models first: fewer, and harder to redo
     if not notes:
         return None
@@ -28,5 +30,5 @@ def show_readback_notice(parent: QWidget, history: HistoryStore) -> QMessageBox 
     box.setObjectName("ReadbackNotice")
     box.setInformativeText("\n\n".join(listed))
     box.setModal(False)
-    box.show()
+    QTimer.singleShot(0, box, box.show)  # the box as context: no call if it is gone first
     return box

@@ -41,7 +41,8 @@ def test_the_window_starts_with_every_store_damaged_and_lists_what_it_left_out(q
     try:
         assert main.isVisible()
         notice = main.readback_notice
-        assert notice is not None and notice.isVisible()
+        assert notice is not None
+        qtbot.waitUntil(notice.isVisible, timeout=5_000)
         text = notice.informativeText()
         assert "History entry bad_created_1e300" in text and "Model 1 in sd_models.json" in text
         assert main.prompt_panel.prompt.toPlainText() == "sea" and main.prompt_panel.width_box.value() == 640
