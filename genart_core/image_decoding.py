@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 _STRIP_PIXELS = 1 << 20  # rows are converted about a megapixel at a time
 _SRGB = ImageCms.createProfile("sRGB")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Deflate never compresses better than 1032:1, so a PNG's file size bounds the pixels it can hold.
+_DEFLATE_MAX_RATIO = 1032
 
 
 @contextmanager
@@ -90,13 +92,15 @@ def _reduce_while_decoding(image: Image.Image, max_pixels: int) -> None:
         log.info("decoding a %d×%d JPEG at %d×%d to stay within %d pixels", width, height, *image.size, max_pixels)
 
 
-def decode(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Open, check, decode, orient and colour-manage; the result's mode is Pillow's (any)."""
-    what = describe(source)
+def decode(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, label: str | None = None) -> Image.Image:
+    """Open, check, decode, orient and convert to 8-bit RGB/RGBA; ``label`` names the source in messages."""
+    what = label or describe(source)
     with _open_source(source) as stream, _decoder_errors(what):
         image = Image.open(stream)
         _reduce_while_decoding(image, max_pixels)
         check_pixels(*image.size, what, max_pixels)
+        if image.format == "PNG":
+            _check_png_holds_its_pixels(image, stream, what)
         image.load()
         significant_bits = _png_significant_grey_bits(stream) if image.format == "PNG" else None
         image = ImageOps.exif_transpose(image)
@@ -115,11 +119,10 @@ def load_pil(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> Image.
     return decode(source, max_pixels)
 
 
-def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, label: str | None = None) -> np.ndarray:
     """A file (or encoded bytes) as a uint8 H×W×3 (RGB) or H×W×4 (RGBA) array."""
-    image = decode(source, max_pixels)
-    what = describe(source)
-    with _decoder_errors(what):
+    image = decode(source, max_pixels, label)
+    with _decoder_errors(label or describe(source)):
         return _to_array(image)
 
 
@@ -200,6 +203,22 @@ def _deep_grey_to_8bit(image: Image.Image, significant_bits: int | None) -> Imag
             strip = np.clip(np.asarray(image.crop((0, top, width, bottom))), 0, top_value).astype(np.uint32)
             out[top:bottom] = (strip * 255 + top_value // 2) // top_value
     return Image.fromarray(out, mode="L")
+
+
+def _check_png_holds_its_pixels(image: Image.Image, stream: BinaryIO, what: str) -> None:
+    """Refuse a PNG too small to hold the pixels its header declares (before allocating them).
+
+    Pillow fills missing rows with zeros instead of failing, so a 1 KB file declaring 8000×8000
+    pixels would otherwise cost the full picture's memory. Each row holds a filter byte and at
+    least one bit per pixel.
+    """
+    width, height = image.size
+    least_bytes = height * (1 + (width + 7) // 8)
+    file_bytes = stream.seek(0, io.SEEK_END)
+    if file_bytes * _DEFLATE_MAX_RATIO < least_bytes:
+        raise ImageLoadError(
+            f"{what} is damaged: its {file_bytes:,} bytes cannot hold the {width}×{height} pixels its header declares."
+        )
 
 
 def _png_significant_grey_bits(stream: BinaryIO) -> int | None:

@@ -15,9 +15,10 @@ import logging
 import math
 import xml.etree.ElementTree as ET
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -115,6 +116,7 @@ MAX_NESTING = 64  # groups inside groups; Krita and GIMP files stay far below
 MAX_LAYER_PIXELS = 4 * MAX_PIXELS
 MAX_OFFSET = 100_000  # how far a layer may sit from the document's corner, in pixels
 MAX_STACK_XML_BYTES = 4 * 1024 * 1024
+MAX_UNPACKED_BYTES = 2 * MAX_FILE_BYTES  # all files in the zip together
 MAX_NAME_LENGTH = 200
 _LAYER_KINDS = {"image", "paint", "result"}
 
@@ -153,6 +155,7 @@ def _read_archive(archive: zipfile.ZipFile, name: str) -> OraDocument:
     entries = archive.infolist()
     if len(entries) > 4 * MAX_LAYERS:
         raise OraError(f"{name} holds {len(entries)} files; the limit is {4 * MAX_LAYERS}.")
+    _check_unpacked_sizes(entries, name)
     if not entries or entries[0].filename != "mimetype" or _read_member(archive, "mimetype", name, 64).strip() != MIMETYPE:
         raise OraError(f"{name} is not an OpenRaster file (its mimetype entry is missing or wrong).")
     root = ET.fromstring(_read_member(archive, "stack.xml", name, MAX_STACK_XML_BYTES))
@@ -167,6 +170,19 @@ def _read_archive(archive: zipfile.ZipFile, name: str) -> OraDocument:
     layers = [_decode_layer(archive, entry, name) for entry in entries_found]  # one at a time
     merged = _member_bytes_if_present(archive, "mergedimage.png", name)
     return OraDocument(width, height, layers, _read_info(merged))
+
+
+def _check_unpacked_sizes(entries: list[zipfile.ZipInfo], name: str) -> None:
+    """Refuse a zip bomb from the sizes its directory declares; capped reads catch a directory that lies."""
+    for entry in entries:
+        if entry.file_size > MAX_FILE_BYTES:
+            raise OraError(
+                f"{name}: “{entry.filename[:100]}” unpacks to {megabytes(entry.file_size)}; "
+                f"the limit is {megabytes(MAX_FILE_BYTES)} for one file in a document."
+            )
+    total = sum(entry.file_size for entry in entries)
+    if total > MAX_UNPACKED_BYTES:
+        raise OraError(f"{name} unpacks to {megabytes(total)}; the limit is {megabytes(MAX_UNPACKED_BYTES)} for a document.")
 
 
 def _layer_elements(stack: ET.Element, name: str) -> list[ET.Element]:
@@ -224,9 +240,10 @@ def _check_layer_budget(archive: zipfile.ZipFile, entries: list[_LayerEntry], do
     """Add up every layer's pixels from its PNG header and refuse the file before decoding any."""
     total = 0
     for entry in entries:
-        with _open_member(archive, entry.source, name) as stream:
-            layer_width, layer_height = header_size(stream, f"{name}: layer “{entry.name}”")
-        check_pixels(layer_width, layer_height, f"{name}: layer “{entry.name}”", MAX_PIXELS, OraError)
+        label = f"layer “{entry.name}”"
+        with _open_member(archive, entry.source, name) as stream, _as_ora_error(name):
+            layer_width, layer_height = header_size(stream, label)
+            check_pixels(layer_width, layer_height, label, MAX_PIXELS)
         total += max(layer_width * layer_height, document_pixels)
         if total > MAX_LAYER_PIXELS:
             raise OraError(
@@ -238,11 +255,18 @@ def _check_layer_budget(archive: zipfile.ZipFile, entries: list[_LayerEntry], do
 
 def _decode_layer(archive: zipfile.ZipFile, entry: _LayerEntry, name: str) -> Layer:
     data = _read_member(archive, entry.source, name, MAX_FILE_BYTES)
-    try:
-        pixels = rgba(load_image(data))
-    except ImageLoadError as exc:
-        raise OraError(f"{name}: layer “{entry.name}” is damaged ({exc}).") from None
+    with _as_ora_error(name):
+        pixels = rgba(load_image(data, label=f"layer “{entry.name}”"))
     return Layer(entry.name, pixels, entry.opacity, entry.visible, entry.x, entry.y, entry.kind, _read_info(data))
+
+
+@contextmanager
+def _as_ora_error(name: str) -> Iterator[None]:
+    """A layer's ImageLoadError, told as the document's: "“doc.ora”: layer “a” is damaged …"."""
+    try:
+        yield
+    except ImageLoadError as exc:
+        raise OraError(f"{name}: {exc}") from None
 
 
 def _open_member(archive: zipfile.ZipFile, member: str, name: str) -> IO[bytes]:

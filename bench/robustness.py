@@ -1,0 +1,142 @@
+"""How the core loaders fare on the hostile corpus: accepted / refused / crashed / hung, and peak memory.
+
+    python bench/robustness.py                 # this checkout, then the original code (commit 5d355c9)
+    python bench/robustness.py --only-here     # this checkout only
+
+Each corpus file (tests/corpus/images, plus a named pipe ``bad_fifo.png``) is opened in its own
+process, as the app would: ``read_ora`` for .ora files, else ``load_image`` and then, for a
+picture that opened, ``read_generation_info``. Outcomes: accepted (a picture), refused (a
+GenArtError: a message for the user), crashed (any other exception, or the process died) and hung
+(no answer within the time limit). "Peak" is the process's peak resident memory minus what it
+held after the imports. Each process may use at most --memory-limit of address space so a
+decompression bomb in old code cannot take the machine down; hitting it counts as crashed.
+Then, if bench/kill_saves.py exists, its run(kills=50) figures are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ORIGINAL_COMMIT = "5d355c9"
+sys.path.insert(0, str(ROOT))
+from scripts.make_corpus import CORPUS, make_fifo, write_corpus  # noqa: E402
+
+
+def _open_one(code: str, path: str) -> dict:
+    """Runs in the child process: load ``path`` with the genart_core found under ``code``."""
+    import resource
+
+    sys.path.insert(0, code)
+    from genart_core.api import GenArtError
+    from genart_core.artwork import read_generation_info
+    from genart_core.imaging import load_image
+    from genart_core.ora import read_ora
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        if path.endswith(".ora"):
+            read_ora(path)
+        else:
+            load_image(path)
+            read_generation_info(path)
+        outcome, detail = "accepted", ""
+    except GenArtError as exc:
+        outcome, detail = "refused", str(exc)
+    except BaseException as exc:  # noqa: BLE001 - counting every way the old code failed is the point
+        outcome, detail = "crashed", f"{type(exc).__name__}: {str(exc)[:150]}"
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
+    return {"outcome": outcome, "detail": detail, "peak_mb": peak_kb / 1024}
+
+
+def run_file(code: Path, path: Path, timeout: float, memory_limit_mb: int) -> dict:
+    script = (
+        "import json, resource, sys; "
+        f"resource.setrlimit(resource.RLIMIT_AS, ({memory_limit_mb << 20}, {memory_limit_mb << 20})); "
+        f"sys.path.insert(0, {str(ROOT / 'bench')!r}); "
+        "from robustness import _open_one; "
+        "print(json.dumps(_open_one(sys.argv[1], sys.argv[2])))"
+    )
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(code), str(path)], capture_output=True, text=True, timeout=timeout, cwd=code
+        )
+    except subprocess.TimeoutExpired:
+        return {"outcome": "hung", "detail": f"no answer in {timeout:.0f} s", "peak_mb": float("nan"), "seconds": timeout}
+    seconds = time.perf_counter() - started
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return {"outcome": "crashed", "detail": f"exit {done.returncode}: {tail[:150]}", "peak_mb": float("nan"), "seconds": seconds}
+    return {**json.loads(lines[-1]), "seconds": seconds}
+
+
+def run_corpus(code: Path, files: list[Path], timeout: float, memory_limit_mb: int, verbose: bool) -> None:
+    counts: Counter[str] = Counter()
+    unexpected = []
+    peak = 0.0
+    for path in files:
+        result = run_file(code, path, timeout, memory_limit_mb)
+        counts[result["outcome"]] += 1
+        if result["peak_mb"] == result["peak_mb"]:  # not NaN
+            peak = max(peak, result["peak_mb"])
+        expected = "accepted" if path.name.startswith("ok_") else "refused"
+        if result["outcome"] != expected:
+            unexpected.append((path.name, result))
+        if verbose:
+            print(f"  {path.name:40} {result['outcome']:9} {result['peak_mb']:7.0f} MB {result['seconds']:5.1f} s  {result['detail'][:90]}")
+    print(
+        f"{code}: {len(files)} files: accepted {counts['accepted']}, refused {counts['refused']}, "
+        f"crashed {counts['crashed']}, hung {counts['hung']}; peak memory growth {peak:.0f} MB"
+    )
+    for name, result in unexpected:
+        print(f"  not as named: {name}: {result['outcome']} ({result['detail'][:120]})")
+
+
+def original_checkout() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"genart-original-{ORIGINAL_COMMIT}"
+    if not (folder / "genart_core").is_dir():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), ORIGINAL_COMMIT], check=True)
+    return folder
+
+
+def kill_saves_figures() -> None:
+    script = ROOT / "bench" / "kill_saves.py"
+    if not script.exists():
+        print("bench/kill_saves.py is not in this checkout: no save-kill figures.")
+        return
+    spec = importlib.util.spec_from_file_location("kill_saves", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    print("kill_saves.run(kills=50):", module.run(kills=50))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only-here", action="store_true", help="skip the run on the original code")
+    parser.add_argument("--timeout", type=float, default=20.0, help="seconds before a file counts as hung")
+    parser.add_argument("--memory-limit", type=int, default=3072, help="address-space limit per file, MB")
+    parser.add_argument("--quiet", action="store_true", help="counts only, not one line per file")
+    args = parser.parse_args()
+    write_corpus()
+    with tempfile.TemporaryDirectory() as spare:
+        fifo = make_fifo(Path(spare))
+        files = sorted(CORPUS.iterdir()) + ([fifo] if fifo else [])
+        codes = [ROOT] if args.only_here else [original_checkout(), ROOT]
+        for code in codes:
+            run_corpus(code, files, args.timeout, args.memory_limit, not args.quiet)
+    kill_saves_figures()
+
+
+if __name__ == "__main__":
+    main()
