@@ -82,14 +82,20 @@ def _open_source(source: str | Path | bytes) -> BinaryIO:
 
 
 def _reduce_while_decoding(image: Image.Image, max_pixels: int) -> None:
-    """A JPEG over the limit is decoded at 1/2, 1/4 or 1/8 scale (libjpeg does that for free)."""
+    """A JPEG over the limit is decoded at 1/2, 1/4 or 1/8 scale (libjpeg does that for free).
+
+    ``draft`` picks the smallest scale whose size is still at least the one asked for, so it is
+    asked for exactly the scaled size of the first factor that fits within ``max_pixels``.
+    """
     width, height = image.size
     if image.format != "JPEG" or width * height <= max_pixels:
         return
-    scale = (max_pixels / (width * height)) ** 0.5
-    image.draft(image.mode, (max(1, int(width * scale)), max(1, int(height * scale))))
-    if image.size != (width, height):
-        log.info("decoding a %d×%d JPEG at %d×%d to stay within %d pixels", width, height, *image.size, max_pixels)
+    for factor in (2, 4, 8):
+        reduced = (-(-width // factor), -(-height // factor))  # libjpeg rounds up
+        if reduced[0] * reduced[1] <= max_pixels:
+            image.draft(image.mode, reduced)
+            log.info("decoding a %d×%d JPEG at %d×%d to stay within %d pixels", width, height, *image.size, max_pixels)
+            return
 
 
 def decode(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, label: str | None = None) -> Image.Image:

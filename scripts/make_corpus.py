@@ -187,7 +187,8 @@ def truncated(data: bytes) -> bytes:
 
 def fits_without_data() -> bytes:
     cards = ["SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    0", "END"]
-    return b"".join(card.ljust(80).encode() for card in cards).ljust(2880, b" ")
+    header = b"".join(card.ljust(80).encode() for card in cards).ljust(2880, b" ")
+    return header + bytes(2880)  # a block after the header, but NAXIS 0 declares no image in it
 
 
 def png_with_text_bomb() -> bytes:
