@@ -7,10 +7,12 @@ Each corpus file (tests/corpus/images, plus a named pipe ``bad_fifo.png``) is op
 process, as the app would: ``read_ora`` for .ora files, else ``load_image`` and then, for a
 picture that opened, ``read_generation_info``. Outcomes: accepted (a picture), refused (a
 GenArtError: a message for the user), crashed (any other exception, or the process died) and hung
-(no answer within the time limit). "Peak" is the process's peak resident memory minus what it
-held after the imports. Each process may use at most --memory-limit of address space so a
+(no answer within the time limit). "Peak" is the process's peak resident memory (VmHWM, Linux)
+minus what it held after the imports. Each process may use at most --memory-limit of address space so a
 decompression bomb in old code cannot take the machine down; hitting it counts as crashed.
-Then, if bench/kill_saves.py exists, its run(kills=50) figures are printed.
+Then two big but legitimate pictures are opened the same way (peak memory and time): an 8000×8000
+JPEG and a 7900×7900 16-bit greyscale PNG of about 140 KB. Last, if bench/kill_saves.py exists,
+its run(kills=50) figures are printed.
 """
 
 from __future__ import annotations
@@ -28,20 +30,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL_COMMIT = "5d355c9"
 sys.path.insert(0, str(ROOT))
-from scripts.make_corpus import CORPUS, make_fifo, write_corpus  # noqa: E402
+from scripts.make_corpus import CORPUS, grey16_png, make_fifo, write_corpus  # noqa: E402
+
+
+def _memory_kb(field: str) -> int:
+    """A line of /proc/self/status in kB (Linux): VmRSS now, VmHWM the peak since the last reset."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
 
 
 def _open_one(code: str, path: str) -> dict:
     """Runs in the child process: load ``path`` with the genart_core found under ``code``."""
-    import resource
-
     sys.path.insert(0, code)
     from genart_core.api import GenArtError
     from genart_core.artwork import read_generation_info
     from genart_core.imaging import load_image
     from genart_core.ora import read_ora
 
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # getrusage's ru_maxrss survives exec on Linux (it would report the parent's peak), so the
+    # peak is VmHWM, reset here after the imports.
+    Path("/proc/self/clear_refs").write_text("5")
+    baseline = _memory_kb("VmRSS")
     try:
         if path.endswith(".ora"):
             read_ora(path)
@@ -53,8 +64,7 @@ def _open_one(code: str, path: str) -> dict:
         outcome, detail = "refused", str(exc)
     except BaseException as exc:  # noqa: BLE001 - counting every way the old code failed is the point
         outcome, detail = "crashed", f"{type(exc).__name__}: {str(exc)[:150]}"
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
-    return {"outcome": outcome, "detail": detail, "peak_mb": peak_kb / 1024}
+    return {"outcome": outcome, "detail": detail, "peak_mb": (_memory_kb("VmHWM") - baseline) / 1024}
 
 
 def run_file(code: Path, path: Path, timeout: float, memory_limit_mb: int) -> dict:
@@ -102,6 +112,26 @@ def run_corpus(code: Path, files: list[Path], timeout: float, memory_limit_mb: i
         print(f"  not as named: {name}: {result['outcome']} ({result['detail'][:120]})")
 
 
+def write_big_pictures(folder: Path) -> list[Path]:
+    import numpy as np
+    from PIL import Image
+
+    jpeg = folder / "ok_big_8000x8000.jpg"
+    ramp = np.linspace(0, 255, 8000).astype(np.uint8)
+    Image.fromarray(np.stack([np.tile(ramp, (8000, 1)), np.tile(ramp[:, None], (1, 8000)), np.full((8000, 8000), 90, np.uint8)], axis=2)).save(jpeg, quality=85)
+    deep = folder / "ok_big_7900x7900_grey16.png"
+    deep.write_bytes(grey16_png(np.tile(np.linspace(0, 65535, 7900).astype(np.uint16), (7900, 1)), None))
+    return [jpeg, deep]
+
+
+def run_big_pictures(codes: list[Path], folder: Path, timeout: float, memory_limit_mb: int) -> None:
+    for path in write_big_pictures(folder):
+        print(f"{path.name} ({path.stat().st_size / 1024:.0f} KB):")
+        for code in codes:
+            result = run_file(code, path, timeout, memory_limit_mb)
+            print(f"  {code}: {result['outcome']}, peak memory growth {result['peak_mb']:.0f} MB, {result['seconds']:.1f} s {result['detail'][:80]}")
+
+
 def original_checkout() -> Path:
     folder = Path(tempfile.gettempdir()) / f"genart-original-{ORIGINAL_COMMIT}"
     if not (folder / "genart_core").is_dir():
@@ -135,6 +165,7 @@ def main() -> None:
         codes = [ROOT] if args.only_here else [original_checkout(), ROOT]
         for code in codes:
             run_corpus(code, files, args.timeout, args.memory_limit, not args.quiet)
+        run_big_pictures(codes, Path(spare), args.timeout * 3, args.memory_limit)
     kill_saves_figures()
 
 

@@ -99,7 +99,11 @@ def _reduce_while_decoding(image: Image.Image, max_pixels: int) -> None:
 
 
 def decode(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, label: str | None = None) -> Image.Image:
-    """Open, check, decode, orient and convert to 8-bit RGB/RGBA; ``label`` names the source in messages."""
+    """Open, check, decode, orient and convert to 8-bit 'RGB', 'RGBA' or (grey) 'L'.
+
+    ``label`` names the source in messages. Grey stays one channel here so that load_image can
+    widen it to three strip by strip, instead of Pillow holding a 4-byte-a-pixel RGB copy.
+    """
     what = label or describe(source)
     with _open_source(source) as stream, _decoder_errors(what):
         image = Image.open(stream)
@@ -122,7 +126,8 @@ def header_size(stream: BinaryIO, what: str) -> tuple[int, int]:
 
 def load_pil(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """An image file or in-memory encoded bytes as an 'RGB' or 'RGBA' Pillow image."""
-    return decode(source, max_pixels)
+    image = decode(source, max_pixels)
+    return image.convert("RGB") if image.mode == "L" else image
 
 
 def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, label: str | None = None) -> np.ndarray:
@@ -133,9 +138,10 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, label: 
 
 
 def _to_array(image: Image.Image) -> np.ndarray:
-    """A writable array copied strip by strip: np.asarray of a whole image would hold two copies."""
+    """A writable H×W×3 or H×W×4 array copied strip by strip (grey widened to three channels):
+    np.asarray of a whole image would hold two copies of it."""
     width, height = image.size
-    out = np.empty((height, width, len(image.getbands())), np.uint8)
+    out = np.empty((height, width, 3 if image.mode == "L" else len(image.getbands())), np.uint8)
     for top, bottom in _strips(width, height):
         out[top:bottom] = np.asarray(image.crop((0, top, width, bottom))).reshape(bottom - top, width, -1)
     return out
@@ -173,14 +179,16 @@ def _to_srgb(image: Image.Image, what: str) -> Image.Image:
 
 # -- modes --------------------------------------------------------------------------------------
 def _to_8bit_modes(image: Image.Image, significant_bits: int | None) -> Image.Image:
-    """Any Pillow mode -> 'RGB' or 'RGBA' (alpha is kept only when the image has some)."""
+    """Any Pillow mode -> 'RGB', 'RGBA' or 'L' (alpha is kept only when the image has some)."""
     if image.mode in {"I;16", "I;16B", "I;16L", "I", "F"}:
-        image = _deep_grey_to_8bit(image, significant_bits)
+        return _deep_grey_to_8bit(image, significant_bits)
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in {"LA", "PA", "La", "RGBa"}:
         return image.convert("RGBA")
-    if image.mode not in {"RGB", "RGBA"}:
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode not in {"RGB", "RGBA", "L"}:
         return image.convert("RGB")
     return image
 
