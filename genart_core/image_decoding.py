@@ -14,7 +14,6 @@ import io
 import logging
 import re
 import struct
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -44,11 +43,10 @@ _DEFLATE_MAX_RATIO = 1032
 @contextmanager
 def _decoder_errors(what: str) -> Iterator[None]:
     """Turn whatever a decoder raises into an ImageLoadError that names the file."""
+    # Pillow's DecompressionBombWarning (past 89 megapixels) is left alone: such pictures are refused
+    # by our lower limit or decoded reduced anyway, and warnings.catch_warnings is not thread-safe.
     try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb warning is technical; our pixel limit (lower) gives the message.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            yield
+        yield
     except ImageLoadError:
         raise
     except Image.DecompressionBombError as exc:
@@ -112,7 +110,8 @@ def decode(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, label: str 
         if image.format == "PNG":
             _check_png_holds_its_pixels(image, stream, what)
         image.load()
-        significant_bits = _png_significant_grey_bits(stream) if image.format == "PNG" else None
+        deep_grey_png = image.format == "PNG" and image.mode.startswith("I")
+        significant_bits = _png_significant_grey_bits(stream) if deep_grey_png else None
         image = ImageOps.exif_transpose(image)
         image = _to_srgb(image, what)
         return _to_8bit_modes(image, significant_bits)
