@@ -11,8 +11,10 @@ GenArtError: a message for the user), crashed (any other exception, or the proce
 minus what it held after the imports. Each process may use at most --memory-limit of address space so a
 decompression bomb in old code cannot take the machine down; hitting it counts as crashed.
 Then two big but legitimate pictures are opened the same way (peak memory and time): an 8000×8000
-JPEG and a 7900×7900 16-bit greyscale PNG of about 140 KB. Last, if bench/kill_saves.py exists,
-its run(kills=50) figures are printed.
+JPEG and a 7900×7900 16-bit greyscale PNG. For the JPEG it also measures the longest pause of an
+(offscreen) Qt event loop ticking every 10 ms while the picture loads: decoded on the GUI thread
+(as before) and through desktop_app.image_loading. Last, if bench/kill_saves.py exists, its
+run(kills=50) figures are printed.
 """
 
 from __future__ import annotations
@@ -130,6 +132,49 @@ def run_big_pictures(codes: list[Path], folder: Path, timeout: float, memory_lim
         for code in codes:
             result = run_file(code, path, timeout, memory_limit_mb)
             print(f"  {code}: {result['outcome']}, peak memory growth {result['peak_mb']:.0f} MB, {result['seconds']:.1f} s {result['detail'][:80]}")
+        if path.suffix == ".jpg":
+            gui_pause_figures(path)
+
+
+def _longest_event_loop_pause(path: str, off_gui_thread: bool) -> float:
+    """Runs in a child process: seconds of the longest gap between 10 ms timer ticks during a load."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.image_loading import decode_off_gui_thread
+    from genart_core.imaging import load_image
+
+    app = QApplication([])
+    ticks = [time.perf_counter()]
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    if off_gui_thread:
+        decode_off_gui_thread(None, load_image, path)
+    else:
+        load_image(path)
+    ticks.append(time.perf_counter())
+    timer.stop()
+    del app
+    return max(later - earlier for earlier, later in zip(ticks, ticks[1:]))
+
+
+def gui_pause_figures(path: Path) -> None:
+    pauses = []
+    for off_gui_thread in (False, True):
+        script = (
+            f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); from robustness import _longest_event_loop_pause; "
+            f"print(_longest_event_loop_pause(sys.argv[1], {off_gui_thread}))"
+        )
+        done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        pauses.append(float(done.stdout.strip().splitlines()[-1]))
+    print(
+        f"  longest event-loop pause while opening it: {pauses[0]:.2f} s decoding on the GUI thread, "
+        f"{pauses[1]:.2f} s with decode_off_gui_thread"
+    )
 
 
 def original_checkout() -> Path:
