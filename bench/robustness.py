@@ -177,11 +177,13 @@ def gui_pause_figures(path: Path) -> None:
     )
 
 
-def original_checkout() -> Path:
-    folder = Path(tempfile.gettempdir()) / f"genart-original-{ORIGINAL_COMMIT}"
-    if not (folder / "genart_core").is_dir():
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), ORIGINAL_COMMIT], check=True)
-    return folder
+def original_checkout(folder: Path) -> Path:
+    """The original genart_core (commit 5d355c9) unpacked under ``folder`` with ``git archive``."""
+    target = folder / f"original-{ORIGINAL_COMMIT}"
+    target.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ORIGINAL_COMMIT, "genart_core"], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
 
 
 def kill_saves_figures() -> None:
@@ -207,7 +209,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as spare:
         fifo = make_fifo(Path(spare))
         files = sorted(CORPUS.iterdir()) + ([fifo] if fifo else [])
-        codes = [ROOT] if args.only_here else [original_checkout(), ROOT]
+        codes = [ROOT] if args.only_here else [original_checkout(Path(spare)), ROOT]
         for code in codes:
             run_corpus(code, files, args.timeout, args.memory_limit, not args.quiet)
         run_big_pictures(codes, Path(spare), args.timeout * 3, args.memory_limit)
