@@ -92,13 +92,20 @@ def adobe_rgb_icc_profile() -> bytes:
     return header + struct.pack(">I", len(tags)) + table + data
 
 
+def zip_entry(name: str, compress_type: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
+    """A zip member with a fixed date, so the script writes the same bytes every time."""
+    entry = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    entry.compress_type = compress_type
+    return entry
+
+
 def ora_bytes(stack_xml: str, members: dict[str, bytes], mimetype: bytes = ORA_MIMETYPE) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
-        archive.writestr("stack.xml", stack_xml)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zip_entry("mimetype", zipfile.ZIP_STORED), mimetype)
+        archive.writestr(zip_entry("stack.xml"), stack_xml)
         for name, data in members.items():
-            archive.writestr(name, data)
+            archive.writestr(zip_entry(name), data)
     return buffer.getvalue()
 
 
@@ -117,12 +124,10 @@ SMALL_LAYER = {"data/a.png": png_bytes(np.concatenate([gradient(16, 12), np.full
 def zip_bomb_ora(unpacked_bytes: int) -> bytes:
     """An .ora whose one layer entry is ``unpacked_bytes`` of zeros, deflated to about a thousandth."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(zipfile.ZipInfo("mimetype"), ORA_MIMETYPE, compress_type=zipfile.ZIP_STORED)
-        archive.writestr("stack.xml", stack(64, 64, layer()))
-        entry_info = zipfile.ZipInfo("data/a.png")
-        entry_info.compress_type = zipfile.ZIP_DEFLATED
-        with archive.open(entry_info, "w", force_zip64=True) as entry:
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zip_entry("mimetype", zipfile.ZIP_STORED), ORA_MIMETYPE)
+        archive.writestr(zip_entry("stack.xml"), stack(64, 64, layer()))
+        with archive.open(zip_entry("data/a.png"), "w", force_zip64=True) as entry:
             chunk = bytes(1 << 20)
             for _ in range(unpacked_bytes >> 20):
                 entry.write(chunk)
