@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from desktop_app.canvas import image_source_from_mime
 from desktop_app.thumbnails import thumbnail_icon
-from genart_core.imaging import ImageLoadError
+from desktop_app.image_loading import decode_off_gui_thread
+from genart_core.api import GenArtError
 from genart_core.styles import Style, add_style, list_styles, remove_style
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,8 @@ class StylePicker(QWidget):
 
     def add_from(self, source: str | bytes) -> bool:
         try:
-            style = add_style(source)
-        except ImageLoadError as exc:
+            style = decode_off_gui_thread(self, add_style, source)
+        except GenArtError as exc:
             self.add_failed.emit(str(exc))
             return False
         except OSError as exc:

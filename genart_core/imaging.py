@@ -1,121 +1,21 @@
-"""Image loading and conversion: files -> uint8 H×W×C numpy arrays, with the checks users need.
+"""Image conversions: uint8 H×W×C numpy arrays to and from Pillow images and torch tensors.
 
-Every load goes through :func:`load_image`, which reads the header first so an enormous image is
-refused before any pixel is decoded, applies EXIF orientation, and converts palette, greyscale,
-16-bit, CMYK and alpha images to RGB or RGBA.
+Reading files lives in :mod:`genart_core.image_decoding` (re-exported here, so callers keep
+one import): it checks files and headers first, decodes within bounds and returns 8-bit RGB/RGBA.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-from genart_core.api import GenArtError
+from genart_core.image_decoding import load_image as load_image, load_pil as load_pil
+from genart_core.image_limits import MAX_PIXELS as MAX_PIXELS, ImageLoadError as ImageLoadError
 
 if TYPE_CHECKING:
     import torch
-
-# 64 megapixels: a 8000×8000 photo opens, a 30000×30000 one (2.7 GB decoded) is refused.
-MAX_PIXELS = 64_000_000
-
-
-class ImageLoadError(GenArtError):
-    """An image could not be used; the message says which file and why."""
-
-
-def _describe(source: str | Path | bytes) -> str:
-    return "The dropped image data" if isinstance(source, bytes) else f"“{Path(source).name}”"
-
-
-def _open(source: str | Path | bytes) -> Image.Image:
-    what = _describe(source)
-    if not isinstance(source, bytes):
-        path = Path(source)
-        if path.is_dir():
-            raise ImageLoadError(f"{what} is a folder, not an image.")
-        if not path.exists():
-            raise ImageLoadError(f"{what} does not exist (it may have been moved or deleted).")
-    try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb check would warn or raise with a technical message; ours is clearer.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except Image.DecompressionBombError as exc:
-        # Pillow refuses images past twice its own limit before we can see the size.
-        pixels = re.search(r"\((\d+) pixels\)", str(exc))
-        amount = f" ({int(pixels.group(1)) / 1e6:.0f} megapixels)" if pixels else ""
-        raise ImageLoadError(
-            f"{what} is too large{amount}; the limit is {MAX_PIXELS / 1e6:.0f} megapixels. "
-            "Scale it down in another editor first."
-        ) from None
-    except UnidentifiedImageError:
-        raise ImageLoadError(f"{what} is not an image this app can read (PNG, JPEG, WebP, BMP, TIFF, GIF).") from None
-    except PermissionError:
-        raise ImageLoadError(f"{what} could not be read: permission denied.") from None
-    except OSError as exc:
-        raise ImageLoadError(f"{what} could not be read: {exc.strerror or exc}.") from None
-
-
-def _check_size(image: Image.Image, what: str, max_pixels: int) -> None:
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        raise ImageLoadError(f"{what} has no pixels.")
-    if width * height > max_pixels:
-        raise ImageLoadError(
-            f"{what} is too large: {width}×{height} pixels ({width * height / 1e6:.0f} megapixels); "
-            f"the limit is {max_pixels / 1e6:.0f} megapixels. Scale it down in another editor first."
-        )
-
-
-def _to_8bit(image: Image.Image) -> Image.Image:
-    """16-bit and float greyscale ('I;16', 'I', 'F') -> 'L' by scaling to the value range."""
-    array = np.asarray(image, dtype=np.float64)
-    if image.mode == "F":
-        low, high = float(array.min()), float(array.max())
-        array = (array - low) / (high - low or 1.0) * 255.0
-    elif array.max() > 255:  # integer data past 8 bits is taken as 16-bit
-        array = array / 65535.0 * 255.0
-    return Image.fromarray(np.clip(array, 0, 255).round().astype(np.uint8), mode="L")
-
-
-def normalise_mode(image: Image.Image) -> Image.Image:
-    """Any Pillow mode -> 'RGB' or 'RGBA' (alpha is kept only when the image has some)."""
-    if image.mode in {"I;16", "I;16B", "I;16L", "I", "F"}:
-        image = _to_8bit(image)
-    if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image.mode in {"1", "L", "CMYK", "YCbCr", "LAB", "HSV"}:
-        image = image.convert("RGB")
-    if image.mode in {"LA", "PA", "La", "RGBa"}:
-        image = image.convert("RGBA")
-    if image.mode not in {"RGB", "RGBA"}:
-        image = image.convert("RGB")
-    return image
-
-
-def load_pil(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Open, check, decode, orient and normalise an image file or in-memory encoded bytes."""
-    what = _describe(source)
-    image = _open(source)
-    _check_size(image, what, max_pixels)
-    try:
-        image.load()
-        image = ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageLoadError(f"{what} is damaged or incomplete and could not be decoded ({exc}).") from None
-    return normalise_mode(image)
-
-
-def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """A file (or encoded bytes) as a uint8 H×W×3 (RGB) or H×W×4 (RGBA) array."""
-    return np.asarray(load_pil(source, max_pixels)).copy()
-
 
 def to_pil(array: np.ndarray) -> Image.Image:
     if array.dtype != np.uint8:

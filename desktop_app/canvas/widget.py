@@ -42,6 +42,7 @@ from desktop_app.canvas.mime import image_source_from_mime
 from desktop_app.canvas.placement import place_result
 from desktop_app.canvas.tiles import TileBackup
 from desktop_app.canvas.viewport import Viewport
+from desktop_app.image_loading import decode_off_gui_thread
 from genart_core.api import GenArtError, GenerationInfo
 from genart_core.artwork import read_generation_info
 from genart_core.imaging import load_image, to_rgb
@@ -213,10 +214,10 @@ class Canvas(QWidget):
         info = None
         try:
             if not isinstance(source, bytes) and Path(source).suffix.lower() == ".ora":
-                self.load_document(read_ora(source), f"Open {Path(source).name}")
+                self.load_document(decode_off_gui_thread(self, read_ora, source), f"Open {Path(source).name}")
                 info = self.generation_info
             else:
-                array = load_image(source)
+                array = decode_off_gui_thread(self, load_image, source)
                 info = _read_info(source)
                 name = "dropped image" if isinstance(source, bytes) else Path(source).name
                 self.set_image(array, f"Open {name}", info)
