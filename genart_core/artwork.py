@@ -74,7 +74,8 @@ def parse_parameters(text: str) -> GenerationInfo:
     if len(text) > MAX_PARAMETERS_CHARS:
         log.warning("Ignoring %s characters of parameters text, at most %s are read", f"{len(text):,}", f"{MAX_PARAMETERS_CHARS:,}")
         return GenerationInfo()
-    lines = text.strip().split("\n")
+    # Not stripped at the start: with no prompt, the text begins with a line break before the settings.
+    lines = text.rstrip().split("\n")
     settings_line = lines.pop() if _is_settings_line(lines) else ""
     prompt_lines: list[str] = []
     negative_lines: list[str] = []

@@ -109,6 +109,11 @@ def _split_outside_quotes(line: str) -> list[str]:
     return pieces + [current]
 
 
+def test_settings_without_a_prompt_round_trip():
+    info = GenerationInfo(seed=3, model="m")
+    assert (parse_parameters(format_parameters(info)).seed, parse_parameters(format_parameters(info)).prompt) == (3, "")
+
+
 def test_our_old_unquoted_json_values_are_still_read():
     info = parse_parameters('x\nSteps: 3, Style weights: {"mosaic": 0.5, "ink": 0.5}, Seed: 4')
     assert info.extra["Style weights"] == {"mosaic": 0.5, "ink": 0.5} and info.seed == 4
