@@ -111,13 +111,6 @@ class Session:
         except OSError as exc:
             log.warning("Could not update the journal of temporary files (%s)", exc)
 
-    def close(self) -> None:
-        """A clean exit: remove this session's files (the next start would otherwise do it)."""
-        shutil.rmtree(self.folder / self.id, ignore_errors=True)
-        for path in (self.journal_path, self.lock_path):
-            path.unlink(missing_ok=True)
-        self._lock_stream.close()
-
 
 _sessions: dict[Path, Session] = {}
 _sessions_mutex = threading.Lock()
