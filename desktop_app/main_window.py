@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
         self.layers_dock.raise_()
         self.autosaver = Autosaver(self.canvas, parent=self)
         self.autosaver.failed.connect(self.show_error)
-        remove_leftovers_in_background()
+        self.leftovers_removal = remove_leftovers_in_background()
 
     def add_info_applier(self, applier: Callable[[GenerationInfo], None]) -> None:
         """A panel's way to restore its own settings from a result's GenerationInfo ("Reproduce")."""

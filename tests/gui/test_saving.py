@@ -8,6 +8,9 @@ import errno
 import json
 import logging
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from unittest.mock import create_autospec
 
@@ -162,6 +165,42 @@ def test_an_ai_result_that_starts_a_new_document_is_untitled(window, tmp_path):
     assert window.save_to(tmp_path / "wide.ora")
     window.canvas.add_result(gradient(20, 60), None, "Tall result")  # another shape: a new document
     assert window.canvas.document_path is None and window.windowTitle().startswith("Untitled")
+
+
+def test_flatten_keeps_the_documents_file(window, tmp_path):
+    window.canvas.set_image(gradient(64, 48))
+    _paint(window.canvas)
+    assert window.save_to(tmp_path / "work.ora")
+    window.canvas.flatten()
+    window.canvas.undo_stack.undo()
+    window.canvas.undo_stack.redo()
+    assert window.canvas.document_path == tmp_path / "work.ora"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_the_app_start_removes_what_a_killed_session_left(qtbot, tmp_path):
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_MID_SAVE, str(documents / "big.ora")], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "half-way"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    assert len(list(documents.glob(".big.ora.*.part"))) == 1
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.leftovers_removal.join(timeout=30)
+    assert list(documents.iterdir()) == []
+
+
+_KILLED_MID_SAVE = """
+import sys, time
+from genart_core.atomic import atomic_write
+with atomic_write(sys.argv[1]) as stream:
+    stream.write(b"x" * 100_000)
+    stream.flush()
+    print("half-way", flush=True)
+    time.sleep(60)
+"""
 
 
 def _png_with_hostile_chunk(path: Path) -> Path:
