@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,15 @@ def test_names_up_to_the_file_system_limit_save(tmp_path, length):
     write_bytes_atomic(tmp_path / name, b"picture")
     assert (tmp_path / name).read_bytes() == b"picture"
     assert _part_files(tmp_path) == []
+
+
+def test_undo_folders_of_older_versions_are_removed_once_a_day_old():
+    cache = paths.cache_dir()
+    old, recent = cache / "undo-old", cache / "undo-recent"
+    for folder in (old, recent):
+        folder.mkdir()
+        (folder / "payload.npz").write_bytes(b"z" * 1000)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    assert remove_dead_sessions() == 1000
+    assert not old.exists() and recent.is_dir()  # may belong to an old version still running
