@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +23,7 @@ from desktop_app.canvas import Canvas
 from genart_core import paths
 from genart_core.api import GenArtError
 from genart_core.atomic import write_bytes_atomic
+from genart_core.leftovers import remove_dead_sessions
 from genart_core.ora import OraDocument, read_ora, write_ora
 
 log = logging.getLogger(__name__)
@@ -99,11 +101,11 @@ class Autosaver(QObject):
             self.failed.emit(f"Autosave could not write to {self.folder}: {error}")
 
     def _discard_files(self) -> None:
-        for path in (self.path, self.path.with_suffix(".json")):
-            path.unlink(missing_ok=True)
+        _remove((self.path, self.path.with_suffix(".json")))
 
     def shutdown(self) -> None:
-        """A clean exit: nothing to recover next time."""
+        """A clean exit: nothing to recover next time. Never raises (it runs while the window
+        closes): a file that cannot be removed, on a read-only disk say, is logged and left."""
         self.timer.stop()
         self._writer.shutdown(wait=True)
         self._discard_files()
@@ -141,8 +143,33 @@ def recover(canvas: Canvas, path: Path) -> bool:
 
 
 def discard(path: Path) -> None:
-    for leftover in (path, path.with_suffix(".json"), path.with_suffix(".lock")):
-        leftover.unlink(missing_ok=True)
+    _remove((path, path.with_suffix(".json"), path.with_suffix(".lock")))
+
+
+def _remove(files: tuple[Path, ...]) -> None:
+    for path in files:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only or vanished disk: the next start tries again
+            log.warning("Could not remove the autosave file %s: %s", path, exc.strerror or exc)
+
+
+def remove_leftovers_in_background() -> threading.Thread:
+    """At start-up, off the GUI thread: delete what killed sessions left (temporary save files,
+    undo scratch folders; gigabytes, sometimes). A running instance's files are never touched."""
+
+    def sweep() -> None:
+        try:
+            freed = remove_dead_sessions()
+        except Exception:  # noqa: BLE001 - a clean-up must never take the app down
+            log.exception("Could not remove the files of ended sessions")
+            return
+        if freed:
+            log.info("Removed %.1f MB left by sessions that ended without a clean exit", freed / 2**20)
+
+    thread = threading.Thread(target=sweep, name="remove-leftovers", daemon=True)
+    thread.start()
+    return thread
 
 
 def offer_recovery(parent: QWidget, canvas: Canvas) -> bool:

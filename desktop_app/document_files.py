@@ -1,9 +1,11 @@
-"""New, Open, Save, Save As and Export for the canvas document, and the unsaved-changes question.
+"""New, Open, Save, Save As and Export for the canvas document, and the unsaved-changes questions.
 
-Save writes to the document's own file in its format: .ora keeps every layer, .png/.jpg/.webp
-write the flattened picture with its generation parameters. Export always writes a flattened
-copy and leaves the document's file (and its "modified" state) alone. Every write is atomic,
-so a full disk or a read-only folder leaves any earlier file intact, and the canvas untouched.
+Save keeps the document: an .ora file (every layer) is written without asking. A document whose
+file is a flattening format (.png/.jpg/.webp, typically a photo that was opened) is not silently
+replaced: Save asks once whether to save it as .ora or to export it flattened over that file, as
+painting programs do. Export always writes a flattened copy and leaves the document's file (and its
+"modified" state) alone. Opening, dropping or starting a picture over unsaved work asks first.
+Every write is atomic, so a full disk or a read-only folder leaves any earlier file intact.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtCore import QEvent, QObject, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from desktop_app import settings
 from desktop_app.canvas import Canvas
+from desktop_app.document_target import DocumentTarget
 from desktop_app.recent_files import add_recent
 from genart_core.api import GenArtError
 from genart_core.artwork import FORMATS, save_artwork
@@ -29,15 +32,22 @@ OPEN_FILTER = "Images and documents (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tif
 SAVE_FILTER = "OpenRaster document, keeps layers (*.ora);;PNG image (*.png);;JPEG image (*.jpg *.jpeg);;WebP image (*.webp)"
 EXPORT_FILTER = "PNG image (*.png);;JPEG image (*.jpg *.jpeg);;WebP image (*.webp)"
 _SUFFIX_FOR_FILTER = {"OpenRaster": ".ora", "PNG": ".png", "JPEG": ".jpg", "WebP": ".webp"}
+_FORMAT_NAMES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
 DEFAULT_QUALITY = 92
+SAVE_AS_ORA = "Save as .ora…"
+EXPORT_FLATTENED = "Export flattened"
+SAVE, DISCARD, CANCEL = "Save", "Discard", "Cancel"
 
 
 def write_document(canvas: Canvas, path: str | Path, quality: int = DEFAULT_QUALITY) -> Path:
     """Write the canvas to ``path`` by its suffix: .ora with layers, else flattened with parameters."""
     path = Path(path)
-    if path.suffix.lower() == ".ora":
+    suffix = path.suffix.lower()
+    if suffix == ".ora":
         document = OraDocument(canvas.document.width, canvas.document.height, canvas.core_layers(), canvas.generation_info)
         return write_ora(path, document)
+    if suffix not in FORMATS:
+        raise GenArtError(f"“{path.name}”: choose a name ending in .ora (keeps the layers), .png, .jpg or .webp.")
     return save_artwork(path, canvas.image_array(), canvas.generation_info, quality)
 
 
@@ -51,12 +61,19 @@ class DocumentFiles(QObject):
         super().__init__(window)
         self.window = window
         self.canvas = canvas
-        # Offscreen (tests, scripted screenshots) nobody could answer a modal question.
-        self.ask_before_close = QGuiApplication.platformName() != "offscreen"
+        self.target = DocumentTarget(canvas)
+        # Offscreen (tests, scripted screenshots) nobody could answer a modal question: the answer
+        # is then "go ahead", except for replacing a flattened file, which is never done unasked.
+        self.ask_questions = QGuiApplication.platformName() != "offscreen"
+        # The flattening-format file the user agreed to overwrite with Save (asked once per file).
+        self._flatten_agreed: Path | None = None
+        canvas.installEventFilter(self)  # drops over unsaved work ask first
 
     # -- open ---------------------------------------------------------------------------------
     @Slot()
     def new_document(self) -> None:
+        if not self.confirm_discard("starting a new picture"):
+            return
         width, ok = QInputDialog.getInt(self.window, "New picture", "Width (pixels):", 1024, 16, 8192)
         if not ok:
             return
@@ -77,18 +94,48 @@ class DocumentFiles(QObject):
 
     @Slot(str)
     def open_path(self, path: str) -> bool:
+        if not self.confirm_discard(f"opening “{Path(path).name}”"):
+            return False
         if not self.canvas.open_file(path):
             return False
         add_recent(path)
         return True
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """A drop on the canvas replaces the document: over unsaved work, ask first (Cancel drops nothing)."""
+        if watched is self.canvas and event.type() == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            mime = event.mimeData()
+            if (mime.hasUrls() or mime.hasImage()) and not self.confirm_discard("opening the dropped picture"):
+                event.ignore()
+                return True
+        return super().eventFilter(watched, event)
+
     # -- save ---------------------------------------------------------------------------------
     @Slot()
     def save(self) -> bool:
+        """Save the document where it belongs. A flattening-format file (a photo that was opened) is
+        only replaced after the user agreed, once; otherwise Save As suggests an .ora beside it."""
         path = self.canvas.document_path
         if path is None or path.suffix.lower() not in {".ora", *FORMATS}:
             return self.save_as()
-        return self.save_to(path)
+        if path.suffix.lower() == ".ora" or path == self._flatten_agreed:
+            return self.save_to(path)
+        kind = _FORMAT_NAMES[path.suffix.lower()]
+        answer = self.ask(
+            "Save",
+            f"“{path.name}” is a {kind} picture: saving into it merges the layers into one picture and "
+            f"replaces the original file.\n\nSave the document as .ora (keeps every layer, the {kind} stays "
+            "as it is), or export the flattened picture over it?",
+            [(SAVE_AS_ORA, QMessageBox.ButtonRole.AcceptRole), (EXPORT_FLATTENED, QMessageBox.ButtonRole.DestructiveRole), (CANCEL, QMessageBox.ButtonRole.RejectRole)],
+            default=SAVE_AS_ORA,
+            unasked=CANCEL,
+        )
+        if answer == SAVE_AS_ORA:
+            return self.save_as()
+        if answer == EXPORT_FLATTENED and self.save_to(path):
+            self._flatten_agreed = path
+            return True
+        return False
 
     @Slot()
     def save_as(self) -> bool:
@@ -127,6 +174,9 @@ class DocumentFiles(QObject):
         if keep_as_document:
             self.canvas.document_path = path
             self.canvas.undo_stack.setClean()
+            self.target.changed.emit()
+            if path.suffix.lower() != ".ora":
+                self._flatten_agreed = path  # chosen in Save As: Save writes there without asking
         add_recent(path)
         self.saved.emit(str(path))
         return True
@@ -136,8 +186,8 @@ class DocumentFiles(QObject):
             self.failed.emit("There is nothing to save yet: open, paint or generate an image first.")
             return None
         start = settings.last_folder("save")
-        if self.canvas.document_path is not None:
-            start = str(Path(start) / (self.canvas.document_path.stem + default_suffix))
+        if self.canvas.document_path is not None:  # beside the document's file, under its name
+            start = str(self.canvas.document_path.with_suffix(default_suffix))
         path, chosen = QFileDialog.getSaveFileName(self.window, title, start, filters)
         if not path:
             return None
@@ -154,21 +204,38 @@ class DocumentFiles(QObject):
         settings.settings().setValue("export/quality", quality)
         return quality
 
-    # -- closing ------------------------------------------------------------------------------
+    # -- questions ----------------------------------------------------------------------------
+    def confirm_discard(self, doing: str) -> bool:
+        """Before replacing or closing the document: True when there is nothing unsaved, or the user
+        saved it or chose to discard it; False for Cancel (or a save that failed)."""
+        if not self.canvas.is_modified or not self.ask_questions:
+            return True
+        answer = self.ask(
+            "Unsaved changes",
+            f"The picture has changes that are not saved. Save them before {doing}?",
+            [(SAVE, QMessageBox.ButtonRole.AcceptRole), (DISCARD, QMessageBox.ButtonRole.DestructiveRole), (CANCEL, QMessageBox.ButtonRole.RejectRole)],
+            default=SAVE,
+            unasked=DISCARD,
+        )
+        return answer == DISCARD or (answer == SAVE and self.save())
+
+    def ask(self, title: str, text: str, choices: list[tuple[str, QMessageBox.ButtonRole]], default: str, unasked: str) -> str:
+        """Show a modal question and return the label of the button pressed (Escape or closing the
+        box means the RejectRole button's). ``unasked`` is the answer when questions are off."""
+        if not self.ask_questions:
+            return unasked
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.window)
+        buttons = {label: box.addButton(label, role) for label, role in choices}
+        box.setDefaultButton(buttons[default])
+        escape = next((label for label, role in choices if role == QMessageBox.ButtonRole.RejectRole), default)
+        box.setEscapeButton(buttons[escape])
+        box.exec()
+        clicked = box.clickedButton()
+        return next((label for label, button in buttons.items() if button is clicked), escape)
+
     def confirm_close(self, event: QCloseEvent) -> bool:
         """Ask about unsaved changes. False (and the event ignored) when the user chose Cancel or a save failed."""
-        if not self.ask_before_close or not self.canvas.is_modified:
-            return True
-        answer = QMessageBox.question(
-            self.window,
-            "Unsaved changes",
-            "The picture has changes that are not saved. Save them before closing?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Discard:
-            return True
-        if answer == QMessageBox.StandardButton.Save and self.save():
+        if self.confirm_discard("closing"):
             return True
         event.ignore()
         return False

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import settings
 from desktop_app.about import show_about
-from desktop_app.autosave import Autosaver
+from desktop_app.autosave import Autosaver, remove_leftovers_in_background
 from desktop_app.canvas import Canvas
 from desktop_app.canvas.clipboard import copy_picture, paste_picture
 from desktop_app.canvas.placement import crop_to_region
@@ -69,7 +69,6 @@ class MainWindow(QMainWindow):
 
         self.canvas = Canvas()
         self.canvas.load_failed.connect(self.show_error)
-        self.canvas.image_changed.connect(self._update_title)
         self.setCentralWidget(self.canvas)
 
         self.style_picker = StylePicker()
@@ -121,6 +120,7 @@ class MainWindow(QMainWindow):
         self.files = DocumentFiles(self, self.canvas)
         self.files.failed.connect(self.show_error)
         self.files.saved.connect(self._on_saved)
+        self.files.target.changed.connect(self._update_title)  # also names the file across undo
         self.tools_panel = ToolsPanel(self.canvas)
         self.layers_panel = LayersPanel(self.canvas)
         self.history_panel = HistoryPanel()
@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.layers_dock.raise_()
         self.autosaver = Autosaver(self.canvas, parent=self)
         self.autosaver.failed.connect(self.show_error)
+        self.leftovers_removal = remove_leftovers_in_background()
 
     def add_info_applier(self, applier: Callable[[GenerationInfo], None]) -> None:
         """A panel's way to restore its own settings from a result's GenerationInfo ("Reproduce")."""
@@ -259,6 +260,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object, object)
     def _open_history_entry(self, image, entry: HistoryEntry) -> None:
+        if not self.files.confirm_discard(f"opening “{entry.name}”"):
+            return
         self.canvas.set_image(image, f"Open {entry.name}", entry.info)
         self.canvas.document_path = None
 

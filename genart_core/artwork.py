@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,11 @@ from PIL import Image, PngImagePlugin
 from genart_core.api import GenArtError, GenerationInfo
 from genart_core.atomic import write_bytes_atomic
 from genart_core.imaging import to_pil, to_rgb
+from genart_core.metadata import info_from_dict, info_from_json, shareable
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+log = logging.getLogger(__name__)
+
 _EXIF_USER_COMMENT = 0x9286
 _EXIF_IFD = 0x8769
 # The standard fields, in the order AUTOMATIC1111 writes them.
@@ -41,22 +45,37 @@ def format_parameters(info: GenerationInfo) -> str:
     if info.width and info.height:
         fields.append(f"Size: {info.width}x{info.height}")
     if info.model:
-        fields.append(f"Model: {info.model}")
+        fields.append(f"Model: {_quoted(info.model)}")
     for key, value in info.extra.items():
-        text = json.dumps(value) if isinstance(value, (dict, list)) or "," in str(value) else str(value)
-        fields.append(f"{key}: {text}")
+        text = json.dumps(value, default=str) if isinstance(value, (dict, list, tuple)) else str(value)
+        # A key may not hold the separators; the value is quoted when it does (as A1111 does).
+        fields.append(f"{_SEPARATORS.sub(' ', str(key)).strip()}: {_quoted(text)}")
     if fields:
         lines.append(", ".join(fields))
     return "\n".join(lines)
 
 
-# "Key: value" pairs separated by commas; a value may be a double-quoted string with commas.
-_PAIR = re.compile(r'\s*([\w][\w \-/()]*):\s*("(?:\\.|[^\\"])*"|\[[^\]]*\]|\{[^}]*\}|[^,]*)(?:,|$)')
+_SEPARATORS = re.compile(r"[,:\n]")
+
+
+def _quoted(text: str) -> str:
+    """``text`` as one value of the settings line: JSON-quoted when a comma, colon, quote or line
+    break would otherwise split it (A1111's own rule, so its readers and ours agree)."""
+    return json.dumps(text, ensure_ascii=False) if any(mark in text for mark in ',:"\n') else text
 
 
 def parse_parameters(text: str) -> GenerationInfo:
-    """Read AUTOMATIC1111 ``parameters`` text (ours or another tool's) back into a GenerationInfo."""
-    lines = text.strip().split("\n")
+    """Read AUTOMATIC1111 ``parameters`` text (ours or another tool's) back into a GenerationInfo.
+
+    Linear in the length of the text (one pass over the settings line, no backtracking regular
+    expression), and bounded: text past MAX_PARAMETERS_CHARS is ignored; every value then goes
+    through the same validation as our own ``genart`` chunk.
+    """
+    if len(text) > MAX_PARAMETERS_CHARS:
+        log.warning("Ignoring %s characters of parameters text, at most %s are read", f"{len(text):,}", f"{MAX_PARAMETERS_CHARS:,}")
+        return GenerationInfo()
+    # Not stripped at the start: with no prompt, the text begins with a line break before the settings.
+    lines = text.rstrip().split("\n")
     settings_line = lines.pop() if _is_settings_line(lines) else ""
     prompt_lines: list[str] = []
     negative_lines: list[str] = []
@@ -65,13 +84,94 @@ def parse_parameters(text: str) -> GenerationInfo:
             negative_lines.append(line.removeprefix("Negative prompt:").strip() if not negative_lines else line)
         else:
             prompt_lines.append(line)
-    info = GenerationInfo(prompt="\n".join(prompt_lines).strip(), negative_prompt="\n".join(negative_lines).strip())
-    for key, raw in _PAIR.findall(settings_line):
-        key, value = key.strip(), raw.strip()
-        if value.startswith('"') and value.endswith('"'):
-            value = json.loads(value)
-        _assign(info, key, value)
-    return info
+    record: dict[str, Any] = {"prompt": "\n".join(prompt_lines).strip(), "negative_prompt": "\n".join(negative_lines).strip()}
+    extra: dict[str, Any] = {}
+    for key, value in settings_pairs(settings_line):
+        _assign(record, extra, key, value)
+    record["extra"] = extra
+    return info_from_dict(record, "the parameters text") or GenerationInfo()
+
+
+MAX_PARAMETERS_CHARS = 1_000_000  # Pillow refuses larger text chunks anyway
+_MAX_KEY_CHARS = 64
+
+
+def settings_pairs(line: str) -> list[tuple[str, str]]:
+    """The ``Key: value`` pairs of a settings line; quoted values are unquoted, bracketed JSON is kept
+    as text. Linear time: one pass pairs every quote and bracket, a second walks the pairs."""
+    closes = _closing_positions(line)
+    pairs: list[tuple[str, str]] = []
+    position, end = 0, len(line)
+    while position < end:
+        window = position + _MAX_KEY_CHARS + 2
+        colon = line.find(":", position, window)
+        comma = line.find(",", position, colon if colon >= 0 else window)
+        if colon < 0 or comma >= 0:  # no key here: skip to the next piece
+            comma = line.find(",", position)
+            position = end if comma < 0 else comma + 1
+            continue
+        key = line[position:colon].strip()
+        start = colon + 1
+        while start < end and line[start] == " ":
+            start += 1
+        value, position = _read_value(line, start, closes)
+        if key:
+            pairs.append((key, value))
+    return pairs
+
+
+def _closing_positions(line: str) -> dict[int, int]:
+    """Where each double-quoted string and each bracket opened in ``line`` closes (unclosed ones
+    are absent). Quoted text is skipped, so a "[" inside a string opens nothing."""
+    closes: dict[int, int] = {}
+    openings: list[int] = []
+    inside_quote_until = -1
+    for mark in _MARKS.finditer(line):
+        position, character = mark.start(), mark.group()
+        if position <= inside_quote_until:
+            continue
+        if character == '"':
+            stop = _closing_quote(line, position)
+            if stop < 0:
+                break  # the rest of the line is one unclosed string
+            closes[position] = inside_quote_until = stop
+        elif character in "[{":
+            openings.append(position)
+        elif openings:
+            closes[openings.pop()] = position
+    return closes
+
+
+_MARKS = re.compile(r'["\[\]{}]')
+
+
+def _closing_quote(line: str, start: int) -> int:
+    """The unescaped double quote closing the one at ``start``; -1 if none."""
+    stop = _QUOTED_TAIL.match(line, start + 1)
+    return stop.end() - 1 if stop else -1
+
+
+_QUOTED_TAIL = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _read_value(line: str, start: int, closes: dict[int, int]) -> tuple[str, int]:
+    """The value starting at ``start`` and the position after its separating comma."""
+    stop = closes.get(start)
+    if stop is not None and line[start] == '"':
+        try:
+            return str(json.loads(line[start : stop + 1])), _after_comma(line, stop + 1)
+        except ValueError:
+            return line[start + 1 : stop], _after_comma(line, stop + 1)
+    if stop is not None:  # a JSON list or object, commas and all
+        return line[start : stop + 1], _after_comma(line, stop + 1)
+    comma = line.find(",", start)
+    stop = len(line) if comma < 0 else comma
+    return line[start:stop].strip(), stop + 1
+
+
+def _after_comma(line: str, position: int) -> int:
+    comma = line.find(",", position)
+    return len(line) if comma < 0 else comma + 1
 
 
 def _is_settings_line(lines: list[str]) -> bool:
@@ -79,47 +179,52 @@ def _is_settings_line(lines: list[str]) -> bool:
     last = lines[-1] if lines else ""
     if last.startswith("Steps: "):
         return True
-    return len(lines) > 1 and not last.startswith("Negative prompt:") and bool(re.match(r"[A-Z][\w ]*: ", last))
+    return len(lines) > 1 and not last.startswith("Negative prompt:") and bool(_SETTINGS_START.match(last[: _MAX_KEY_CHARS + 2]))
 
 
-def _assign(info: GenerationInfo, key: str, value: str) -> None:
-    converters = {"Steps": ("steps", int), "CFG scale": ("cfg_scale", float), "Seed": ("seed", int)}
+_SETTINGS_START = re.compile(r"[A-Z][\w ]*: ")
+_NUMBERS = {"Steps": ("steps", int), "CFG scale": ("cfg_scale", float), "Seed": ("seed", int)}
+
+
+def _assign(record: dict[str, Any], extra: dict[str, Any], key: str, value: str) -> None:
+    """One settings pair into the raw record (validated later); what is not a standard field is an extra."""
     try:
-        if key in converters:
-            attribute, convert = converters[key]
-            setattr(info, attribute, convert(value))
-        elif key == "Sampler":
-            info.sampler = value
-        elif key == "Model":
-            info.model = value
+        if key in _NUMBERS:
+            attribute, convert = _NUMBERS[key]
+            record[attribute] = convert(value)
+        elif key in ("Sampler", "Model"):
+            record[key.lower()] = value
         elif key == "Size" and "x" in value:
             width, height = value.split("x", 1)
-            info.width, info.height = int(width), int(height)
+            record["width"], record["height"] = int(width), int(height)
         else:
-            info.extra[key] = _maybe_json(value)
+            extra[key] = _maybe_json(value)
     except ValueError:
-        info.extra[key] = value
+        extra[key] = value
 
 
 def _maybe_json(value: str) -> Any:
-    if value[:1] in "[{":
+    if value[:1] in "[{" and value[-1:] in "]}":
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return value
 
 
-def encode_artwork(image: np.ndarray, info: GenerationInfo | None, fmt: str, quality: int = 95) -> bytes:
-    """The file's bytes in ``fmt`` ('PNG', 'JPEG', 'WEBP'), metadata included."""
+def encode_artwork(image: np.ndarray, info: GenerationInfo | None, fmt: str, quality: int = 95, compress_level: int = 6) -> bytes:
+    """The file's bytes in ``fmt`` ('PNG', 'JPEG', 'WEBP'), metadata included (with file names, not
+    local paths). ``compress_level`` trades PNG size for speed (autosaves use 1)."""
     picture = to_pil(image if fmt != "JPEG" else to_rgb(image))
+    info = shareable(info) if info is not None else None
     buffer = io.BytesIO()
     if fmt == "PNG":
         png_info = PngImagePlugin.PngInfo()
         if info is not None:
             png_info.add_text("parameters", format_parameters(info))
-            png_info.add_itxt("genart", json.dumps(dataclasses.asdict(info)))
-        picture.save(buffer, "PNG", pnginfo=png_info, compress_level=6)
+            # default=str: a value a pipeline left as a NumPy scalar must not make the save fail.
+            png_info.add_itxt("genart", json.dumps(dataclasses.asdict(info), default=str))
+        picture.save(buffer, "PNG", pnginfo=png_info, compress_level=compress_level)
     else:
         exif = Image.Exif()
         if info is not None:
@@ -145,10 +250,13 @@ def save_artwork(path: str | Path, image: np.ndarray, info: GenerationInfo | Non
 
 def read_parameters_text(path_or_image: str | Path | Image.Image) -> str | None:
     """The AUTOMATIC1111 ``parameters`` text stored in a PNG, JPEG or WebP, if any."""
-    image = path_or_image if isinstance(path_or_image, Image.Image) else Image.open(path_or_image)
-    text = image.info.get("parameters") if hasattr(image, "info") else None
-    if text:
-        return str(text)
+    if not isinstance(path_or_image, Image.Image):
+        with Image.open(path_or_image) as image:
+            return read_parameters_text(image)
+    image = path_or_image
+    text = image.info.get("parameters")
+    if isinstance(text, str) and text:
+        return text
     comment = image.getexif().get_ifd(_EXIF_IFD).get(_EXIF_USER_COMMENT)
     if isinstance(comment, bytes) and len(comment) > 8:
         header, body = comment[:8], comment[8:]
@@ -159,13 +267,13 @@ def read_parameters_text(path_or_image: str | Path | Image.Image) -> str | None:
 
 
 def read_generation_info(path: str | Path) -> GenerationInfo | None:
-    """How a saved artwork was made: our JSON chunk if present, else the parameters text."""
+    """How a saved artwork was made: our JSON chunk if it is usable, else the parameters text.
+    Both are validated (genart_core.metadata): odd values are dropped, never raised."""
     with Image.open(path) as image:
         ours = image.info.get("genart")
-        if ours:
-            try:
-                return GenerationInfo(**json.loads(ours))
-            except (ValueError, TypeError):
-                pass  # a damaged chunk: fall back to the parameters text
+        if isinstance(ours, (str, bytes)) and ours:
+            info = info_from_json(ours)
+            if info is not None:
+                return info
         text = read_parameters_text(image)
     return parse_parameters(text) if text else None

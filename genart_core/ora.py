@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import IO, Iterator
 
 import numpy as np
-from PIL import Image, PngImagePlugin
 
 from genart_core.api import GenArtError, GenerationInfo
-from genart_core.artwork import encode_artwork, format_parameters, read_generation_info
+from genart_core.artwork import encode_artwork, read_generation_info
 from genart_core.atomic import write_with
 from genart_core.image_decoding import header_size, load_image
 from genart_core.image_limits import MAX_FILE_BYTES, MAX_PIXELS, ImageLoadError, check_pixels, megabytes, open_regular_file
@@ -54,15 +53,7 @@ class OraDocument:
 
 
 def _png(image: np.ndarray, info: GenerationInfo | None = None, compress_level: int = 6) -> bytes:
-    if compress_level == 6:
-        return encode_artwork(image, info, "PNG")
-    # Autosaves trade file size for speed; the parameters text still rides along.
-    pnginfo = PngImagePlugin.PngInfo()
-    if info is not None:
-        pnginfo.add_text("parameters", format_parameters(info))
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "PNG", pnginfo=pnginfo, compress_level=compress_level)
-    return buffer.getvalue()
+    return encode_artwork(image, info, "PNG", compress_level=compress_level)
 
 
 def encode_ora(document: OraDocument, compress_level: int = 6) -> bytes:

@@ -22,7 +22,7 @@ from PySide6.QtGui import QUndoCommand
 from desktop_app.canvas import pixels as px
 from desktop_app.canvas.document import CanvasLayer, Document
 from desktop_app.canvas.tiles import bounds, tile_slices
-from genart_core import paths
+from genart_core.leftovers import current_session
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,8 @@ class UndoMemory:
 
     def _scratch(self) -> Path:
         if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="undo-", dir=paths.cache_dir()))
+            # Inside this process's session folder, so the next start removes it if we are killed.
+            self._folder = Path(tempfile.mkdtemp(prefix="undo-", dir=current_session().scratch_folder()))
         return self._folder
 
     def close(self) -> None:

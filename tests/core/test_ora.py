@@ -105,4 +105,4 @@ def test_a_full_disk_fails_cleanly_and_keeps_the_old_file(tmp_path, monkeypatch)
         write_ora(path, _document())
     assert isinstance(caught.value, GenArtError)
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.ora"]  # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["keep.ora"]  # no temporary file left behind

@@ -7,13 +7,13 @@ import errno
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QMessageBox
 
 from desktop_app.main_window import MainWindow
 from desktop_app.recent_files import recent_files
 from genart_core.api import GenerationInfo
 from genart_core.artwork import read_generation_info
 from genart_core.imaging import load_image
+from tests.gui.questions import answer_questions
 from tests.images import gradient
 
 INFO = GenerationInfo(prompt="a blue whale", negative_prompt="text", steps=9, cfg_scale=4.0, seed=99, width=64, height=48, model="tiny")
@@ -96,12 +96,11 @@ def test_opening_a_damaged_document_keeps_the_canvas(window, tmp_path):
     assert np.array_equal(window.canvas.image_array(), picture) and window.isVisible()
 
 
-def test_closing_with_unsaved_changes_asks_first(window, monkeypatch):
-    window.files.ask_before_close = True
-    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
-    asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: asked.append(args[2]) or answers.pop(0))
+def test_closing_with_unsaved_changes_asks_first(window):
+    window.files.ask_questions = True
+    asked = answer_questions("Cancel")
     assert not window.close()  # Cancel: the window stays, with its picture
     assert window.isVisible() and window.canvas.has_image
-    assert window.close()  # Discard
-    assert len(asked) == 2 and "not saved" in asked[0]
+    asked_again = answer_questions("Discard")
+    assert window.close()
+    assert "not saved" in asked[0] and "not saved" in asked_again[0]
