@@ -33,6 +33,7 @@ from desktop_app.layers_panel import LayersPanel
 from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
 from desktop_app.qimage import to_qimage
 from desktop_app.recent_files import RecentFilesMenu
+from desktop_app.shortcuts import redo_shortcuts
 from desktop_app.style_picker import StylePicker
 from desktop_app.stylize_panel import StyleSettings, StylizePanel
 from desktop_app.tools_panel import ToolsPanel
@@ -197,7 +198,8 @@ class MainWindow(QMainWindow):
         undo = self.canvas.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.canvas.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action = redo
+        redo.setShortcuts(redo_shortcuts())
         edit_menu.addActions([undo, redo])
         edit_menu.addSeparator()
         edit_menu.addAction(self._action("&Copy", lambda: copy_picture(self.canvas), QKeySequence.StandardKey.Copy))
