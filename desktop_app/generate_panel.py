@@ -37,7 +37,8 @@ from desktop_app.canvas.mime import image_source_from_mime
 from desktop_app.qimage import show_in_label, to_qimage
 from desktop_app.seed_field import SeedField
 from desktop_app.training_dialog import TrainingDialog
-from genart_core.api import GenArtError, Result
+from desktop_app.widget_values import set_number
+from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.artwork import save_artwork
 from genart_core.imaging import load_image
 from genart_core.latents import enlarge
@@ -306,6 +307,8 @@ class GeneratePanel(QScrollArea):
     def slider_code(self) -> np.ndarray | None:
         if self._base is None:
             return None
+        if not self.sliders or len(self._axes.get("scales", ())) != len(self.sliders):
+            return self._base  # a restored code, before any sample set up the sliders' axes
         offsets = np.array([s.value() / (SLIDER_STEPS / 3) for s in self.sliders], np.float32)
         return self._base + (offsets * self._axes["scales"]) @ self._axes["directions"]
 
@@ -338,6 +341,46 @@ class GeneratePanel(QScrollArea):
         path, _ = QFileDialog.getSaveFileName(self, "Save sample grid", "samples.png", "PNG (*.png)")
         if path:
             save_artwork(path, enlarge(self._grid, 4), self._sample_infos[0] if self._sample_infos else None)
+
+    # -- reproduce -------------------------------------------------------------------------------
+    def apply_info(self, info: GenerationInfo) -> list[str]:
+        """Restore a GAN/VAE result's settings: the model, seed and sample count; a decoded code
+        becomes the picked sample again (decoded to show it); an interpolation's ends become A and B.
+        The values come from a file, so each is checked; returns what could not be restored."""
+        request = info.request if isinstance(info.request, dict) else {}
+        type_name = str(request.get("type", ""))
+        kind = "vae" if type_name.startswith("Vae") else "gan"
+        notes: list[str] = []
+        if not self._select_model(kind, request.get("model"), info.model):
+            notes.append(f"the {kind.upper()} “{str(info.model or request.get('model'))[:60]}” is not installed")
+        set_number(self.seed_field, request.get("seed"))
+        set_number(self.count_spin, request.get("count"))
+        set_number(self.steps_spin, request.get("steps"))
+        latents = request.get("latents")
+        code = _stored_code(latents[0]) if isinstance(latents, list) and latents else None
+        if code is not None:
+            self._base, self._current = code, None
+            self._reset_sliders()
+            if not notes:
+                self._decode_sliders()  # shows the restored sample, ready for Put on canvas
+        ends = [_stored_code(request.get(end)) for end in ("start", "end")]
+        if all(end is not None for end in ends):
+            self._ends = ends
+            for well in self.end_wells:
+                well.image = None
+                well.setText("code\n(restored)")
+        elif request.get("start_image") is not None:
+            notes.append("the interpolation's end pictures (drop them on A and B again)")
+        return notes
+
+    def _select_model(self, kind: str, location: object, name: str | None) -> bool:
+        for index in range(self.model_combo.count()):
+            entry_kind, entry_location = self.model_combo.itemData(index)
+            label = self.model_combo.itemText(index)
+            if entry_kind == kind and (entry_location == location or (name and f" {name} (" in label)):
+                self.model_combo.setCurrentIndex(index)
+                return True
+        return False
 
     # -- interpolation ---------------------------------------------------------------------------
     def set_end(self, index: int) -> None:
@@ -377,3 +420,17 @@ class GeneratePanel(QScrollArea):
             self.training_dialog.model_saved.connect(self.refresh_models)
         self.training_dialog.show()
         self.training_dialog.raise_()
+
+
+
+MAX_STORED_CODE = 4096  # numbers in one stored latent code; far above any model here
+
+
+def _stored_code(stored: object) -> np.ndarray | None:
+    """A latent code from a stored request (a list of finite numbers); None when it is malformed."""
+    if not isinstance(stored, (list, tuple)) or not 0 < len(stored) <= MAX_STORED_CODE:
+        return None
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in stored):
+        return None
+    code = np.asarray(stored, np.float32)
+    return code if np.isfinite(code).all() else None

@@ -33,6 +33,7 @@ from desktop_app.layers_panel import LayersPanel
 from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
 from desktop_app.qimage import to_qimage
 from desktop_app.recent_files import RecentFilesMenu
+from desktop_app.reproduce import SettingsRestorers
 from desktop_app.shortcuts import redo_shortcuts
 from desktop_app.style_picker import StylePicker
 from desktop_app.stylize_panel import StyleSettings, StylizePanel
@@ -40,7 +41,10 @@ from desktop_app.tools_panel import ToolsPanel
 from genart_core import paths
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request, Result
 from genart_core.history import HistoryEntry
+from genart_core.requests import generative
+from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
 from genart_core.requests.selftest import SelfTestRequest
+from genart_core.requests.style import StyleTransferRequest
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,11 @@ def _result_name(info: GenerationInfo | None) -> str:
         return "Result"
     text = " ".join(info.prompt.split()) or info.model or "Result"
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _bring_forward(dock: QDockWidget) -> None:
+    dock.show()
+    dock.raise_()
 
 
 class MainWindow(QMainWindow):
@@ -92,6 +101,7 @@ class MainWindow(QMainWindow):
         self.generate_dock = self._add_dock("Generate (GAN / VAE)", "GenerateDock", self.generate_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.prompt_dock, self.generate_dock)
         self.prompt_dock.raise_()
+        self._register_restorers()
 
         self._build_status_bar()
         self._build_menus()
@@ -126,7 +136,6 @@ class MainWindow(QMainWindow):
         self.history_panel.open_requested.connect(self._open_history_entry)
         self.history_panel.reproduce_requested.connect(self.apply_info)
         self.canvas.parameters_found.connect(self.apply_info)
-        self.info_appliers: list[Callable[[GenerationInfo], None]] = [self.prompt_panel.apply_info]
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tools_panel)
         self.layers_dock = self._add_dock("Layers", "LayersDock", self.layers_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.history_dock = self._add_dock("History", "HistoryDock", self.history_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -137,15 +146,19 @@ class MainWindow(QMainWindow):
         self.autosaver = Autosaver(self.canvas, parent=self)
         self.autosaver.failed.connect(self.show_error)
 
-    def add_info_applier(self, applier: Callable[[GenerationInfo], None]) -> None:
-        """A panel's way to restore its own settings from a result's GenerationInfo ("Reproduce")."""
-        self.info_appliers.append(applier)
+    def _register_restorers(self) -> None:
+        """Each family's panel restores its own requests ("Reproduce", an opened artwork's parameters);
+        parameters from other programs (no request type) are Stable Diffusion settings."""
+        self.restorers = SettingsRestorers()
+        diffusion = (TextToImageRequest, ImageToImageRequest, InpaintRequest, SelfTestRequest)
+        self.restorers.register(diffusion, "Prompt", self.prompt_panel.apply_info, lambda: _bring_forward(self.prompt_dock), untyped=True)
+        self.restorers.register((StyleTransferRequest,), "Style Transfer", self.stylize_panel.apply_info, lambda: _bring_forward(self.stylize_dock))
+        gan_vae = [getattr(generative, f"{kind}{job}Request") for kind in ("Gan", "Vae") for job in ("Sample", "Decode", "Interpolate")]
+        self.restorers.register(gan_vae, "Generate (GAN / VAE)", self.generate_panel.apply_info, lambda: _bring_forward(self.generate_dock))
 
     @Slot(object)
     def apply_info(self, info: GenerationInfo) -> None:
-        for applier in self.info_appliers:
-            applier(info)
-        self.status_label.setText("Settings restored from the picture's parameters")
+        self.status_label.setText(self.restorers.restore(info))
 
     def add_prompt_model(self, label: str, key: str, builder: Callable[[PromptSettings], Request]) -> None:
         self.request_builders[key] = builder

@@ -69,6 +69,21 @@ class StylePicker(QWidget):
     def selected_styles(self) -> list[Style]:
         return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
 
+    def select_styles(self, names: list[str]) -> list[str]:
+        """Select exactly the styles called ``names`` (as Ctrl-click would); returns the names not in the gallery."""
+        wanted = set(names)
+        found: set[str] = set()
+        self.list.blockSignals(True)  # one selection_changed for the whole change, not one per item
+        self.list.clearSelection()
+        for index in range(self.list.count()):
+            item = self.list.item(index)
+            if item.text() in wanted:
+                item.setSelected(True)
+                found.add(item.text())
+        self.list.blockSignals(False)
+        self.selection_changed.emit()
+        return [name for name in names if name not in found]
+
     def add_from(self, source: str | bytes) -> bool:
         try:
             style = add_style(source)

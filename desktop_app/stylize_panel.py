@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from desktop_app.seed_field import SeedField
 from desktop_app.style_picker import StylePicker
+from desktop_app.widget_values import set_number
+from genart_core.api import GenerationInfo
 from genart_core.requests.style import ColorMode, Preset, StyleSource, StyleTransferRequest
 from genart_core.styles import Style
 
@@ -189,6 +191,35 @@ class StylizePanel(QWidget):
             weights=self.weights_source,
         )
 
+    def apply_info(self, info: GenerationInfo) -> list[str]:
+        """Restore a style transfer's settings ("Reproduce", or an opened artwork): its styles
+        (selected in the picker, with their weights), strength, colours, quality, size and seed.
+        Values come from a file, so each is checked; returns what could not be restored."""
+        request = info.request if isinstance(info.request, dict) else {}
+        weights = _stored_style_weights(request.get("styles"))
+        missing = self._picker.select_styles(list(weights))
+        self._apply_weights(weights)
+        set_number(self.strength, request.get("strength"))
+        _select_matching(self.colours, request.get("preserve_colors"))
+        _select_matching(self.preset, request.get("preset"))
+        size = request.get("size")
+        set_number(self.size, 0 if size is None else size)  # None: the photo's own size
+        set_number(self.seed, request.get("seed"))
+        notes = [f"the style “{name[:60]}” is not in the gallery" for name in missing]
+        if not weights:
+            notes.append("the styles (none stored)")
+        return notes
+
+    def _apply_weights(self, weights: dict[str, float]) -> None:
+        """The stored share of each selected style (the blend slider for two, a box each for more)."""
+        shares = [weights.get(style.name, 0.0) for style in self._styles]
+        total = sum(shares)
+        if len(self._styles) == 2 and total > 0:
+            set_number(self.blend, shares[1] / total, scale=100)
+        elif len(self._weight_boxes) == len(shares) and total > 0:
+            for box, share in zip(self._weight_boxes, shares):
+                set_number(box, share / total)
+
     @Slot()
     def _request(self) -> None:
         self.stylize_requested.emit(self.settings())
@@ -197,3 +228,24 @@ class StylizePanel(QWidget):
         self._busy = busy
         self.cancel_button.setEnabled(busy)
         self.stylize_button.setEnabled(not busy and bool(self._styles))
+
+
+def _stored_style_weights(stored: object) -> dict[str, float]:
+    """Style name -> weight from a stored request's "styles" list; malformed entries are skipped."""
+    weights: dict[str, float] = {}
+    for entry in stored if isinstance(stored, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue
+        weight = entry.get("weight", 1.0)
+        valid = isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight < float("inf")
+        weights[entry["name"]] = float(weight) if valid else 1.0
+    return weights
+
+
+def _select_matching(combo: QComboBox, value: object) -> bool:
+    """Choose the item whose data equals ``value`` (the choices here are str enums, stored as their text)."""
+    for index in range(combo.count()):
+        if isinstance(value, str) and combo.itemData(index) == value:
+            combo.setCurrentIndex(index)
+            return True
+    return False
