@@ -331,7 +331,7 @@ class GeneratePanel(QScrollArea):
             self.status_label.setText("Pick a sample first.")
             return
         image, info = self._current
-        self._window.canvas.add_result(enlarge(image, max(1, CANVAS_SIDE // image.shape[0])), info, info.model or "Sample")
+        self._window.put_on_canvas(enlarge(image, max(1, CANVAS_SIDE // image.shape[0])), info, info.model or "Sample")
 
     @Slot()
     def _save_grid(self) -> None:

@@ -67,6 +67,13 @@ def _bring_forward(dock: QDockWidget) -> None:
     dock.raise_()
 
 
+def _made_from_canvas(info: GenerationInfo | None, region: tuple[int, int, int, int] | None) -> bool:
+    """Whether a result was made from the canvas picture (its request held an image: image-to-image,
+    inpainting, style transfer), so it already holds the strokes it was made from."""
+    request = info.request if info is not None and isinstance(info.request, dict) else {}
+    return region is not None or any(request.get(name) is not None for name in ("init_image", "content"))
+
+
 class MainWindow(QMainWindow):
     def __init__(self, controller: InferenceController | None = None) -> None:
         super().__init__()
@@ -78,6 +85,7 @@ class MainWindow(QMainWindow):
 
         self.canvas = Canvas()
         self.canvas.load_failed.connect(self.show_error)
+        self.canvas.notice.connect(self.show_status)
         self.canvas.image_changed.connect(self._update_title)
         self.setCentralWidget(self.canvas)
 
@@ -355,13 +363,18 @@ class MainWindow(QMainWindow):
         if off_canvas:
             self.status_label.setText(ended)
             return
-        if result.images:
-            info = result.infos[0] if result.infos else None
-            self.canvas.add_result(result.images[0], info, _result_name(info), region)
         for index, image in enumerate(result.images):  # every image of every job goes to the history
             image_info = result.infos[index] if index < len(result.infos) else None
+            if index == 0:  # the first one also goes on the canvas
+                self.canvas.add_result(image, image_info, _result_name(image_info), region, _made_from_canvas(image_info, region))
             self.history_panel.record(image, image_info, _result_name(image_info))
         self.status_label.setText(ended)
+
+    def put_on_canvas(self, image, info: GenerationInfo | None, name: str) -> None:
+        """A result a panel kept to itself (a GAN/VAE sample) goes on the canvas and, like every
+        result on the canvas, into the history."""
+        self.canvas.add_result(image, info, name, made_from_canvas=False)
+        self.history_panel.record(image, info, name)
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:
@@ -384,6 +397,10 @@ class MainWindow(QMainWindow):
         self.stylize_panel.set_busy(busy)
 
     # -- messages and lifetime --------------------------------------------------------------
+    @Slot(str)
+    def show_status(self, message: str) -> None:
+        self.status_label.setText(message)
+
     @Slot(str)
     def show_error(self, message: str) -> None:
         """A non-blocking message box: the app keeps running while it is shown."""

@@ -71,6 +71,7 @@ class Canvas(QWidget):
     colour_picked = Signal(QColor)  # by the eyedropper
     selection_changed = Signal()
     parameters_found = Signal(object)  # GenerationInfo read from an opened or dropped file
+    notice = Signal(str)  # something a person should know about their last action (status bar)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,9 +195,14 @@ class Canvas(QWidget):
         info: GenerationInfo | None,
         name: str,
         region: tuple[int, int, int, int] | None = None,
+        made_from_canvas: bool = True,
     ) -> None:
         """Put an AI result on the canvas as a new layer (undoable), blended softly into ``region`` if given.
 
+        A result made from the canvas (image-to-image, inpainting, style transfer) already holds
+        the strokes it was made from, so it goes on top and takes the brush, as a new layer does in
+        painting programs. Any other result (text-to-image, a GAN sample) goes under the paint
+        layers at the top of the stack, so strokes stay visible and the brush stays where it was.
         With no document yet, or a result whose shape does not match the document, the result
         starts a new document instead.
         """
@@ -204,7 +210,13 @@ class Canvas(QWidget):
             self.set_image(to_rgb(array), name, info)
             return
         pixels = place_result(to_rgb(array), self.document.width, self.document.height, region)
-        self.add_layer(CanvasLayer(name, pixels, "result", info=info), f"Add {name}")
+        layers, active = self.document.layers, self.document.active
+        index = len(layers)
+        if not made_from_canvas:
+            while index > 0 and layers[index - 1].kind == "paint":
+                index -= 1
+        keep_brush = active is not None and active.kind == "paint" and layers.index(active) >= index
+        self.undo_stack.push(AddLayer(self.document, CanvasLayer(name, pixels, "result", info=info), index, self.undo_memory, f"Add {name}", activate=not keep_brush))
         self.clear_mask()  # the mask was for this job
 
     def open_file(self, source: str | Path | bytes) -> bool:
@@ -300,6 +312,7 @@ class Canvas(QWidget):
             layer = self.document.active
             if layer is None:
                 return False
+            self._show_target(layer)
             colour = px.premultiplied_colour(self.brush.colour)
             self._stroke_target = layer
             self._stroke = Stroke(layer.pixels, colour, self.brush, self._tool is Tool.ERASER, self._clip_box())
@@ -340,6 +353,7 @@ class Canvas(QWidget):
         layer = self.document.active
         if layer is None:
             return False
+        self._show_target(layer)
         region = fill_region(self.image_array(), x, y, self.fill_tolerance, self._clip_box())
         if region is None:
             return False
@@ -351,6 +365,14 @@ class Canvas(QWidget):
         self.document.refresh(QRect(box[0], box[1], box[2] - box[0], box[3] - box[1]))
         self.undo_stack.push(PixelEdit(self.document, lambda: layer.pixels, changes, self.undo_memory, f"Fill on {layer.name}"))
         return True
+
+    def _show_target(self, layer: CanvasLayer) -> None:
+        """Painting on a hidden layer would change nothing you can see: show it (an undoable step of its own) and say so."""
+        if not layer.visible:
+            self.set_layer_property(layer, "visible", True)
+            self.notice.emit(f"“{layer.name}” was hidden; it is shown again so you can see what you paint on it (Undo hides it).")
+        elif layer.opacity == 0:
+            self.notice.emit(f"“{layer.name}” has 0 % opacity: raise it in the Layers panel to see what you paint on it.")
 
     def pick_colour(self, x: int, y: int) -> QColor | None:
         colour = self.document.sample(QRect(x, y, 1, 1).topLeft())

@@ -51,6 +51,9 @@ def test_sample_pick_and_put_on_canvas_undoably(qtbot, window, panel):
     panel.put_on_canvas()
     array = window.canvas.image_array()
     assert array.shape[0] >= 28 * 8 and array.shape[0] == array.shape[1]
+    window.history_panel.wait_for_writes()  # what went on the canvas is in the history too
+    qtbot.waitUntil(lambda: window.history_panel.list.count() == 1)
+    assert window.history_panel.list.item(0).text() == "tiny-gan"
     window.canvas.undo_stack.undo()
     assert not window.canvas.has_image or window.canvas.image_array().shape != array.shape
 
