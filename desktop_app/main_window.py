@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
             if index == 0:  # the first one also goes on the canvas
                 self.canvas.add_result(image, image_info, _result_name(image_info), region, _made_from_canvas(image_info, region))
             self.history_panel.record(image, image_info, _result_name(image_info))
-        self.status_label.setText(ended)
+        self.status_label.setText(" — ".join([ended, *result.notes]))
 
     def put_on_canvas(self, image, info: GenerationInfo | None, name: str) -> None:
         """A result a panel kept to itself (a GAN/VAE sample) goes on the canvas and, like every

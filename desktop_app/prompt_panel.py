@@ -64,6 +64,10 @@ FAST_DECODER_TIP = (
     "on a CPU, with slightly softer detail. Downloads about 10 MB the first time. "
     "Not used by the built-in offline model."
 )
+SAFETY_CHECKER_TIP = (
+    "Some Stable Diffusion 1.x models ship a safety checker that returns images it flags as "
+    "unsafe black (the result then says so). Untick to turn it off, as other tools allow."
+)
 
 
 def model_family(key: str) -> str:
@@ -88,6 +92,7 @@ class PromptSettings:
     use_canvas: bool = False  # image-to-image from the canvas (or its selection)
     strength: float = 0.6
     fast_decoder: bool = False
+    safety_checker: bool = True  # the model's own checker, where it has one (kept between sessions)
 
 
 class PromptPanel(QWidget):
@@ -148,6 +153,9 @@ class PromptPanel(QWidget):
             self.scheduler.addItem(choice.label, choice.value)
         self.fast_decoder = QCheckBox("Fast decoder (TAESD)")
         self.fast_decoder.setToolTip(FAST_DECODER_TIP)
+        self.safety_checker = QCheckBox("Safety checker (models that have one)")
+        self.safety_checker.setToolTip(SAFETY_CHECKER_TIP)
+        self.safety_checker.setChecked(True)
         self.use_canvas = QCheckBox("Use canvas (image-to-image)")
         self.use_canvas.setToolTip("Start from the canvas picture (or its selection); a painted mask switches to inpainting")
         self.strength = QSlider(Qt.Orientation.Horizontal)
@@ -190,6 +198,7 @@ class PromptPanel(QWidget):
         form.addRow("Size", size_row)
         form.addRow("Images", self.count)
         form.addRow(self.fast_decoder)
+        form.addRow(self.safety_checker)
         form.addRow(self.use_canvas)
         form.addRow("Strength", strength_row)
         buttons = QHBoxLayout()
@@ -243,8 +252,9 @@ class PromptPanel(QWidget):
         for widget, name in ((self.seed, "seed"), (self.width_box, "width"), (self.height_box, "height"), (self.count, "count")):
             set_number(widget, values.get(name))
         set_number(self.strength, values.get("strength"), scale=100)
-        if isinstance(values.get("fast_decoder"), bool):
-            self.fast_decoder.setChecked(values["fast_decoder"])
+        for box, name in ((self.fast_decoder, "fast_decoder"), (self.safety_checker, "safety_checker")):
+            if isinstance(values.get(name), bool):
+                box.setChecked(values[name])
         _select_data(self.scheduler, values.get("scheduler"))
 
     def _apply_remembered(self) -> None:
@@ -281,6 +291,7 @@ class PromptPanel(QWidget):
             strength=self.strength.value() / 100,
             # The offline model has no VAE to replace; its pictures should not claim TAESD.
             fast_decoder=self.fast_decoder.isEnabled() and self.fast_decoder.isChecked(),
+            safety_checker=self.safety_checker.isChecked(),
         )
 
     def apply_info(self, info: GenerationInfo) -> list[str]:
@@ -385,7 +396,7 @@ class DiffusionRequestBuilder:
             prompt=choice.prompt, model=choice.model_key, negative_prompt=choice.negative_prompt,
             seed=choice.seed, steps=choice.steps, guidance=choice.guidance, width=choice.width,
             height=choice.height, count=choice.count, scheduler=Scheduler(choice.scheduler),
-            fast_decoder=choice.fast_decoder,
+            fast_decoder=choice.fast_decoder, safety_checker=choice.safety_checker,
         )
         mask = self.canvas.inpaint_mask() if self.canvas.has_image else None
         if not choice.use_canvas and (mask is None or not mask.any()):
