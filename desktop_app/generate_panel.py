@@ -90,12 +90,14 @@ class ImageDropLabel(QLabel):
 
 
 class GeneratePanel(QScrollArea):
-    """Scrolls, so the dock never forces the window taller than a small screen."""
+    """Scrolls up and down, so the dock never forces the window taller than a small screen; never
+    sideways: the controls are laid out to fit the dock's width (no button hides behind a scrollbar)."""
 
     def __init__(self, window: "MainWindow") -> None:
         super().__init__()
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._window = window
         self._jobs: dict[int, str] = {}  # job id -> what its result is for ("sample", "slider", "strip")
         self._samples: list[np.ndarray] = []
@@ -149,7 +151,9 @@ class GeneratePanel(QScrollArea):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sliders: list[QSlider] = []
         self._slider_box = QGroupBox("Latent directions")
-        self._slider_layout = QGridLayout(self._slider_box)
+        self._slider_box.setToolTip("Each slider moves the picked sample along one direction of the latent space, −3 to +3 standard deviations")
+        self._slider_layout = QFormLayout(self._slider_box)
+        self.slider_labels: list[QLabel] = []
         self._debounce = QTimer(self, singleShot=True, interval=60)
         self._debounce.timeout.connect(self._decode_sliders)
         reset = QPushButton("Reset")
@@ -174,18 +178,16 @@ class GeneratePanel(QScrollArea):
         self.interpolate_button.clicked.connect(self.interpolate)
         self.strip_label = QLabel()
         self.strip_label.setMinimumHeight(40)
+        self.steps_spin.setToolTip("Pictures in the strip")
+        # Each Set button under its well, the steps and Interpolate beside them: narrow enough for the dock.
         strip_layout = QGridLayout(strip_box)
         strip_layout.addWidget(self.end_wells[0], 0, 0)
         strip_layout.addWidget(self.end_wells[1], 0, 1)
-        ends = QVBoxLayout()
-        ends.addWidget(set_a)
-        ends.addWidget(set_b)
-        strip_layout.addLayout(ends, 0, 2)
-        steps_row = QVBoxLayout()
-        steps_row.addWidget(self.steps_spin)
-        steps_row.addWidget(self.interpolate_button)
-        strip_layout.addLayout(steps_row, 0, 3)
-        strip_layout.addWidget(self.strip_label, 1, 0, 1, 4)
+        strip_layout.addWidget(set_a, 1, 0)
+        strip_layout.addWidget(set_b, 1, 1)
+        strip_layout.addWidget(self.steps_spin, 0, 2, Qt.AlignmentFlag.AlignBottom)
+        strip_layout.addWidget(self.interpolate_button, 1, 2)
+        strip_layout.addWidget(self.strip_label, 2, 0, 1, 3)
 
         self.train_button = QPushButton("Train on folder…")
         self.train_button.clicked.connect(self.open_training)
@@ -280,16 +282,19 @@ class GeneratePanel(QScrollArea):
     def _build_sliders(self, count: int) -> None:
         if len(self.sliders) == count:
             return
-        for slider in self.sliders:
-            slider.deleteLater()
-        self.sliders = []
+        while self._slider_layout.rowCount():
+            self._slider_layout.removeRow(0)  # deletes the old sliders and their labels
+        self.sliders, self.slider_labels = [], []
         for index in range(count):
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
+            slider.setMinimumWidth(48)
             slider.setToolTip(f"Direction {index + 1}: −3 to +3 standard deviations")
             slider.valueChanged.connect(self._debounce.start)
-            self._slider_layout.addWidget(slider, index // 2, index % 2)
+            label = QLabel(f"Dir. {index + 1}")
+            self._slider_layout.addRow(label, slider)
             self.sliders.append(slider)
+            self.slider_labels.append(label)
 
     # -- picking and sliders ----------------------------------------------------------------------
     @Slot(int)

@@ -113,3 +113,16 @@ def test_cancel_stops_training_and_sampling_waits_meanwhile(qtbot, window, panel
     with qtbot.waitSignal(window.controller.cancelled, timeout=JOB_TIMEOUT):
         dialog.cancel()
     assert not dialog.running and "Cancelled" in dialog.status_label.text()
+
+
+def test_the_dock_fits_a_1280_pixel_window_with_labelled_sliders(qtbot, window, panel):
+    window.resize(1280, 800)
+    _sample(qtbot, panel, 4)
+    qtbot.waitUntil(lambda: panel.widget().width() <= panel.viewport().width())
+    assert not panel.horizontalScrollBar().isVisible()
+    viewport = panel.viewport()
+    for button in (panel.seed_field.random_button, panel.sample_button, panel.to_canvas_button, panel.save_button, panel.interpolate_button):
+        left = button.mapTo(viewport, button.rect().topLeft()).x()
+        right = button.mapTo(viewport, button.rect().topRight()).x()
+        assert 0 <= left and right < viewport.width(), f"{button.text()} is cut off"
+    assert [label.text() for label in panel.slider_labels] == [f"Dir. {n}" for n in range(1, len(panel.sliders) + 1)]
