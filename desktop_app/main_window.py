@@ -29,6 +29,7 @@ from desktop_app.document_files import DocumentFiles
 from desktop_app.generate_panel import GeneratePanel
 from desktop_app.history_panel import HistoryPanel
 from desktop_app.inference import InferenceController
+from desktop_app.job_names import describe_job
 from desktop_app.layers_panel import LayersPanel
 from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
 from desktop_app.qimage import to_qimage
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         if not settings.restore_window(self):
             self.resize(1280, 800)
         self._error_box: QMessageBox | None = None
+        self._idle_message = "Ready"  # what the status bar says between jobs, once an error is dismissed
         # Jobs that work on a canvas region remember it, so the result goes back there.
         self._job_regions: dict[int, tuple[int, int, int, int] | None] = {}
         # Jobs whose results a panel handles itself (sample grids, slider moves, training).
@@ -332,12 +334,15 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_engine_ready(self, message: str) -> None:
+        self._idle_message = message
         if not self.controller.busy:
             self.status_label.setText(message)
 
     @Slot(int, object)
     def _on_job_started(self, job_id: int, request: Request) -> None:
-        self.status_label.setText(f"Starting {type(request).__name__.removesuffix('Request')}…")
+        if self._error_box is not None:
+            self._error_box.close()  # an old error is not about this job
+        self.status_label.setText(describe_job(request, self.prompt_panel.model_label))
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
         self._show_stop_and_keep(request.supports_stop_and_keep)
 
@@ -405,11 +410,21 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str) -> None:
         """A non-blocking message box: the app keeps running while it is shown."""
         log.warning("%s", message)
-        self.status_label.setText(message.splitlines()[0][:120])
         if self._error_box is not None:
-            self._error_box.close()
+            previous, self._error_box = self._error_box, None
+            previous.close()
+        self.status_label.setText(message.splitlines()[0][:120])
         self._error_box = QMessageBox(QMessageBox.Icon.Warning, "GenArt Studio", message, parent=self)
+        self._error_box.finished.connect(self._error_dismissed)
         self._error_box.open()
+
+    @Slot()
+    def _error_dismissed(self) -> None:
+        """Once its box is closed, an error no longer stands in the status bar."""
+        if self.sender() is self._error_box:
+            self._error_box = None
+            if not self.controller.busy:
+                self.status_label.setText(self._idle_message)
 
     @property
     def last_error_box(self) -> QMessageBox | None:

@@ -230,6 +230,11 @@ class PromptPanel(QWidget):
     def select_model(self, key: str) -> None:
         _select_data(self.model, key)
 
+    def model_label(self, key: str) -> str:
+        """The listed name of the model ``key`` (the key itself when it is not listed)."""
+        index = self.model.findData(key)
+        return self.model.itemText(index) if index >= 0 else key
+
     # -- choices kept between sessions ------------------------------------------------------
     def remember_choices(self, choice: PromptSettings | None = None) -> None:
         """Keep ``choice`` (default: the current choices) for the next start; not "Use canvas",
