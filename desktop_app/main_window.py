@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
 
         self.style_picker = StylePicker()
         self.style_picker.add_failed.connect(self.show_error)
+        self.style_picker.notice.connect(self.show_status)
         self.prompt_panel = PromptPanel()
         # Model choice -> how its settings become a request. Each pipeline family adds its entries.
         self.request_builders: dict[str, Callable[[PromptSettings], Request]] = {}
@@ -117,6 +118,9 @@ class MainWindow(QMainWindow):
         self._connect_controller()
         if not settings.restore_window(self):
             self.resize(1280, 800)
+            # At first start the gallery is in front: the Style Transfer panel below asks to pick a
+            # style in it. Qt only honours raising a tabbed dock once the tabs exist (after show).
+            QTimer.singleShot(0, self.style_dock.raise_)
         self._error_box: QMessageBox | None = None
         self._idle_message = "Ready"  # what the status bar says between jobs, once an error is dismissed
         # Jobs that work on a canvas region remember it, so the result goes back there.
@@ -152,7 +156,6 @@ class MainWindow(QMainWindow):
         # Tabbed with the styles, so the window still fits a small screen (800×600).
         self.tabifyDockWidget(self.style_dock, self.layers_dock)
         self.tabifyDockWidget(self.layers_dock, self.history_dock)
-        self.layers_dock.raise_()
         self.autosaver = Autosaver(self.canvas, parent=self)
         self.autosaver.failed.connect(self.show_error)
 

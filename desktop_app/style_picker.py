@@ -27,9 +27,13 @@ THUMBNAIL = 96
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 
 
+BUILT_IN_TIP = "Built-in styles cannot be removed"
+
+
 class StylePicker(QWidget):
     selection_changed = Signal()
     add_failed = Signal(str)
+    notice = Signal(str)  # for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +51,7 @@ class StylePicker(QWidget):
         add_button.clicked.connect(self.choose_and_add)
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.list.itemSelectionChanged.connect(self._update_remove_button)
         buttons = QHBoxLayout()
         buttons.addWidget(add_button)
         buttons.addWidget(self.remove_button)
@@ -54,6 +59,7 @@ class StylePicker(QWidget):
         layout.addWidget(self.list)
         layout.addLayout(buttons)
         self.reload()
+        self._update_remove_button()
 
     def reload(self) -> None:
         self.list.clear()
@@ -104,11 +110,22 @@ class StylePicker(QWidget):
         if path:
             self.add_from(path)
 
+    def _update_remove_button(self) -> None:
+        """Remove works on your own styles only; with only built-in ones selected it is off and says why."""
+        selected = self.selected_styles()
+        self.remove_button.setEnabled(any(not style.builtin for style in selected))
+        only_built_in = bool(selected) and all(style.builtin for style in selected)
+        self.remove_button.setToolTip(BUILT_IN_TIP if only_built_in else "Remove the selected styles you added")
+
     def remove_selected(self) -> None:
+        built_in = [style.name for style in self.selected_styles() if style.builtin]
         for style in self.selected_styles():
             if not style.builtin:
                 remove_style(style)
         self.reload()
+        self._update_remove_button()
+        if built_in:
+            self.notice.emit(f"{', '.join(built_in)}: {BUILT_IN_TIP.lower()}; your own styles can be.")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if event.mimeData().hasUrls() or event.mimeData().hasImage():

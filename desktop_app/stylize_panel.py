@@ -166,7 +166,7 @@ class StylizePanel(QWidget):
             self.blend_right.setText(self._styles[1].name)
             self._blend_changed(self.blend.value())
         names = ", ".join(s.name for s in self._styles)
-        self.chosen.setText(f"Style: {names}" if self._styles else "Select one or more styles above (Ctrl-click to fuse several).")
+        self.chosen.setText(f"Style: {names}" if self._styles else "Select one or more styles in the Styles tab above (Ctrl-click to fuse several).")
         self.stylize_button.setEnabled(bool(self._styles) and not self._busy)
 
     @Slot(int)
