@@ -39,7 +39,7 @@ from desktop_app.canvas.commands import (
 )
 from desktop_app.canvas.document import MASK_ALPHA, MASK_RGB, CanvasLayer, Document
 from desktop_app.canvas.mime import image_source_from_mime
-from desktop_app.canvas.placement import place_result
+from desktop_app.canvas.placement import place_result, result_layer_index
 from desktop_app.canvas.tiles import TileBackup
 from desktop_app.canvas.viewport import Viewport
 from genart_core.api import GenArtError, GenerationInfo
@@ -199,11 +199,8 @@ class Canvas(QWidget):
     ) -> None:
         """Put an AI result on the canvas as a new layer (undoable), blended softly into ``region`` if given.
 
-        A result made from the canvas (image-to-image, inpainting, style transfer) already holds
-        the strokes it was made from, so it goes on top and takes the brush, as a new layer does in
-        painting programs. Any other result (text-to-image, a GAN sample) goes under the paint
-        layers at the top of the stack, so strokes stay visible and the brush stays where it was.
-        With no document yet, or a result whose shape does not match the document, the result
+        Its place in the stack: ``result_layer_index``. A result that lands under the paint layer
+        the brush is on leaves the brush there; otherwise the result takes the brush. With no document yet, or a result whose shape does not match the document, the result
         starts a new document instead.
         """
         if not self.has_image or (region is None and not _same_aspect(array, self.document.width, self.document.height)):
@@ -211,12 +208,10 @@ class Canvas(QWidget):
             return
         pixels = place_result(to_rgb(array), self.document.width, self.document.height, region)
         layers, active = self.document.layers, self.document.active
-        index = len(layers)
-        if not made_from_canvas:
-            while index > 0 and layers[index - 1].kind == "paint":
-                index -= 1
+        index = result_layer_index([layer.kind for layer in layers], made_from_canvas)
         keep_brush = active is not None and active.kind == "paint" and layers.index(active) >= index
-        self.undo_stack.push(AddLayer(self.document, CanvasLayer(name, pixels, "result", info=info), index, self.undo_memory, f"Add {name}", activate=not keep_brush))
+        layer = CanvasLayer(name, pixels, "result", info=info)
+        self.undo_stack.push(AddLayer(self.document, layer, index, self.undo_memory, f"Add {name}", activate=not keep_brush))
         self.clear_mask()  # the mask was for this job
 
     def open_file(self, source: str | Path | bytes) -> bool:
