@@ -128,6 +128,7 @@ class PromptPanel(QWidget):
         self.notice.setVisible(False)
         for box in (self.prompt, self.negative):
             box.truncated.connect(self._show_notice)
+            box.textChanged.connect(self._hide_notice_below_limit)
         self.seed = SeedField(42)
         self.steps = QSpinBox()
         self.steps.setRange(1, 200)
@@ -364,6 +365,11 @@ class PromptPanel(QWidget):
     def _show_notice(self, message: str) -> None:
         self.notice.setText(message)
         self.notice.setVisible(True)
+
+    @Slot()
+    def _hide_notice_below_limit(self) -> None:
+        if all(len(box.toPlainText()) < box.limit for box in (self.prompt, self.negative)):
+            self.notice.setVisible(False)
 
     def _show_strength(self, value: int) -> None:
         self.strength_label.setText(f"{value / 100:.2f}")

@@ -143,6 +143,9 @@ def test_a_huge_paste_is_cut_to_the_limit_with_a_message(window, qtbot):
         box.insertFromMimeData(data)
     text = box.toPlainText()
     assert len(text) == MAX_PROMPT_CHARACTERS and text.startswith("a castle, y")
+    assert window.prompt_panel.notice.isVisibleTo(window.prompt_panel)
+    box.set_text("a castle")
+    assert not window.prompt_panel.notice.isVisibleTo(window.prompt_panel)  # the notice goes once the prompt is short again
 
 
 def test_settings_of_a_kind_no_panel_makes_change_nothing(window):
