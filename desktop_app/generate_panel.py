@@ -354,11 +354,12 @@ class GeneratePanel(QScrollArea):
         The values come from a file, so each is checked; returns what could not be restored."""
         request = info.request if isinstance(info.request, dict) else {}
         type_name = str(request.get("type", ""))
-        kind = "vae" if type_name.startswith("Vae") else "gan"
+        extra = info.extra if isinstance(info.extra, dict) else {}
+        kind = "vae" if type_name.startswith("Vae") or extra.get("kind") == "vae" else "gan"
         notes: list[str] = []
         if not self._select_model(kind, request.get("model"), info.model):
             notes.append(f"the {kind.upper()} “{str(info.model or request.get('model'))[:60]}” is not installed")
-        set_number(self.seed_field, request.get("seed"))
+        set_number(self.seed_field, request.get("seed", info.seed))  # text-only parameters keep the seed in the info
         set_number(self.count_spin, request.get("count"))
         set_number(self.steps_spin, request.get("steps"))
         latents = request.get("latents")

@@ -3,9 +3,9 @@
 A result's GenerationInfo keeps the request that made it (``info.request["type"]`` is the request
 class's name). Each family registers the request types it restores, a restorer (its panel's
 ``apply_info``, which returns what it could not restore) and how to bring that panel into view.
-Parameters written by other programs carry no request type; they are Stable Diffusion settings
-(AUTOMATIC1111's ``parameters`` text), so they go to the family registered for untyped
-parameters.
+Parameters without a request (JPEG and WebP keep only the ``parameters`` text) are recognised by
+the fields our pipelines write ("Style weights", "kind"); anything else is Stable Diffusion
+settings (AUTOMATIC1111's text, or another tool's) and goes to the family registered for them.
 """
 
 from __future__ import annotations
@@ -44,10 +44,11 @@ class SettingsRestorers:
         """Restore ``info`` in its family's panel and show that panel; a status-bar message says where and what was left out."""
         request = info.request if isinstance(info.request, dict) else {}
         type_name = request.get("type")
-        family = self._by_type.get(type_name) if isinstance(type_name, str) else self._untyped
+        if not isinstance(type_name, str):
+            type_name = request_type_from_parameters(info)
+        family = self._by_type.get(type_name) if type_name is not None else self._untyped
         if family is None:
-            label = type_name if isinstance(type_name, str) else "these"
-            return f"No panel makes {label[:60]} pictures, so there are no settings to restore."
+            return "No panel can restore this picture's settings (they come from a kind of job no panel runs)."
         notes = family.restore(info)
         family.show()
         message = f"Settings restored in the {family.panel} panel"
@@ -55,3 +56,15 @@ class SettingsRestorers:
             log.info("Reproduce left out: %s", "; ".join(notes))
             message += " — not restored: " + "; ".join(notes)
         return message
+
+
+def request_type_from_parameters(info: GenerationInfo) -> str | None:
+    """The request type of parameters stored without their request, from the fields our pipelines
+    write: style transfer's "Style weights", GAN/VAE's "kind". None: Stable Diffusion settings."""
+    extra = info.extra if isinstance(info.extra, dict) else {}
+    if "Style weights" in extra:
+        return "StyleTransferRequest"
+    kind = extra.get("kind")
+    if kind in ("gan", "vae"):
+        return f"{kind.capitalize()}SampleRequest"
+    return None

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.seed_field import SeedField
 from desktop_app.style_picker import StylePicker
-from desktop_app.widget_values import set_number
+from desktop_app.widget_values import number_from_text, set_number
 from genart_core.api import GenerationInfo
 from genart_core.requests.style import ColorMode, Preset, StyleSource, StyleTransferRequest
 from genart_core.styles import Style
@@ -195,7 +195,7 @@ class StylizePanel(QWidget):
         """Restore a style transfer's settings ("Reproduce", or an opened artwork): its styles
         (selected in the picker, with their weights), strength, colours, quality, size and seed.
         Values come from a file, so each is checked; returns what could not be restored."""
-        request = info.request if isinstance(info.request, dict) else {}
+        request = info.request if isinstance(info.request, dict) and info.request.get("type") else _request_from_parameters(info)
         weights = _stored_style_weights(request.get("styles"))
         missing = self._picker.select_styles(list(weights))
         self._apply_weights(weights)
@@ -249,3 +249,19 @@ def _select_matching(combo: QComboBox, value: object) -> bool:
             combo.setCurrentIndex(index)
             return True
     return False
+
+
+def _request_from_parameters(info: GenerationInfo) -> dict:
+    """A style transfer's settings from its parameters text alone (JPEG and WebP keep no request):
+    the style weights, strength, colours and preset it lists, its seed, and its longest side as the size."""
+    extra = info.extra if isinstance(info.extra, dict) else {}
+    weights = extra.get("Style weights")
+    sides = [side for side in (info.width, info.height) if isinstance(side, int) and not isinstance(side, bool)]
+    return {
+        "styles": [{"name": name, "weight": weight} for name, weight in weights.items()] if isinstance(weights, dict) else [],
+        "strength": number_from_text(extra.get("Strength")),
+        "preserve_colors": extra.get("Preserve colours"),
+        "preset": extra.get("Preset"),
+        "seed": info.seed,
+        "size": max(sides) if sides else None,
+    }

@@ -31,6 +31,18 @@ def clamped_number(value: object, minimum: float, maximum: float) -> float | Non
     return min(max(number, minimum), maximum)  # ±inf and 1e11 end at the range's ends
 
 
+def number_from_text(value: object) -> float | None:
+    """A number from parameters text ("1.7"), or a number as it is; None for anything else."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and len(value) <= 40:  # a longer "number" is not one worth parsing
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
 def set_number(widget: QSpinBox | QDoubleSpinBox | QAbstractSlider | SeedField, value: object, scale: float = 1.0) -> bool:
     """Show ``value × scale`` in ``widget``, clamped into its range. A value that is not a number
     (NaN, text, None) leaves the widget as it is, at its default; returns whether it was set."""

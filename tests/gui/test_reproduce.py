@@ -152,4 +152,26 @@ def test_settings_of_a_kind_no_panel_makes_change_nothing(window):
     before = window.prompt_panel.current_settings()
     window.apply_info(GenerationInfo(prompt="trained", request={"type": "TrainRequest", "epochs": 3}))
     assert window.prompt_panel.current_settings() == before
-    assert "no settings to restore" in window.status_label.text()
+    assert "No panel can restore" in window.status_label.text()
+
+
+def test_a_style_transfer_saved_as_jpeg_restores_the_style_panel_from_its_text(window, tmp_path):
+    # JPEG and WebP keep only the parameters text (no request): the family is told by its fields.
+    info = _style_transfer_info()
+    info.extra = {"Strength": 1.7, "Preserve colours": "match", "Preset": "best", "Init": "content", "Style weights": {"Mosaic": 0.3, "Cubist": 0.7}}
+    info.width, info.height = 256, 192
+    path = save_artwork(tmp_path / "stylised.jpg", np.full((48, 64, 3), 120, np.uint8), info)
+    before = window.prompt_panel.current_settings()
+    assert window.canvas.open_file(path)
+    _assert_style_panel_restored(window)
+    assert window.prompt_panel.current_settings() == before  # not "style transfer: …" with 93 steps
+
+
+def test_gan_parameters_without_a_request_restore_the_generate_panel(window):
+    # What parameters text with "kind: gan" reads back as (JPEG/WebP keep no request).
+    _export("gan", "tiny-gan")
+    window.generate_panel.refresh_models()
+    before = window.prompt_panel.current_settings()
+    window.apply_info(GenerationInfo(seed=77, width=28, height=28, model="tiny-gan", extra={"kind": "gan", "index": "2"}))
+    assert window.generate_panel.seed_field.value() == 77 and "tiny-gan" in window.generate_panel.model_combo.currentText()
+    assert window.prompt_panel.current_settings() == before
