@@ -37,7 +37,7 @@ from desktop_app.canvas.mime import image_source_from_mime
 from desktop_app.qimage import show_in_label, to_qimage
 from desktop_app.seed_field import SeedField
 from desktop_app.training_dialog import TrainingDialog
-from desktop_app.widget_values import set_number
+from desktop_app.widget_values import number_from_text, set_number
 from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.artwork import save_artwork
 from genart_core.imaging import load_image
@@ -108,6 +108,7 @@ class GeneratePanel(QScrollArea):
         self._base: np.ndarray | None = None  # code of the picked sample; sliders move away from it
         self._current: tuple[np.ndarray, object] | None = None  # the image the sliders made, and its info
         self._ends: list[np.ndarray | None] = [None, None]
+        self._pick_after_sampling: int | None = None  # a reproduced sample's place in its grid
         self.training_dialog: TrainingDialog | None = None
 
         self.model_combo = QComboBox()
@@ -277,6 +278,9 @@ class GeneratePanel(QScrollArea):
             pixmap = QPixmap.fromImage(to_qimage(image)).scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
             self.grid_view.addItem(QListWidgetItem(QIcon(pixmap), ""))
         self._build_sliders(len(self._axes["scales"]))
+        pick, self._pick_after_sampling = self._pick_after_sampling, None
+        if pick is not None and 0 <= pick < len(self._samples):
+            self.grid_view.setCurrentRow(pick)
         self.status_label.setText(f"{len(self._samples)} samples from {result.infos[0].model}, seed {result.infos[0].seed}. Click one to pick it.")
 
     def _build_sliders(self, count: int) -> None:
@@ -349,8 +353,9 @@ class GeneratePanel(QScrollArea):
 
     # -- reproduce -------------------------------------------------------------------------------
     def apply_info(self, info: GenerationInfo) -> list[str]:
-        """Restore a GAN/VAE result's settings: the model, seed and sample count; a decoded code
-        becomes the picked sample again (decoded to show it); an interpolation's ends become A and B.
+        """Restore a GAN/VAE result's settings: the model, seed and sample count; a sample is drawn
+        again and picked, a decoded code becomes the picked sample again (decoded to show it); an
+        interpolation's ends become A and B.
         The values come from a file, so each is checked; returns what could not be restored."""
         request = info.request if isinstance(info.request, dict) else {}
         type_name = str(request.get("type", ""))
@@ -377,6 +382,10 @@ class GeneratePanel(QScrollArea):
                 well.setText("code\n(restored)")
         elif request.get("start_image") is not None:
             notes.append("the interpolation's end pictures (drop them on A and B again)")
+        index = number_from_text(extra.get("index"))  # which sample of its grid it was
+        if index is not None and code is None and not notes:
+            self._pick_after_sampling = int(index)
+            self.sample()
         return notes
 
     def _select_model(self, kind: str, location: object, name: str | None) -> bool:

@@ -96,6 +96,8 @@ def test_gan_sample_and_interpolation_settings_are_restored(window, qtbot):
     sample = GanSampleRequest(model="tiny-gan", count=12, seed=321).to_dict()
     window.apply_info(GenerationInfo(seed=321, model="tiny-gan", extra={"index": 3}, request=sample))
     assert (panel.seed_field.value(), panel.count_spin.value()) == (321, 12)
+    qtbot.waitUntil(lambda: panel.grid_view.count() == 12 and not panel._jobs, timeout=JOB_TIMEOUT)  # drawn again…
+    assert panel.grid_view.currentRow() == 3  # …with the reproduced sample picked
     strip = GanInterpolateRequest(model="tiny-gan", start=(1.0,) * 6, end=(-1.0,) * 6, steps=5).to_dict()
     window.apply_info(GenerationInfo(model="tiny-gan", request=strip))
     assert panel.steps_spin.value() == 5
