@@ -37,7 +37,8 @@ from desktop_app.canvas.mime import image_source_from_mime
 from desktop_app.qimage import show_in_label, to_qimage
 from desktop_app.seed_field import SeedField
 from desktop_app.training_dialog import TrainingDialog
-from genart_core.api import GenArtError, Result
+from desktop_app.widget_values import number_from_text, set_number
+from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.artwork import save_artwork
 from genart_core.imaging import load_image
 from genart_core.latents import enlarge
@@ -89,12 +90,14 @@ class ImageDropLabel(QLabel):
 
 
 class GeneratePanel(QScrollArea):
-    """Scrolls, so the dock never forces the window taller than a small screen."""
+    """Scrolls up and down, so the dock never forces the window taller than a small screen; never
+    sideways: the controls are laid out to fit the dock's width (no button hides behind a scrollbar)."""
 
     def __init__(self, window: "MainWindow") -> None:
         super().__init__()
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._window = window
         self._jobs: dict[int, str] = {}  # job id -> what its result is for ("sample", "slider", "strip")
         self._samples: list[np.ndarray] = []
@@ -105,6 +108,7 @@ class GeneratePanel(QScrollArea):
         self._base: np.ndarray | None = None  # code of the picked sample; sliders move away from it
         self._current: tuple[np.ndarray, object] | None = None  # the image the sliders made, and its info
         self._ends: list[np.ndarray | None] = [None, None]
+        self._pick_after_sampling: int | None = None  # a reproduced sample's place in its grid
         self.training_dialog: TrainingDialog | None = None
 
         self.model_combo = QComboBox()
@@ -148,7 +152,9 @@ class GeneratePanel(QScrollArea):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sliders: list[QSlider] = []
         self._slider_box = QGroupBox("Latent directions")
-        self._slider_layout = QGridLayout(self._slider_box)
+        self._slider_box.setToolTip("Each slider moves the picked sample along one direction of the latent space, −3 to +3 standard deviations")
+        self._slider_layout = QFormLayout(self._slider_box)
+        self.slider_labels: list[QLabel] = []
         self._debounce = QTimer(self, singleShot=True, interval=60)
         self._debounce.timeout.connect(self._decode_sliders)
         reset = QPushButton("Reset")
@@ -173,18 +179,16 @@ class GeneratePanel(QScrollArea):
         self.interpolate_button.clicked.connect(self.interpolate)
         self.strip_label = QLabel()
         self.strip_label.setMinimumHeight(40)
+        self.steps_spin.setToolTip("Pictures in the strip")
+        # Each Set button under its well, the steps and Interpolate beside them: narrow enough for the dock.
         strip_layout = QGridLayout(strip_box)
         strip_layout.addWidget(self.end_wells[0], 0, 0)
         strip_layout.addWidget(self.end_wells[1], 0, 1)
-        ends = QVBoxLayout()
-        ends.addWidget(set_a)
-        ends.addWidget(set_b)
-        strip_layout.addLayout(ends, 0, 2)
-        steps_row = QVBoxLayout()
-        steps_row.addWidget(self.steps_spin)
-        steps_row.addWidget(self.interpolate_button)
-        strip_layout.addLayout(steps_row, 0, 3)
-        strip_layout.addWidget(self.strip_label, 1, 0, 1, 4)
+        strip_layout.addWidget(set_a, 1, 0)
+        strip_layout.addWidget(set_b, 1, 1)
+        strip_layout.addWidget(self.steps_spin, 0, 2, Qt.AlignmentFlag.AlignBottom)
+        strip_layout.addWidget(self.interpolate_button, 1, 2)
+        strip_layout.addWidget(self.strip_label, 2, 0, 1, 3)
 
         self.train_button = QPushButton("Train on folder…")
         self.train_button.clicked.connect(self.open_training)
@@ -274,21 +278,27 @@ class GeneratePanel(QScrollArea):
             pixmap = QPixmap.fromImage(to_qimage(image)).scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
             self.grid_view.addItem(QListWidgetItem(QIcon(pixmap), ""))
         self._build_sliders(len(self._axes["scales"]))
+        pick, self._pick_after_sampling = self._pick_after_sampling, None
+        if pick is not None and 0 <= pick < len(self._samples):
+            self.grid_view.setCurrentRow(pick)
         self.status_label.setText(f"{len(self._samples)} samples from {result.infos[0].model}, seed {result.infos[0].seed}. Click one to pick it.")
 
     def _build_sliders(self, count: int) -> None:
         if len(self.sliders) == count:
             return
-        for slider in self.sliders:
-            slider.deleteLater()
-        self.sliders = []
+        while self._slider_layout.rowCount():
+            self._slider_layout.removeRow(0)  # deletes the old sliders and their labels
+        self.sliders, self.slider_labels = [], []
         for index in range(count):
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
+            slider.setMinimumWidth(48)
             slider.setToolTip(f"Direction {index + 1}: −3 to +3 standard deviations")
             slider.valueChanged.connect(self._debounce.start)
-            self._slider_layout.addWidget(slider, index // 2, index % 2)
+            label = QLabel(f"Dir. {index + 1}")
+            self._slider_layout.addRow(label, slider)
             self.sliders.append(slider)
+            self.slider_labels.append(label)
 
     # -- picking and sliders ----------------------------------------------------------------------
     @Slot(int)
@@ -306,6 +316,8 @@ class GeneratePanel(QScrollArea):
     def slider_code(self) -> np.ndarray | None:
         if self._base is None:
             return None
+        if not self.sliders or len(self._axes.get("scales", ())) != len(self.sliders):
+            return self._base  # a restored code, before any sample set up the sliders' axes
         offsets = np.array([s.value() / (SLIDER_STEPS / 3) for s in self.sliders], np.float32)
         return self._base + (offsets * self._axes["scales"]) @ self._axes["directions"]
 
@@ -328,7 +340,7 @@ class GeneratePanel(QScrollArea):
             self.status_label.setText("Pick a sample first.")
             return
         image, info = self._current
-        self._window.canvas.add_result(enlarge(image, max(1, CANVAS_SIDE // image.shape[0])), info, info.model or "Sample")
+        self._window.put_on_canvas(enlarge(image, max(1, CANVAS_SIDE // image.shape[0])), info, info.model or "Sample")
 
     @Slot()
     def _save_grid(self) -> None:
@@ -338,6 +350,52 @@ class GeneratePanel(QScrollArea):
         path, _ = QFileDialog.getSaveFileName(self, "Save sample grid", "samples.png", "PNG (*.png)")
         if path:
             save_artwork(path, enlarge(self._grid, 4), self._sample_infos[0] if self._sample_infos else None)
+
+    # -- reproduce -------------------------------------------------------------------------------
+    def apply_info(self, info: GenerationInfo) -> list[str]:
+        """Restore a GAN/VAE result's settings: the model, seed and sample count; a sample is drawn
+        again and picked, a decoded code becomes the picked sample again (decoded to show it); an
+        interpolation's ends become A and B.
+        The values come from a file, so each is checked; returns what could not be restored."""
+        request = info.request if isinstance(info.request, dict) else {}
+        type_name = str(request.get("type", ""))
+        extra = info.extra if isinstance(info.extra, dict) else {}
+        kind = "vae" if type_name.startswith("Vae") or extra.get("kind") == "vae" else "gan"
+        notes: list[str] = []
+        if not self._select_model(kind, request.get("model"), info.model):
+            notes.append(f"the {kind.upper()} “{str(info.model or request.get('model'))[:60]}” is not installed")
+        set_number(self.seed_field, request.get("seed", info.seed))  # text-only parameters keep the seed in the info
+        set_number(self.count_spin, request.get("count"))
+        set_number(self.steps_spin, request.get("steps"))
+        latents = request.get("latents")
+        code = _stored_code(latents[0]) if isinstance(latents, list) and latents else None
+        if code is not None:
+            self._base, self._current = code, None
+            self._reset_sliders()
+            if not notes:
+                self._decode_sliders()  # shows the restored sample, ready for Put on canvas
+        ends = [_stored_code(request.get(end)) for end in ("start", "end")]
+        if all(end is not None for end in ends):
+            self._ends = ends
+            for well in self.end_wells:
+                well.image = None
+                well.setText("code\n(restored)")
+        elif request.get("start_image") is not None:
+            notes.append("the interpolation's end pictures (drop them on A and B again)")
+        index = number_from_text(extra.get("index"))  # which sample of its grid it was
+        if index is not None and code is None and not notes:
+            self._pick_after_sampling = int(index)
+            self.sample()
+        return notes
+
+    def _select_model(self, kind: str, location: object, name: str | None) -> bool:
+        for index in range(self.model_combo.count()):
+            entry_kind, entry_location = self.model_combo.itemData(index)
+            label = self.model_combo.itemText(index)
+            if entry_kind == kind and (entry_location == location or (name and f" {name} (" in label)):
+                self.model_combo.setCurrentIndex(index)
+                return True
+        return False
 
     # -- interpolation ---------------------------------------------------------------------------
     def set_end(self, index: int) -> None:
@@ -377,3 +435,17 @@ class GeneratePanel(QScrollArea):
             self.training_dialog.model_saved.connect(self.refresh_models)
         self.training_dialog.show()
         self.training_dialog.raise_()
+
+
+
+MAX_STORED_CODE = 4096  # numbers in one stored latent code; far above any model here
+
+
+def _stored_code(stored: object) -> np.ndarray | None:
+    """A latent code from a stored request (a list of finite numbers); None when it is malformed."""
+    if not isinstance(stored, (list, tuple)) or not 0 < len(stored) <= MAX_STORED_CODE:
+        return None
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in stored):
+        return None
+    code = np.asarray(stored, np.float32)
+    return code if np.isfinite(code).all() else None

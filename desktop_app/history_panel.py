@@ -2,7 +2,7 @@
 
 Results are written to the history folder on a background thread, so a large result never stalls
 the window. Double-click opens an entry as a new document; "Reproduce" puts its settings back in
-the panels.
+the panel that made it.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class HistoryPanel(QWidget):
         self.open_button = QPushButton("Open")
         self.open_button.clicked.connect(self.open_current)
         self.reproduce_button = QPushButton("Reproduce")
-        self.reproduce_button.setToolTip("Restore this result's settings in the panels")
+        self.reproduce_button.setToolTip("Restore this result’s settings in the panel that made it")
         self.reproduce_button.clicked.connect(self.reproduce_current)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self.delete_current)

@@ -1,7 +1,12 @@
 """The layer stack, top layer first: pick the layer to paint on, show or hide layers (checkbox),
-set opacity, rename (double-click), add, delete, reorder and flatten. Every change is undoable."""
+set opacity, rename (double-click), add, delete, reorder and flatten. Every change is undoable.
+
+The layer that takes brush strokes is shown in bold and named under the list, so a stroke never
+goes somewhere the painter did not expect."""
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import QSignalBlocker, Qt, Slot
 from PySide6.QtWidgets import (
@@ -35,6 +40,8 @@ class LayersPanel(QWidget):
         self.opacity.setToolTip("Opacity of the selected layer")
         self.opacity.valueChanged.connect(self._on_opacity)
         self.opacity_label = QLabel("100 %")
+        self.target_label = QLabel()
+        self.target_label.setWordWrap(True)
 
         buttons = QHBoxLayout()
         for text, tip, slot in (
@@ -57,6 +64,7 @@ class LayersPanel(QWidget):
         opacity_row.addWidget(self.opacity_label)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.target_label)
         layout.addLayout(opacity_row)
         layout.addLayout(buttons)
         self.document.layers_changed.connect(self.rebuild)
@@ -79,8 +87,14 @@ class LayersPanel(QWidget):
             if layer.info is not None and layer.info.prompt:
                 tip += f"\n{layer.info.prompt}"
             item.setToolTip(tip)
+            if layer is self.document.active:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                item.setToolTip(tip + "\nBrush strokes go to this layer")
             self.list.addItem(item)
         active = self.document.active
+        self.target_label.setText(_target_text(active))
         if active is not None and active in self.document.layers:
             self.list.setCurrentRow(len(self.document.layers) - 1 - self.document.layers.index(active))
             self.opacity.setValue(round(active.opacity * 100))
@@ -119,3 +133,10 @@ class LayersPanel(QWidget):
         layer = self.document.active
         if layer is not None:
             self.canvas.move_layer(layer, self.document.layers.index(layer) + step)
+
+
+def _target_text(layer: CanvasLayer | None) -> str:
+    if layer is None:
+        return ""
+    hidden = " (hidden: a stroke shows it again)" if not layer.visible else ""
+    return f"Brush paints on: <b>{html.escape(layer.name)}</b>{hidden}"

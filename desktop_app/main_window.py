@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -29,18 +29,24 @@ from desktop_app.document_files import DocumentFiles
 from desktop_app.generate_panel import GeneratePanel
 from desktop_app.history_panel import HistoryPanel
 from desktop_app.inference import InferenceController
+from desktop_app.job_names import describe_job
 from desktop_app.layers_panel import LayersPanel
 from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
 from desktop_app.qimage import to_qimage
 from desktop_app.readback_notice import show_readback_notice
 from desktop_app.recent_files import RecentFilesMenu
+from desktop_app.reproduce import SettingsRestorers
+from desktop_app.shortcuts import redo_shortcuts
 from desktop_app.style_picker import StylePicker
 from desktop_app.stylize_panel import StyleSettings, StylizePanel
 from desktop_app.tools_panel import ToolsPanel
 from genart_core import paths
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request, Result
 from genart_core.history import HistoryEntry
+from genart_core.requests import generative
+from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
 from genart_core.requests.selftest import SelfTestRequest
+from genart_core.requests.style import StyleTransferRequest
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,18 @@ def _result_name(info: GenerationInfo | None) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def _bring_forward(dock: QDockWidget) -> None:
+    dock.show()
+    dock.raise_()
+
+
+def _made_from_canvas(info: GenerationInfo | None, region: tuple[int, int, int, int] | None) -> bool:
+    """Whether a result was made from the canvas picture (its request held an image: image-to-image,
+    inpainting, style transfer), so it already holds the strokes it was made from."""
+    request = info.request if info is not None and isinstance(info.request, dict) else {}
+    return region is not None or any(request.get(name) is not None for name in ("init_image", "content"))
+
+
 class MainWindow(QMainWindow):
     def __init__(self, controller: InferenceController | None = None) -> None:
         super().__init__()
@@ -69,10 +87,12 @@ class MainWindow(QMainWindow):
 
         self.canvas = Canvas()
         self.canvas.load_failed.connect(self.show_error)
+        self.canvas.notice.connect(self.show_status)
         self.setCentralWidget(self.canvas)
 
         self.style_picker = StylePicker()
         self.style_picker.add_failed.connect(self.show_error)
+        self.style_picker.notice.connect(self.show_status)
         self.prompt_panel = PromptPanel()
         # Model choice -> how its settings become a request. Each pipeline family adds its entries.
         self.request_builders: dict[str, Callable[[PromptSettings], Request]] = {}
@@ -91,13 +111,18 @@ class MainWindow(QMainWindow):
         self.generate_dock = self._add_dock("Generate (GAN / VAE)", "GenerateDock", self.generate_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.prompt_dock, self.generate_dock)
         self.prompt_dock.raise_()
+        self._register_restorers()
 
         self._build_status_bar()
         self._build_menus()
         self._connect_controller()
         if not settings.restore_window(self):
             self.resize(1280, 800)
+            # At first start the gallery is in front: the Style Transfer panel below asks to pick a
+            # style in it. Qt only honours raising a tabbed dock once the tabs exist (after show).
+            QTimer.singleShot(0, self.style_dock.raise_)
         self._error_box: QMessageBox | None = None
+        self._idle_message = "Ready"  # what the status bar says between jobs, once an error is dismissed
         # Jobs that work on a canvas region remember it, so the result goes back there.
         self._job_regions: dict[int, tuple[int, int, int, int] | None] = {}
         # Jobs whose results a panel handles itself (sample grids, slider moves, training).
@@ -128,27 +153,29 @@ class MainWindow(QMainWindow):
         self.history_panel.open_requested.connect(self._open_history_entry)
         self.history_panel.reproduce_requested.connect(self.apply_info)
         self.canvas.parameters_found.connect(self.apply_info)
-        self.info_appliers: list[Callable[[GenerationInfo], None]] = [self.prompt_panel.apply_info]
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tools_panel)
         self.layers_dock = self._add_dock("Layers", "LayersDock", self.layers_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.history_dock = self._add_dock("History", "HistoryDock", self.history_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         # Tabbed with the styles, so the window still fits a small screen (800×600).
         self.tabifyDockWidget(self.style_dock, self.layers_dock)
         self.tabifyDockWidget(self.layers_dock, self.history_dock)
-        self.layers_dock.raise_()
         self.autosaver = Autosaver(self.canvas, parent=self)
         self.autosaver.failed.connect(self.show_error)
         self.leftovers_removal = remove_leftovers_in_background()
 
-    def add_info_applier(self, applier: Callable[[GenerationInfo], None]) -> None:
-        """A panel's way to restore its own settings from a result's GenerationInfo ("Reproduce")."""
-        self.info_appliers.append(applier)
+    def _register_restorers(self) -> None:
+        """Each family's panel restores its own requests ("Reproduce", an opened artwork's parameters);
+        parameters from other programs (no request type) are Stable Diffusion settings."""
+        self.restorers = SettingsRestorers()
+        diffusion = (TextToImageRequest, ImageToImageRequest, InpaintRequest, SelfTestRequest)
+        self.restorers.register(diffusion, "Prompt", self.prompt_panel.apply_info, lambda: _bring_forward(self.prompt_dock), untyped=True)
+        self.restorers.register((StyleTransferRequest,), "Style Transfer", self.stylize_panel.apply_info, lambda: _bring_forward(self.stylize_dock))
+        gan_vae = [getattr(generative, f"{kind}{job}Request") for kind in ("Gan", "Vae") for job in ("Sample", "Decode", "Interpolate")]
+        self.restorers.register(gan_vae, "Generate (GAN / VAE)", self.generate_panel.apply_info, lambda: _bring_forward(self.generate_dock))
 
     @Slot(object)
     def apply_info(self, info: GenerationInfo) -> None:
-        for applier in self.info_appliers:
-            applier(info)
-        self.status_label.setText("Settings restored from the picture's parameters")
+        self.status_label.setText(self.restorers.restore(info))
 
     def add_prompt_model(self, label: str, key: str, builder: Callable[[PromptSettings], Request]) -> None:
         self.request_builders[key] = builder
@@ -201,7 +228,8 @@ class MainWindow(QMainWindow):
         undo = self.canvas.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.canvas.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action = redo
+        redo.setShortcuts(redo_shortcuts())
         edit_menu.addActions([undo, redo])
         edit_menu.addSeparator()
         edit_menu.addAction(self._action("&Copy", lambda: copy_picture(self.canvas), QKeySequence.StandardKey.Copy))
@@ -315,12 +343,15 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_engine_ready(self, message: str) -> None:
+        self._idle_message = message
         if not self.controller.busy:
             self.status_label.setText(message)
 
     @Slot(int, object)
     def _on_job_started(self, job_id: int, request: Request) -> None:
-        self.status_label.setText(f"Starting {type(request).__name__.removesuffix('Request')}…")
+        if self._error_box is not None:
+            self._error_box.close()  # an old error is not about this job
+        self.status_label.setText(describe_job(request, self.prompt_panel.model_label))
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
         self._show_stop_and_keep(request.supports_stop_and_keep)
 
@@ -346,13 +377,18 @@ class MainWindow(QMainWindow):
         if off_canvas:
             self.status_label.setText(ended)
             return
-        if result.images:
-            info = result.infos[0] if result.infos else None
-            self.canvas.add_result(result.images[0], info, _result_name(info), region)
         for index, image in enumerate(result.images):  # every image of every job goes to the history
             image_info = result.infos[index] if index < len(result.infos) else None
+            if index == 0:  # the first one also goes on the canvas
+                self.canvas.add_result(image, image_info, _result_name(image_info), region, _made_from_canvas(image_info, region))
             self.history_panel.record(image, image_info, _result_name(image_info))
-        self.status_label.setText(ended)
+        self.status_label.setText(" — ".join([ended, *result.notes]))
+
+    def put_on_canvas(self, image, info: GenerationInfo | None, name: str) -> None:
+        """A result a panel kept to itself (a GAN/VAE sample) goes on the canvas and, like every
+        result on the canvas, into the history."""
+        self.canvas.add_result(image, info, name, made_from_canvas=False)
+        self.history_panel.record(image, info, name)
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:
@@ -376,14 +412,28 @@ class MainWindow(QMainWindow):
 
     # -- messages and lifetime --------------------------------------------------------------
     @Slot(str)
+    def show_status(self, message: str) -> None:
+        self.status_label.setText(message)
+
+    @Slot(str)
     def show_error(self, message: str) -> None:
         """A non-blocking message box: the app keeps running while it is shown."""
         log.warning("%s", message)
-        self.status_label.setText(message.splitlines()[0][:120])
         if self._error_box is not None:
-            self._error_box.close()
+            previous, self._error_box = self._error_box, None
+            previous.close()
+        self.status_label.setText(message.splitlines()[0][:120])
         self._error_box = QMessageBox(QMessageBox.Icon.Warning, "GenArt Studio", message, parent=self)
+        self._error_box.finished.connect(self._error_dismissed)
         self._error_box.open()
+
+    @Slot()
+    def _error_dismissed(self) -> None:
+        """Once its box is closed, an error no longer stands in the status bar."""
+        if self.sender() is self._error_box:
+            self._error_box = None
+            if not self.controller.busy:
+                self.status_label.setText(self._idle_message)
 
     @property
     def last_error_box(self) -> QMessageBox | None:

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -38,8 +37,10 @@ from PySide6.QtWidgets import (
 
 from desktop_app import settings
 from desktop_app.canvas.placement import crop_to_region
+from desktop_app.prompt_edit import PromptEdit
 from desktop_app.qimage import to_qimage
 from desktop_app.seed_field import SeedField
+from desktop_app.widget_values import set_number
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request
 from genart_core.requests.diffusion import (
     OFFLINE_PREFIX,
@@ -62,6 +63,10 @@ FAST_DECODER_TIP = (
     "Decode the finished image with TAESD, a tiny stand-in for the model's VAE: about 10× faster "
     "on a CPU, with slightly softer detail. Downloads about 10 MB the first time. "
     "Not used by the built-in offline model."
+)
+SAFETY_CHECKER_TIP = (
+    "Some Stable Diffusion 1.x models ship a safety checker that returns images it flags as "
+    "unsafe black (the result then says so). Untick to turn it off, as other tools allow."
 )
 
 
@@ -87,6 +92,7 @@ class PromptSettings:
     use_canvas: bool = False  # image-to-image from the canvas (or its selection)
     strength: float = 0.6
     fast_decoder: bool = False
+    safety_checker: bool = True  # the model's own checker, where it has one (kept between sessions)
 
 
 class PromptPanel(QWidget):
@@ -110,12 +116,19 @@ class PromptPanel(QWidget):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.add_model_button)
-        self.prompt = QPlainTextEdit()
+        self.prompt = PromptEdit()
         self.prompt.setPlaceholderText("Describe the picture…")
         self.prompt.setFixedHeight(80)
-        self.negative = QPlainTextEdit()
+        self.negative = PromptEdit()
         self.negative.setPlaceholderText("What to avoid (negative prompt)")
         self.negative.setFixedHeight(48)
+        # Says so when a paste or a restored prompt was cut to the prompt box's limit.
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
+        for box in (self.prompt, self.negative):
+            box.truncated.connect(self._show_notice)
+            box.textChanged.connect(self._hide_notice_below_limit)
         self.seed = SeedField(42)
         self.steps = QSpinBox()
         self.steps.setRange(1, 200)
@@ -141,6 +154,9 @@ class PromptPanel(QWidget):
             self.scheduler.addItem(choice.label, choice.value)
         self.fast_decoder = QCheckBox("Fast decoder (TAESD)")
         self.fast_decoder.setToolTip(FAST_DECODER_TIP)
+        self.safety_checker = QCheckBox("Safety checker (models that have one)")
+        self.safety_checker.setToolTip(SAFETY_CHECKER_TIP)
+        self.safety_checker.setChecked(True)
         self.use_canvas = QCheckBox("Use canvas (image-to-image)")
         self.use_canvas.setToolTip("Start from the canvas picture (or its selection); a painted mask switches to inpainting")
         self.strength = QSlider(Qt.Orientation.Horizontal)
@@ -174,6 +190,7 @@ class PromptPanel(QWidget):
         form = QFormLayout()
         form.addRow("Model", model_row)
         form.addRow("Prompt", self.prompt)
+        form.addRow(self.notice)
         form.addRow("Negative", self.negative)
         form.addRow("Seed", self.seed)
         form.addRow("Steps", self.steps)
@@ -182,6 +199,7 @@ class PromptPanel(QWidget):
         form.addRow("Size", size_row)
         form.addRow("Images", self.count)
         form.addRow(self.fast_decoder)
+        form.addRow(self.safety_checker)
         form.addRow(self.use_canvas)
         form.addRow("Strength", strength_row)
         buttons = QHBoxLayout()
@@ -213,6 +231,11 @@ class PromptPanel(QWidget):
     def select_model(self, key: str) -> None:
         _select_data(self.model, key)
 
+    def model_label(self, key: str) -> str:
+        """The listed name of the model ``key`` (the key itself when it is not listed)."""
+        index = self.model.findData(key)
+        return self.model.itemText(index) if index >= 0 else key
+
     # -- choices kept between sessions ------------------------------------------------------
     def remember_choices(self, choice: PromptSettings | None = None) -> None:
         """Keep ``choice`` (default: the current choices) for the next start; not "Use canvas",
@@ -230,26 +253,27 @@ class PromptPanel(QWidget):
             return
         self._remembered = values
         self._apply_remembered()
-        fields = (
-            (self.prompt.setPlainText, "prompt", str), (self.negative.setPlainText, "negative_prompt", str),
-            (self.seed.setValue, "seed", int), (self.width_box.setValue, "width", int),
-            (self.height_box.setValue, "height", int), (self.count.setValue, "count", int),
-            (lambda value: self.strength.setValue(round(value * 100)), "strength", float),
-            (self.fast_decoder.setChecked, "fast_decoder", bool),
-        )
-        _set_each(fields, values)
+        self.prompt.set_text(values.get("prompt"))
+        self.negative.set_text(values.get("negative_prompt"))
+        for widget, name in ((self.seed, "seed"), (self.width_box, "width"), (self.height_box, "height"), (self.count, "count")):
+            set_number(widget, values.get(name))
+        set_number(self.strength, values.get("strength"), scale=100)
+        for box, name in ((self.fast_decoder, "fast_decoder"), (self.safety_checker, "safety_checker")):
+            if isinstance(values.get(name), bool):
+                box.setChecked(values[name])
         _select_data(self.scheduler, values.get("scheduler"))
 
     def _apply_remembered(self) -> None:
         """The remembered model, then its steps and guidance (choosing a model resets them), once it is listed."""
         values = self._remembered or {}
         key = values.get("model_key")
-        if key and self.model.findData(key) < 0:
+        if key and (not isinstance(key, str) or self.model.findData(key) < 0):
             return
         self._remembered = None
         if key:
             self.select_model(key)
-        _set_each(((self.steps.setValue, "steps", int), (self.guidance.setValue, "guidance", float)), values)
+        set_number(self.steps, values.get("steps"))
+        set_number(self.guidance, values.get("guidance"))
 
     def _model_chosen_by_user(self) -> None:
         self._remembered = None  # a late-found remembered model must not override the user's choice
@@ -273,32 +297,36 @@ class PromptPanel(QWidget):
             strength=self.strength.value() / 100,
             # The offline model has no VAE to replace; its pictures should not claim TAESD.
             fast_decoder=self.fast_decoder.isEnabled() and self.fast_decoder.isChecked(),
+            safety_checker=self.safety_checker.isChecked(),
         )
 
-    def apply_info(self, info: GenerationInfo) -> None:
-        """Restore the settings an artwork was made with ("Reproduce", or a dropped PNG's parameters)."""
+    def apply_info(self, info: GenerationInfo) -> list[str]:
+        """Restore the settings a diffusion artwork was made with ("Reproduce", or a dropped PNG's
+        parameters); every value is checked and clamped, since it comes from a file. Returns what
+        could not be restored, for the status bar."""
+        notes: list[str] = []
+        request = info.request if isinstance(info.request, dict) else {}
         # The model first: choosing it resets steps and guidance to its defaults.
-        model = (info.request.get("model") if isinstance(info.request, dict) else None) or info.model
-        if model and not _select_data(self.model, model):
+        model = request.get("model") or info.model
+        if isinstance(model, str) and model and not _select_data(self.model, model):
             index = self.model.findText(model, Qt.MatchFlag.MatchContains)
             if index >= 0:
                 self.model.setCurrentIndex(index)
-        self.prompt.setPlainText(info.prompt)
-        self.negative.setPlainText(info.negative_prompt)
-        if info.seed is not None:
-            self.seed.setValue(info.seed)
-        if info.steps is not None:
-            self.steps.setValue(int(info.steps))
-        if info.cfg_scale is not None:
-            self.guidance.setValue(float(info.cfg_scale))
+            else:
+                notes.append(f"the model “{model[:80]}” is not installed (Add model… adds it)")
+        self.prompt.set_text(info.prompt)
+        self.negative.set_text(info.negative_prompt)
+        set_number(self.seed, info.seed)
+        set_number(self.steps, info.steps)
+        set_number(self.guidance, info.cfg_scale)
         if info.width and info.height:
-            self.width_box.setValue(int(info.width))
-            self.height_box.setValue(int(info.height))
-        request = info.request if isinstance(info.request, dict) else {}
-        if request.get("scheduler"):
-            _select_data(self.scheduler, request["scheduler"])
-        if "fast_decoder" in request:  # it changes the picture a little, so reproducing needs it
-            self.fast_decoder.setChecked(bool(request["fast_decoder"]))
+            set_number(self.width_box, info.width)
+            set_number(self.height_box, info.height)
+        set_number(self.strength, request.get("strength"), scale=100)
+        _select_data(self.scheduler, request.get("scheduler"))
+        if isinstance(request.get("fast_decoder"), bool):  # it changes the picture a little, so reproducing needs it
+            self.fast_decoder.setChecked(request["fast_decoder"])
+        return notes
 
     # -- the denoising strip ----------------------------------------------------------------
     @Slot(int, object)
@@ -333,6 +361,16 @@ class PromptPanel(QWidget):
         self._family = family
         self.fast_decoder.setEnabled(family != "offline")
 
+    @Slot(str)
+    def _show_notice(self, message: str) -> None:
+        self.notice.setText(message)
+        self.notice.setVisible(True)
+
+    @Slot()
+    def _hide_notice_below_limit(self) -> None:
+        if all(len(box.toPlainText()) < box.limit for box in (self.prompt, self.negative)):
+            self.notice.setVisible(False)
+
     def _show_strength(self, value: int) -> None:
         self.strength_label.setText(f"{value / 100:.2f}")
 
@@ -348,21 +386,13 @@ class PromptPanel(QWidget):
 
 
 def _select_data(combo: QComboBox, value) -> bool:
-    """Choose the item whose data is ``value``, if there is one."""
+    """Choose the item whose data is ``value`` (a text), if there is one."""
+    if not isinstance(value, str):
+        return False
     index = combo.findData(value)
     if index >= 0:
         combo.setCurrentIndex(index)
     return index >= 0
-
-
-def _set_each(fields, values: dict) -> None:
-    """setter(values[name]) for each (setter, name, type) whose stored value has that type (a damaged store is ignored)."""
-    for setter, name, kind in fields:
-        value = values.get(name)
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
-            setter(value)
 
 
 # -- diffusion models in the panel -----------------------------------------------------------
@@ -377,7 +407,7 @@ class DiffusionRequestBuilder:
             prompt=choice.prompt, model=choice.model_key, negative_prompt=choice.negative_prompt,
             seed=choice.seed, steps=choice.steps, guidance=choice.guidance, width=choice.width,
             height=choice.height, count=choice.count, scheduler=Scheduler(choice.scheduler),
-            fast_decoder=choice.fast_decoder,
+            fast_decoder=choice.fast_decoder, safety_checker=choice.safety_checker,
         )
         mask = self.canvas.inpaint_mask() if self.canvas.has_image else None
         if not choice.use_canvas and (mask is None or not mask.any()):

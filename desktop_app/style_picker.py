@@ -28,9 +28,13 @@ THUMBNAIL = 96
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 
 
+BUILT_IN_TIP = "Built-in styles cannot be removed"
+
+
 class StylePicker(QWidget):
     selection_changed = Signal()
     add_failed = Signal(str)
+    notice = Signal(str)  # for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +52,7 @@ class StylePicker(QWidget):
         add_button.clicked.connect(self.choose_and_add)
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.list.itemSelectionChanged.connect(self._update_remove_button)
         buttons = QHBoxLayout()
         buttons.addWidget(add_button)
         buttons.addWidget(self.remove_button)
@@ -55,6 +60,7 @@ class StylePicker(QWidget):
         layout.addWidget(self.list)
         layout.addLayout(buttons)
         self.reload()
+        self._update_remove_button()
 
     def reload(self) -> None:
         self.list.clear()
@@ -69,6 +75,21 @@ class StylePicker(QWidget):
 
     def selected_styles(self) -> list[Style]:
         return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
+
+    def select_styles(self, names: list[str]) -> list[str]:
+        """Select exactly the styles called ``names`` (as Ctrl-click would); returns the names not in the gallery."""
+        wanted = set(names)
+        found: set[str] = set()
+        self.list.blockSignals(True)  # one selection_changed for the whole change, not one per item
+        self.list.clearSelection()
+        for index in range(self.list.count()):
+            item = self.list.item(index)
+            if item.text() in wanted:
+                item.setSelected(True)
+                found.add(item.text())
+        self.list.blockSignals(False)
+        self.selection_changed.emit()
+        return [name for name in names if name not in found]
 
     def add_from(self, source: str | bytes) -> bool:
         try:
@@ -90,11 +111,22 @@ class StylePicker(QWidget):
         if path:
             self.add_from(path)
 
+    def _update_remove_button(self) -> None:
+        """Remove works on your own styles only; with only built-in ones selected it is off and says why."""
+        selected = self.selected_styles()
+        self.remove_button.setEnabled(any(not style.builtin for style in selected))
+        only_built_in = bool(selected) and all(style.builtin for style in selected)
+        self.remove_button.setToolTip(BUILT_IN_TIP if only_built_in else "Remove the selected styles you added")
+
     def remove_selected(self) -> None:
+        built_in = [style.name for style in self.selected_styles() if style.builtin]
         for style in self.selected_styles():
             if not style.builtin:
                 remove_style(style)
         self.reload()
+        self._update_remove_button()
+        if built_in:
+            self.notice.emit(f"{', '.join(built_in)}: {BUILT_IN_TIP.lower()}; your own styles can be.")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if event.mimeData().hasUrls() or event.mimeData().hasImage():

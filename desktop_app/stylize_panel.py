@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from desktop_app.seed_field import SeedField
 from desktop_app.style_picker import StylePicker
+from desktop_app.widget_values import number_from_text, set_number
+from genart_core.api import GenerationInfo
 from genart_core.requests.style import ColorMode, Preset, StyleSource, StyleTransferRequest
 from genart_core.styles import Style
 
@@ -164,7 +166,7 @@ class StylizePanel(QWidget):
             self.blend_right.setText(self._styles[1].name)
             self._blend_changed(self.blend.value())
         names = ", ".join(s.name for s in self._styles)
-        self.chosen.setText(f"Style: {names}" if self._styles else "Select one or more styles above (Ctrl-click to fuse several).")
+        self.chosen.setText(f"Style: {names}" if self._styles else "Select one or more styles in the Styles tab above (Ctrl-click to fuse several).")
         self.stylize_button.setEnabled(bool(self._styles) and not self._busy)
 
     @Slot(int)
@@ -189,6 +191,35 @@ class StylizePanel(QWidget):
             weights=self.weights_source,
         )
 
+    def apply_info(self, info: GenerationInfo) -> list[str]:
+        """Restore a style transfer's settings ("Reproduce", or an opened artwork): its styles
+        (selected in the picker, with their weights), strength, colours, quality, size and seed.
+        Values come from a file, so each is checked; returns what could not be restored."""
+        request = info.request if isinstance(info.request, dict) and info.request.get("type") else _request_from_parameters(info)
+        weights = _stored_style_weights(request.get("styles"))
+        missing = self._picker.select_styles(list(weights))
+        self._apply_weights(weights)
+        set_number(self.strength, request.get("strength"))
+        _select_matching(self.colours, request.get("preserve_colors"))
+        _select_matching(self.preset, request.get("preset"))
+        size = request.get("size")
+        set_number(self.size, 0 if size is None else size)  # None: the photo's own size
+        set_number(self.seed, request.get("seed"))
+        notes = [f"the style “{name[:60]}” is not in the gallery" for name in missing]
+        if not weights:
+            notes.append("the styles (none stored)")
+        return notes
+
+    def _apply_weights(self, weights: dict[str, float]) -> None:
+        """The stored share of each selected style (the blend slider for two, a box each for more)."""
+        shares = [weights.get(style.name, 0.0) for style in self._styles]
+        total = sum(shares)
+        if len(self._styles) == 2 and total > 0:
+            set_number(self.blend, shares[1] / total, scale=100)
+        elif len(self._weight_boxes) == len(shares) and total > 0:
+            for box, share in zip(self._weight_boxes, shares):
+                set_number(box, share / total)
+
     @Slot()
     def _request(self) -> None:
         self.stylize_requested.emit(self.settings())
@@ -197,3 +228,40 @@ class StylizePanel(QWidget):
         self._busy = busy
         self.cancel_button.setEnabled(busy)
         self.stylize_button.setEnabled(not busy and bool(self._styles))
+
+
+def _stored_style_weights(stored: object) -> dict[str, float]:
+    """Style name -> weight from a stored request's "styles" list; malformed entries are skipped."""
+    weights: dict[str, float] = {}
+    for entry in stored if isinstance(stored, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue
+        weight = entry.get("weight", 1.0)
+        valid = isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight < float("inf")
+        weights[entry["name"]] = float(weight) if valid else 1.0
+    return weights
+
+
+def _select_matching(combo: QComboBox, value: object) -> bool:
+    """Choose the item whose data equals ``value`` (the choices here are str enums, stored as their text)."""
+    for index in range(combo.count()):
+        if isinstance(value, str) and combo.itemData(index) == value:
+            combo.setCurrentIndex(index)
+            return True
+    return False
+
+
+def _request_from_parameters(info: GenerationInfo) -> dict:
+    """A style transfer's settings from its parameters text alone (JPEG and WebP keep no request):
+    the style weights, strength, colours and preset it lists, its seed, and its longest side as the size."""
+    extra = info.extra if isinstance(info.extra, dict) else {}
+    weights = extra.get("Style weights")
+    sides = [side for side in (info.width, info.height) if isinstance(side, int) and not isinstance(side, bool)]
+    return {
+        "styles": [{"name": name, "weight": weight} for name, weight in weights.items()] if isinstance(weights, dict) else [],
+        "strength": number_from_text(extra.get("Strength")),
+        "preserve_colors": extra.get("Preserve colours"),
+        "preset": extra.get("Preset"),
+        "seed": info.seed,
+        "size": max(sides) if sides else None,
+    }

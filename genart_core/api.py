@@ -156,3 +156,5 @@ class Result:
     # Set when Stop and keep ended the job early: where, for people ("at step 7/20",
     # "after image 1/3"). The stopped image's info also says "Stopped at step".
     stopped: str = ""
+    # Things a person should know about these images (a safety checker blacked one out, …).
+    notes: list[str] = field(default_factory=list)

@@ -199,15 +199,17 @@ class ReplaceLayers(QUndoCommand):
 
 
 class AddLayer(QUndoCommand):
-    def __init__(self, document: Document, layer: CanvasLayer, index: int, memory: UndoMemory, text: str) -> None:
+    """Insert a layer; it becomes the brush's target unless ``activate`` is False."""
+
+    def __init__(self, document: Document, layer: CanvasLayer, index: int, memory: UndoMemory, text: str, activate: bool = True) -> None:
         super().__init__(text)
-        self._document, self._layer, self._index = document, layer, index
+        self._document, self._layer, self._index, self._activate = document, layer, index, activate
         self._previous_active = document.active
         self._parking = _Parking(memory)
 
     def redo(self) -> None:
         self._parking.unpark([self._layer])
-        self._document.insert_layer(self._index, self._layer)
+        self._document.insert_layer(self._index, self._layer, self._activate)
 
     def undo(self) -> None:
         self._document.remove_layer(self._layer)

@@ -105,9 +105,10 @@ class Document(QObject):
         self.active = active if active in self.layers else (self.layers[-1] if self.layers else None)
         self.refresh()
 
-    def insert_layer(self, index: int, layer: CanvasLayer) -> None:
+    def insert_layer(self, index: int, layer: CanvasLayer, activate: bool = True) -> None:
         self.layers.insert(index, layer)
-        self.active = layer
+        if activate or self.active is None:
+            self.active = layer
         self.refresh()
 
     def remove_layer(self, layer: CanvasLayer) -> int:

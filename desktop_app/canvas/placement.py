@@ -1,5 +1,5 @@
 """What an AI job takes from the document (the selection's pixels) and where its result goes:
-scaled back into that region with a feathered edge.
+scaled back into that region with a feathered edge, at its place in the layer stack.
 
 Inside the region the result covers the picture; over the last few pixels towards each edge its
 alpha ramps down, so the seam with the untouched surroundings disappears. Edges that lie on the
@@ -12,6 +12,21 @@ import numpy as np
 
 from desktop_app.canvas import pixels as px
 from genart_core.imaging import resize
+
+
+def result_layer_index(kinds: list[str], made_from_canvas: bool) -> int:
+    """Where a new result layer goes in a stack of layer kinds (bottom first).
+
+    A result made from the canvas (image-to-image, inpainting, style transfer) already holds the
+    strokes it was made from, so it goes on top, as a new layer does in painting programs. Any
+    other result (text-to-image, a GAN sample) goes under the paint layers at the top of the
+    stack, so what was painted there stays visible over it.
+    """
+    index = len(kinds)
+    if not made_from_canvas:
+        while index > 0 and kinds[index - 1] == "paint":
+            index -= 1
+    return index
 
 
 def crop_to_region(array: np.ndarray, region: tuple[int, int, int, int] | None) -> np.ndarray:

@@ -39,7 +39,7 @@ from desktop_app.canvas.commands import (
 )
 from desktop_app.canvas.document import MASK_ALPHA, MASK_RGB, CanvasLayer, Document
 from desktop_app.canvas.mime import image_source_from_mime
-from desktop_app.canvas.placement import place_result
+from desktop_app.canvas.placement import place_result, result_layer_index
 from desktop_app.canvas.tiles import TileBackup
 from desktop_app.canvas.viewport import Viewport
 from desktop_app.image_loading import decode_off_gui_thread
@@ -72,6 +72,7 @@ class Canvas(QWidget):
     colour_picked = Signal(QColor)  # by the eyedropper
     selection_changed = Signal()
     parameters_found = Signal(object)  # GenerationInfo read from an opened or dropped file
+    notice = Signal(str)  # something a person should know about their last action (status bar)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -195,17 +196,23 @@ class Canvas(QWidget):
         info: GenerationInfo | None,
         name: str,
         region: tuple[int, int, int, int] | None = None,
+        made_from_canvas: bool = True,
     ) -> None:
         """Put an AI result on the canvas as a new layer (undoable), blended softly into ``region`` if given.
 
-        With no document yet, or a result whose shape does not match the document, the result
+        Its place in the stack: ``result_layer_index``. A result that lands under the paint layer
+        the brush is on leaves the brush there; otherwise the result takes the brush. With no document yet, or a result whose shape does not match the document, the result
         starts a new document instead.
         """
         if not self.has_image or (region is None and not _same_aspect(array, self.document.width, self.document.height)):
             self.set_image(to_rgb(array), name, info)
             return
         pixels = place_result(to_rgb(array), self.document.width, self.document.height, region)
-        self.add_layer(CanvasLayer(name, pixels, "result", info=info), f"Add {name}")
+        layers, active = self.document.layers, self.document.active
+        index = result_layer_index([layer.kind for layer in layers], made_from_canvas)
+        keep_brush = active is not None and active.kind == "paint" and layers.index(active) >= index
+        layer = CanvasLayer(name, pixels, "result", info=info)
+        self.undo_stack.push(AddLayer(self.document, layer, index, self.undo_memory, f"Add {name}", activate=not keep_brush))
         self.clear_mask()  # the mask was for this job
 
     def open_file(self, source: str | Path | bytes) -> bool:
@@ -301,6 +308,7 @@ class Canvas(QWidget):
             layer = self.document.active
             if layer is None:
                 return False
+            self._show_target(layer)
             colour = px.premultiplied_colour(self.brush.colour)
             self._stroke_target = layer
             self._stroke = Stroke(layer.pixels, colour, self.brush, self._tool is Tool.ERASER, self._clip_box())
@@ -341,6 +349,7 @@ class Canvas(QWidget):
         layer = self.document.active
         if layer is None:
             return False
+        self._show_target(layer)
         region = fill_region(self.image_array(), x, y, self.fill_tolerance, self._clip_box())
         if region is None:
             return False
@@ -352,6 +361,14 @@ class Canvas(QWidget):
         self.document.refresh(QRect(box[0], box[1], box[2] - box[0], box[3] - box[1]))
         self.undo_stack.push(PixelEdit(self.document, lambda: layer.pixels, changes, self.undo_memory, f"Fill on {layer.name}"))
         return True
+
+    def _show_target(self, layer: CanvasLayer) -> None:
+        """Painting on a hidden layer would change nothing you can see: show it (an undoable step of its own) and say so."""
+        if not layer.visible:
+            self.set_layer_property(layer, "visible", True)
+            self.notice.emit(f"“{layer.name}” was hidden; it is shown again so you can see what you paint on it (Undo hides it).")
+        elif layer.opacity == 0:
+            self.notice.emit(f"“{layer.name}” has 0 % opacity: raise it in the Layers panel to see what you paint on it.")
 
     def pick_colour(self, x: int, y: int) -> QColor | None:
         colour = self.document.sample(QRect(x, y, 1, 1).topLeft())

@@ -7,7 +7,9 @@ images, model CPU offload when GPU memory is short, torch.inference_mode. Previe
 fitted linear latent -> RGB map (genart_core.latent_preview), never a VAE decode. Cancel raises
 from the step callback, so no partial image is decoded; Stop and keep ends the denoising loop
 there instead and decodes the scheduler's current estimate of the finished image. On request
-(fast_decoder), the tiny TAESD autoencoder stands in for the model's VAE for that run.
+(fast_decoder), the tiny TAESD autoencoder stands in for the model's VAE for that run. A model's
+safety checker (SD 1.x) runs unless the request turns it off; an image it blacks out is named in
+the result's notes and its info, never returned black without a word.
 """
 
 from __future__ import annotations
@@ -132,6 +134,32 @@ def _vae_for_call(pipe, vae):
         pipe.vae = own
 
 
+@contextmanager
+def _safety_checker_for_call(pipe, enabled: bool):
+    """Without its safety checker for one call when the request turns it off; the cached
+    pipeline gets it back even when the call fails or is cancelled."""
+    own = getattr(pipe, "safety_checker", None)
+    if enabled or own is None:
+        yield
+        return
+    pipe.safety_checker = None  # diffusers then skips the check and reports nothing flagged
+    try:
+        yield
+    finally:
+        pipe.safety_checker = own
+
+
+SAFETY_FLAGGED = "flagged: returned black"
+
+
+def safety_note(flagged: int, count: int) -> str:
+    images = "the image" if count == 1 else f"{flagged} of {count} images"
+    return (
+        f"The model's safety checker flagged {images} and returned {'it' if flagged == 1 else 'them'} black. "
+        "Untick “Safety checker” in the Prompt panel to turn it off."
+    )
+
+
 def make_scheduler(choice: Scheduler, default: Any):
     """A fresh scheduler for one run (schedulers keep per-run state), built on the model's own settings."""
     from diffusers import (
@@ -251,7 +279,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         callback = _StepReporter(ctx, loaded.preview, request, index, estimate)
         generator = devices.seeded_generator(seed, "cpu")
         try:
-            with torch.inference_mode(), _vae_for_call(pipe, vae):
+            with torch.inference_mode(), _vae_for_call(pipe, vae), _safety_checker_for_call(pipe, request.safety_checker):
                 output = pipe(**call, generator=generator, callback_on_step_end=callback)
         finally:
             pipe._interrupt = False  # diffusers clears it when a call starts too; the cached pipeline should not keep it
@@ -265,6 +293,9 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
             extra["Denoising strength"] = request.strength
         if request.fast_decoder:
             extra["VAE"] = sd_models.fast_decoder_name(sd_family(loaded.base)).upper()
+        nsfw = getattr(output, "nsfw_content_detected", None)  # None when there is no checker
+        if nsfw and nsfw[0]:
+            extra["Safety checker"] = SAFETY_FLAGGED
         infos.append(
             GenerationInfo(
                 prompt=request.prompt,
@@ -283,7 +314,9 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         if callback.stopped_at:
             stopped = mark_stopped(infos[-1], index, request.count, callback.stopped_at)
             break
-    return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped)
+    flagged = sum(info.extra.get("Safety checker") == SAFETY_FLAGGED for info in infos)
+    notes = [safety_note(flagged, len(infos))] if flagged else []
+    return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped, notes=notes)
 
 
 class _DenoisedEstimate:

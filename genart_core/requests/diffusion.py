@@ -54,6 +54,9 @@ class TextToImageRequest(Request):
     # Decode with the tiny TAESD autoencoder instead of the model's VAE: several times faster on
     # CPUs, slightly softer detail; ~10 MB downloaded once. The offline model ignores it.
     fast_decoder: bool = False
+    # Run the model's safety checker where it has one (SD 1.x models): it returns flagged images
+    # black. Other tools offer to turn it off too; the result says when it flagged an image.
+    safety_checker: bool = True
 
     @property
     def mode(self) -> str:

@@ -51,6 +51,9 @@ def test_sample_pick_and_put_on_canvas_undoably(qtbot, window, panel):
     panel.put_on_canvas()
     array = window.canvas.image_array()
     assert array.shape[0] >= 28 * 8 and array.shape[0] == array.shape[1]
+    window.history_panel.wait_for_writes()  # what went on the canvas is in the history too
+    qtbot.waitUntil(lambda: window.history_panel.list.count() == 1)
+    assert window.history_panel.list.item(0).text() == "tiny-gan"
     window.canvas.undo_stack.undo()
     assert not window.canvas.has_image or window.canvas.image_array().shape != array.shape
 
@@ -110,3 +113,16 @@ def test_cancel_stops_training_and_sampling_waits_meanwhile(qtbot, window, panel
     with qtbot.waitSignal(window.controller.cancelled, timeout=JOB_TIMEOUT):
         dialog.cancel()
     assert not dialog.running and "Cancelled" in dialog.status_label.text()
+
+
+def test_the_dock_fits_a_1280_pixel_window_with_labelled_sliders(qtbot, window, panel):
+    window.resize(1280, 800)
+    _sample(qtbot, panel, 4)
+    qtbot.waitUntil(lambda: panel.widget().width() <= panel.viewport().width())
+    assert not panel.horizontalScrollBar().isVisible()
+    viewport = panel.viewport()
+    for button in (panel.seed_field.random_button, panel.sample_button, panel.to_canvas_button, panel.save_button, panel.interpolate_button):
+        left = button.mapTo(viewport, button.rect().topLeft()).x()
+        right = button.mapTo(viewport, button.rect().topRight()).x()
+        assert 0 <= left and right < viewport.width(), f"{button.text()} is cut off"
+    assert [label.text() for label in panel.slider_labels] == [f"Dir. {n}" for n in range(1, len(panel.sliders) + 1)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from desktop_app.canvas import Canvas
 from desktop_app.layers_panel import LayersPanel
@@ -107,3 +107,53 @@ def test_flatten_and_layer_order(canvas):
     assert np.array_equal(canvas.image_array(), picture)
     canvas.undo_stack.undo()
     assert len(canvas.document.layers) == 3
+
+
+def _paint_dot(canvas: Canvas, colour=(0, 200, 0)) -> None:
+    canvas.brush.colour = colour
+    canvas.begin_stroke(QPointF(40, 30))
+    canvas.end_stroke()
+
+
+def test_a_result_not_made_from_the_canvas_goes_under_the_paint_layer(canvas):
+    canvas.add_result(np.zeros((60, 80, 3), np.uint8), None, "Generated", made_from_canvas=False)
+    assert [layer.name for layer in canvas.document.layers] == ["Image", "Generated", "Paint"]
+    assert canvas.document.active.name == "Paint"  # the brush stays on the paint layer…
+    _paint_dot(canvas)
+    assert tuple(canvas.image_array()[30, 40]) == (0, 200, 0)  # …whose strokes are seen over the result
+    canvas.undo_stack.undo()
+    canvas.undo_stack.undo()
+    assert [layer.name for layer in canvas.document.layers] == ["Image", "Paint"]
+    canvas.undo_stack.redo()
+    assert canvas.document.active.name == "Paint"  # redo keeps the brush where it was too
+
+
+def test_a_result_made_from_the_canvas_goes_on_top_and_takes_the_brush(canvas):
+    canvas.add_result(np.zeros((60, 80, 3), np.uint8), None, "Stylised", made_from_canvas=True)
+    assert canvas.document.layers[-1].name == "Stylised" and canvas.document.active.name == "Stylised"
+    _paint_dot(canvas)
+    assert tuple(canvas.image_array()[30, 40]) == (0, 200, 0)
+
+
+def test_painting_on_a_hidden_layer_shows_it_and_says_so(canvas, qtbot):
+    canvas.add_result(np.zeros((60, 80, 3), np.uint8), None, "Dark")
+    dark = canvas.document.active
+    canvas.set_layer_property(dark, "visible", False)
+    with qtbot.waitSignal(canvas.notice) as notice:
+        _paint_dot(canvas)
+    assert "“Dark” was hidden" in notice.args[0]
+    assert dark.visible and tuple(canvas.image_array()[30, 40]) == (0, 200, 0)
+    canvas.undo_stack.undo()  # the stroke
+    canvas.undo_stack.undo()  # showing the layer
+    assert not dark.visible
+
+
+def test_the_layers_panel_marks_the_layer_that_takes_strokes(canvas, qtbot):
+    panel = LayersPanel(canvas)
+    qtbot.addWidget(panel)
+    assert "Paint" in panel.target_label.text()
+    bold = [panel.list.item(row).text() for row in range(panel.list.count()) if panel.list.item(row).font().bold()]
+    assert bold == ["Paint"]
+    panel.list.setCurrentRow(1)  # "Image"
+    bold = [panel.list.item(row).text() for row in range(panel.list.count()) if panel.list.item(row).font().bold()]
+    assert bold == ["Image"] and "Image" in panel.target_label.text()

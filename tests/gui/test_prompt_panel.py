@@ -240,3 +240,22 @@ def test_closing_the_window_keeps_the_prompt(window) -> None:
     window.prompt_panel.prompt.setPlainText("digit 3")
     window.close()
     assert prompt_choices()["prompt"] == "digit 3"
+
+
+def test_the_safety_checker_choice_is_carried_into_requests_and_kept(qtbot, panel: PromptPanel) -> None:
+    build = DiffusionRequestBuilder(FakeCanvas())
+    assert panel.safety_checker.isChecked() and build(panel.current_settings())[0].safety_checker is True
+    panel.safety_checker.setChecked(False)
+    assert build(panel.current_settings())[0].safety_checker is False
+    panel.remember_choices()
+    assert not _next_start(qtbot).safety_checker.isChecked()
+
+
+def test_a_flagged_result_says_so_in_the_status_bar(window) -> None:
+    from genart_core.api import GenerationInfo, Result
+    from genart_core.pipelines.diffusion import SAFETY_FLAGGED, safety_note
+
+    info = GenerationInfo(prompt="a cat", seed=1, extra={"Safety checker": SAFETY_FLAGGED})
+    window._on_finished(999, Result([np.zeros((32, 32, 3), np.uint8)], [info], notes=[safety_note(1, 1)]))
+    assert "safety checker flagged the image" in window.status_label.text()
+    assert "Untick “Safety checker”" in window.status_label.text()

@@ -123,3 +123,24 @@ def test_added_style_stays_in_the_gallery_after_a_restart(qtbot, tmp_path):
     qtbot.addWidget(reopened)
     names = [s.name for s in reopened.styles()]
     assert "Night sky" in names and not reopened.list.item(names.index("Night sky")).icon().isNull()
+
+
+def test_remove_is_off_for_built_in_styles_and_says_why(window, qtbot, tmp_path):
+    picker = window.style_picker
+    _select(picker, "Mosaic")
+    assert not picker.remove_button.isEnabled() and "cannot be removed" in picker.remove_button.toolTip()
+    with qtbot.waitSignal(picker.notice) as notice:
+        picker.remove_selected()  # however it is reached, a built-in style stays
+    assert "Mosaic" in notice.args[0] and "cannot be removed" in window.status_label.text()
+    assert "Mosaic" in [style.name for style in picker.styles()]
+    assert picker.add_from(str(write(tmp_path / "mine.png", stripes())))
+    assert picker.remove_button.isEnabled()
+    count = picker.list.count()
+    picker.remove_button.click()
+    assert picker.list.count() == count - 1
+
+
+def test_at_first_start_the_gallery_the_hint_points_at_is_in_view(window, qtbot):
+    qtbot.waitUntil(lambda: not window.style_picker.visibleRegion().isEmpty())
+    assert window.layers_panel.visibleRegion().isEmpty()  # Layers is the tab behind it
+    assert "Styles tab" in window.stylize_panel.chosen.text()
