@@ -82,6 +82,7 @@ _CHOICE_READERS: dict[str, Callable[[Any, str], Any]] = {
     "scheduler": lambda value, what: validate.as_str(value, what, 100),
     "strength": lambda value, what: validate.as_float(value, what, 0.0, 1.0),
     "fast_decoder": validate.as_bool,
+    "safety_checker": validate.as_bool,
 }
 
 
