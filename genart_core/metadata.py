@@ -14,6 +14,7 @@ record separately.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import ntpath
@@ -100,18 +101,8 @@ def info_from_json(text: str | bytes, source: str = "the genart chunk") -> Gener
 def shareable(info: GenerationInfo) -> GenerationInfo:
     """A copy of ``info`` for a saved artwork: absolute paths become file names (privacy); the
     prompts, which are the user's own words, are kept as written."""
-    return GenerationInfo(
-        prompt=info.prompt,
-        negative_prompt=info.negative_prompt,
-        steps=info.steps,
-        sampler=info.sampler,
-        cfg_scale=info.cfg_scale,
-        seed=info.seed,
-        width=info.width,
-        height=info.height,
-        model=_without_folders(info.model),
-        extra=_without_folders(info.extra),
-        request=_without_folders(info.request),
+    return dataclasses.replace(
+        info, model=_without_folders(info.model), extra=_without_folders(info.extra), request=_without_folders(info.request)
     )
 
 
