@@ -10,9 +10,11 @@ import threading
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QProgressDialog, QPushButton
 
-from desktop_app import autosave, generate_panel
+from desktop_app import autosave, generate_panel, image_loading
 from desktop_app.autosave import Autosaver, find_recoverable, recover
 from desktop_app.canvas import Canvas, clipboard
 from desktop_app.canvas.clipboard import paste_picture
@@ -95,3 +97,30 @@ def test_a_history_entry_is_opened_off_the_gui_thread(window, qtbot, monkeypatch
     on_gui_thread = _note_threads(monkeypatch, panel.store, "load_image")
     panel.open_current()
     assert window.canvas.has_image and on_gui_thread == [False]
+
+
+def test_cancelling_a_slow_history_open_keeps_the_entry(window, qtbot, monkeypatch):
+    panel = window.history_panel
+    panel.record(np.full((8, 8, 3), 50, np.uint8), None, "Kept")
+    panel.wait_for_writes()
+    qtbot.waitUntil(lambda: panel.list.count() == 1)
+    panel.list.setCurrentRow(0)
+    monkeypatch.setattr(image_loading, "BUSY_DIALOG_AFTER_MS", 50)
+    release = threading.Event()
+    real = panel.store.load_image
+    monkeypatch.setattr(panel.store, "load_image", lambda entry: (release.wait(30), real(entry))[1])  # a slow disk
+
+    def press_cancel() -> None:
+        shown = [dialog for dialog in window.findChildren(QProgressDialog) if dialog.isVisible()]
+        if shown:
+            shown[0].findChild(QPushButton).click()  # as the user would
+        else:
+            QTimer.singleShot(20, press_cancel)
+
+    QTimer.singleShot(60, press_cancel)
+    try:
+        panel.open_current()
+    finally:
+        release.set()
+    assert panel.list.count() == 1 and panel.current_entry().image_path.is_file()
+    assert not window.canvas.has_image
