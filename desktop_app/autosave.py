@@ -20,7 +20,8 @@ from PySide6.QtCore import QLockFile, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop_app.canvas import Canvas
-from genart_core import paths
+from desktop_app.image_loading import decode_off_gui_thread
+from genart_core import paths, validate
 from genart_core.api import GenArtError
 from genart_core.atomic import write_bytes_atomic
 from genart_core.leftovers import remove_dead_sessions
@@ -128,18 +129,28 @@ def find_recoverable(folder: Path | None = None) -> list[Path]:
 def recover(canvas: Canvas, path: Path) -> bool:
     """Load an autosave onto the canvas as unsaved work, then delete it. False (and a message) if unreadable."""
     try:
-        document = read_ora(path)
+        document = decode_off_gui_thread(canvas, read_ora, path)  # a big document takes seconds
     except GenArtError as exc:
         canvas.load_failed.emit(f"The autosaved work could not be recovered: {exc}")
         return False
     canvas.load_document(document, "Recover autosave")
-    try:
-        record = json.loads(path.with_suffix(".json").read_text("utf-8"))
-        canvas.document_path = Path(record["document"]) if record.get("document") else None
-    except (OSError, ValueError, KeyError):
-        canvas.document_path = None
+    canvas.document_path = _recorded_document(path)
     discard(path)
     return True
+
+
+def _recorded_document(autosave: Path) -> Path | None:
+    """The file the autosaved work was last saved as, from the record beside it; None when there is
+    none or the record is damaged (the recovered work then asks for a name at its next save)."""
+    try:
+        record = validate.as_dict(validate.read_json_file(autosave.with_suffix(".json")), "The autosave record")
+        document = record.get("document")
+        return Path(validate.as_path_text(document, "The autosaved document's name")) if document else None
+    except FileNotFoundError:
+        return None
+    except (OSError, validate.InvalidDataError) as exc:
+        log.warning("Recovering without the document's name: %s", exc)
+        return None
 
 
 def discard(path: Path) -> None:

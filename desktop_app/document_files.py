@@ -39,6 +39,11 @@ EXPORT_FLATTENED = "Export flattened"
 SAVE, DISCARD, CANCEL = "Save", "Discard", "Cancel"
 
 
+def _remembered_quality() -> int:
+    """The JPEG/WebP quality last chosen; the default when the settings hold something else."""
+    return settings.int_setting("export/quality", DEFAULT_QUALITY, 1, 100)
+
+
 def write_document(canvas: Canvas, path: str | Path, quality: int = DEFAULT_QUALITY) -> Path:
     """Write the canvas to ``path`` by its suffix: .ora with layers, else flattened with parameters."""
     path = Path(path)
@@ -162,7 +167,7 @@ class DocumentFiles(QObject):
             return False
         path = Path(path)
         if quality is None:
-            quality = int(settings.settings().value("export/quality", DEFAULT_QUALITY))
+            quality = _remembered_quality()
         try:
             write_document(self.canvas, path, quality)
         except GenArtError as exc:
@@ -197,7 +202,7 @@ class DocumentFiles(QObject):
         return Path(path)
 
     def _ask_quality(self) -> int | None:
-        remembered = int(settings.settings().value("export/quality", DEFAULT_QUALITY))
+        remembered = _remembered_quality()
         quality, ok = QInputDialog.getInt(self.window, "Quality", "JPEG/WebP quality (1–100):", remembered, 1, 100)
         if not ok:
             return None

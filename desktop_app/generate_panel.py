@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.canvas.mime import image_source_from_mime
+from desktop_app.image_loading import decode_off_gui_thread
 from desktop_app.qimage import show_in_label, to_qimage
 from desktop_app.seed_field import SeedField
 from desktop_app.training_dialog import TrainingDialog
@@ -80,7 +81,7 @@ class ImageDropLabel(QLabel):
         if source is None:
             return
         try:
-            self.image = load_image(source)
+            self.image = decode_off_gui_thread(self, load_image, source)
         except GenArtError as exc:
             self.failed.emit(str(exc))
             return

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.image_loading import DecodeCancelled, decode_off_gui_thread
 from desktop_app.thumbnails import thumbnail_icon
 from genart_core.api import GenArtError, GenerationInfo
 from genart_core.artwork import format_parameters
@@ -132,7 +133,9 @@ class HistoryPanel(QWidget):
         if entry is None:
             return
         try:
-            image = self.store.load_image(entry)
+            image = decode_off_gui_thread(self, lambda path: self.store.load_image(entry), entry.image_path)
+        except DecodeCancelled:
+            return  # the user's choice, not damage: the entry stays
         except GenArtError as exc:
             self.failed.emit(f"{exc}\nIt has been removed from the list.")
             self.store.remove(entry)

@@ -179,9 +179,14 @@ def _is_settings_line(lines: list[str]) -> bool:
     last = lines[-1] if lines else ""
     if last.startswith("Steps: "):
         return True
+    if len(lines) == 1:
+        # No prompt (GAN/VAE results): our writer starts the text with a line break; a tool that
+        # trims the text leaves one line, which is settings when it starts as only ours do.
+        return last.startswith(_FIRST_KEYS_WITHOUT_PROMPT)
     return len(lines) > 1 and not last.startswith("Negative prompt:") and bool(_SETTINGS_START.match(last[: _MAX_KEY_CHARS + 2]))
 
 
+_FIRST_KEYS_WITHOUT_PROMPT = ("Sampler: ", "CFG scale: ", "Seed: ", "Size: ", "Model: ")
 _SETTINGS_START = re.compile(r"[A-Z][\w ]*: ")
 _NUMBERS = {"Steps": ("steps", int), "CFG scale": ("cfg_scale", float), "Seed": ("seed", int)}
 

@@ -11,6 +11,8 @@ import sys
 from genart_core import __version__, commands
 from genart_core.api import Cancelled, GenArtError
 
+log = logging.getLogger(__name__)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    if getattr(args, "writes_files", False):
+        _remove_dead_sessions_leftovers()
     try:
         return int(args.handler(args) or 0)
     except Cancelled:
@@ -46,6 +50,21 @@ def main(argv: list[str] | None = None) -> int:
     except GenArtError as exc:
         sys.stderr.write(f"genart: {exc}\n")
         return 1
+
+
+def _remove_dead_sessions_leftovers() -> None:
+    """What the app does at start-up, for commands that write files: a killed save or run leaves
+    temporary files and scratch folders that only this clean-up finds. It reads one small folder
+    (never a running instance's files), so it costs milliseconds; a failure must not stop the command."""
+    from genart_core.leftovers import remove_dead_sessions
+
+    try:
+        freed = remove_dead_sessions()
+    except OSError as exc:
+        log.warning("Could not remove the leftovers of ended sessions: %s", exc)
+        return
+    if freed:
+        log.info("Removed %s bytes left by ended sessions", f"{freed:,}")
 
 
 if __name__ == "__main__":

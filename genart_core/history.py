@@ -24,7 +24,7 @@ from genart_core.api import GenArtError, GenerationInfo
 from genart_core.artwork import save_artwork
 from genart_core.atomic import write_bytes_atomic
 from genart_core.imaging import ImageLoadError, fit_within, load_image
-from genart_core.info_record import info_from_record
+from genart_core.metadata import info_from_dict
 from genart_core.validate import InvalidDataError, as_dict, as_float, as_int, as_str, read_json_file
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,8 @@ class HistoryStore:
             created=as_float(record.get("created"), f"{what}: created", 0.0, _LATEST_TIME),
             width=as_int(record.get("width"), f"{what}: width", 1, 1 << 16),
             height=as_int(record.get("height"), f"{what}: height", 1, 1 << 16),
-            info=info_from_record(info, f"{what}: info") if info else None,
+            # An info that is not an object at all means the entry is damaged; a bad field in it is only dropped.
+            info=info_from_dict(as_dict(info, f"{what}: info"), f"{what}: info") if info else None,
             folder=self.folder,
         )
 

@@ -14,14 +14,15 @@ record separately.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-import math
 import ntpath
 import posixpath
 from typing import Any, Callable
 
 from genart_core.api import GenerationInfo
+from genart_core.validate import InvalidDataError, as_dict, as_float, as_int, as_json_value, as_str
 
 log = logging.getLogger(__name__)
 
@@ -35,93 +36,40 @@ MAX_STEPS = 100_000
 MAX_SEED = 2**64 - 1
 
 
-class _Rejected(ValueError):
-    """One field's value is unusable; the message says why."""
-
-
-def _text(limit: int) -> Callable[[Any], str]:
-    def read(value: Any) -> str:
+def _text(limit: int) -> Callable[[Any, str], str]:
+    def read(value: Any, what: str) -> str:
         # Another tool may write a prompt or model name made only of digits as a JSON number.
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str):
-            raise _Rejected(f"expected text, found {type(value).__name__}")
-        if len(value) > limit:
-            raise _Rejected(f"{len(value):,} characters, at most {limit:,}")
-        return value
+        return as_str(value, what, limit)
 
     return read
 
 
-def _integer(low: int, high: int) -> Callable[[Any], int]:
-    def read(value: Any) -> int:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _Rejected(f"expected a whole number, found {type(value).__name__}")
-        if not low <= value <= high:
-            raise _Rejected(f"{value} is outside {low}…{high}")
-        return value
-
-    return read
+def _plain_object(value: Any, what: str) -> dict[str, Any]:
+    """Extras and the request: an object of plain JSON values within the nesting, size and
+    text-length limits."""
+    return as_json_value(as_dict(value, what), what, MAX_DEPTH, MAX_ITEMS, MAX_PROMPT_CHARS)
 
 
-def _real(low: float, high: float) -> Callable[[Any], float]:
-    def read(value: Any) -> float:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise _Rejected(f"expected a number, found {type(value).__name__}")
-        if not (math.isfinite(value) and low <= value <= high):
-            raise _Rejected(f"{value} is outside {low}…{high}")
-        return float(value)
-
-    return read
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Rejected(f"expected an object, found {type(value).__name__}")
-    budget = [MAX_ITEMS]
-    return {str(key): _plain(item, 1, budget) for key, item in value.items()}
-
-
-def _plain(value: Any, depth: int, budget: list[int]) -> Any:
-    """A JSON value within the depth, size and text-length limits (raises _Rejected otherwise)."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _Rejected(f"more than {MAX_ITEMS:,} values")
-    if depth > MAX_DEPTH:
-        raise _Rejected(f"nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, dict):
-        return {str(key): _plain(item, depth + 1, budget) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item, depth + 1, budget) for item in value]
-    if isinstance(value, str):
-        return _text(MAX_PROMPT_CHARS)(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _Rejected(f"{value} is not a finite number")
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    raise _Rejected(f"unexpected {type(value).__name__}")
-
-
-_FIELDS: dict[str, Callable[[Any], Any]] = {
+_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "prompt": _text(MAX_PROMPT_CHARS),
     "negative_prompt": _text(MAX_PROMPT_CHARS),
-    "steps": _integer(0, MAX_STEPS),
+    "steps": lambda value, what: as_int(value, what, 0, MAX_STEPS),
     "sampler": _text(MAX_NAME_CHARS),
-    "cfg_scale": _real(-1e4, 1e4),
-    "seed": _integer(-(2**63), MAX_SEED),
-    "width": _integer(1, MAX_SIDE),
-    "height": _integer(1, MAX_SIDE),
+    "cfg_scale": lambda value, what: as_float(value, what, -1e4, 1e4),
+    "seed": lambda value, what: as_int(value, what, -(2**63), MAX_SEED),
+    "width": lambda value, what: as_int(value, what, 1, MAX_SIDE),
+    "height": lambda value, what: as_int(value, what, 1, MAX_SIDE),
     "model": _text(MAX_NAME_CHARS),
-    "extra": _mapping,
-    "request": _mapping,
+    "extra": _plain_object,
+    "request": _plain_object,
 }
 
 
 def info_from_dict(record: Any, source: str = "metadata") -> GenerationInfo | None:
     """The GenerationInfo in ``record`` with every unusable field dropped (logged); None if
-    ``record`` is not an object at all. ``source`` names the file for the log."""
+    ``record`` is not an object at all. ``source`` names the file (or history entry) for the log."""
     if not isinstance(record, dict):
         log.warning("Ignoring %s: expected an object, found %s", source, type(record).__name__)
         return None
@@ -130,11 +78,9 @@ def info_from_dict(record: Any, source: str = "metadata") -> GenerationInfo | No
         if record.get(name) is None:
             continue
         try:
-            fields[name] = read(record[name])
-        except _Rejected as exc:
+            fields[name] = read(record[name], name)
+        except InvalidDataError as exc:
             log.warning("Dropped “%s” from %s: %s", name, source, exc)
-        except RecursionError:
-            log.warning("Dropped “%s” from %s: nested too deeply", name, source)
     return GenerationInfo(**fields)
 
 
@@ -155,18 +101,8 @@ def info_from_json(text: str | bytes, source: str = "the genart chunk") -> Gener
 def shareable(info: GenerationInfo) -> GenerationInfo:
     """A copy of ``info`` for a saved artwork: absolute paths become file names (privacy); the
     prompts, which are the user's own words, are kept as written."""
-    return GenerationInfo(
-        prompt=info.prompt,
-        negative_prompt=info.negative_prompt,
-        steps=info.steps,
-        sampler=info.sampler,
-        cfg_scale=info.cfg_scale,
-        seed=info.seed,
-        width=info.width,
-        height=info.height,
-        model=_without_folders(info.model),
-        extra=_without_folders(info.extra),
-        request=_without_folders(info.request),
+    return dataclasses.replace(
+        info, model=_without_folders(info.model), extra=_without_folders(info.extra), request=_without_folders(info.request)
     )
 
 

@@ -260,20 +260,20 @@ def _as_ora_error(name: str) -> Iterator[None]:
         raise OraError(f"{name}: {exc}") from None
 
 
-def _open_member(archive: zipfile.ZipFile, member: str, name: str) -> IO[bytes]:
+def _member_info(archive: zipfile.ZipFile, member: str, name: str, missing_detail: str = "") -> zipfile.ZipInfo:
     try:
-        info = archive.getinfo(member)
+        return archive.getinfo(member)
     except KeyError:
-        raise OraError(f"{name} lacks “{member[:100]}”, which its stack.xml names.") from None
-    return archive.open(info)
+        raise OraError(f"{name} lacks “{member[:100]}”{missing_detail}.") from None
+
+
+def _open_member(archive: zipfile.ZipFile, member: str, name: str) -> IO[bytes]:
+    return archive.open(_member_info(archive, member, name, ", which its stack.xml names"))
 
 
 def _read_member(archive: zipfile.ZipFile, member: str, name: str, limit: int) -> bytes:
     """A member's bytes, refused by its declared size first and by a capped read (the size may lie)."""
-    try:
-        info = archive.getinfo(member)
-    except KeyError:
-        raise OraError(f"{name} lacks “{member[:100]}”.") from None
+    info = _member_info(archive, member, name)
     too_large = f"{name}: “{member[:100]}” unpacks to more than {megabytes(limit)}, the limit for it."
     if info.file_size > limit:
         raise OraError(too_large)

@@ -34,14 +34,17 @@ class TerminalProgress:
 
 
 def run_in_terminal(request: Request) -> Result:
-    """Run ``request`` through a fresh Engine with a progress line on stderr."""
+    """Run ``request`` through a fresh Engine with a progress line on stderr, then its notes there."""
     from genart_core.engine import Engine
 
     progress = TerminalProgress()
     try:
-        return Engine().run(request, progress)
+        result = Engine().run(request, progress)
     finally:
         progress.done()
+    for note in result.notes:  # e.g. a safety checker blacked out an image: say so, not only in the file
+        sys.stderr.write(f"{note}\n")
+    return result
 
 
 def save_sheet(path: Path, sheet: np.ndarray, scale: int, result: Result, **extra) -> None:

@@ -178,9 +178,12 @@ def as_float(value: Any, what: str, lo: float = -math.inf, hi: float = math.inf,
     return number
 
 
-def as_json_value(value: Any, what: str, max_depth: int = DEFAULT_MAX_DEPTH, max_items: int = 10_000) -> Any:
+def as_json_value(
+    value: Any, what: str, max_depth: int = DEFAULT_MAX_DEPTH, max_items: int = 10_000, max_text: int | None = None
+) -> Any:
     """A plain JSON value (dicts with text keys, lists, text, finite numbers, booleans, None) with
-    bounded nesting and size: for free-form parts such as a request stored beside an image."""
+    bounded nesting and size (and, given ``max_text``, texts no longer than that): for free-form
+    parts such as a request stored beside an image."""
     budget = [max_items]
 
     def check(node: Any, depth: int) -> None:
@@ -197,6 +200,8 @@ def as_json_value(value: Any, what: str, max_depth: int = DEFAULT_MAX_DEPTH, max
         elif isinstance(node, list):
             for item in node:
                 check(item, depth + 1)
+        elif isinstance(node, str) and max_text is not None and len(node) > max_text:
+            raise InvalidDataError(f"{what} holds a text of {len(node):,} characters; at most {max_text:,} are kept.")
         elif isinstance(node, float) and not math.isfinite(node):
             raise InvalidDataError(f"{what} holds {node!r}, which is not a finite number.")
         elif node is not None and not isinstance(node, (str, int, float, bool)):

@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from desktop_app.canvas import pixels as px
 from desktop_app.canvas.document import CanvasLayer
 from desktop_app.canvas.mime import image_source_from_mime
+from desktop_app.image_loading import decode_off_gui_thread
 from genart_core.api import GenArtError
 from genart_core.imaging import load_image
 from genart_core.layers import rgba
@@ -39,9 +40,13 @@ def paste_picture(canvas: "Canvas") -> bool:
     if not canvas.has_image:
         return canvas.open_file(source)
     try:
-        array = rgba(load_image(source))
+        # A pasted file can be any picture on disk: decoded as Open does (limits, off the GUI thread).
+        array = rgba(decode_off_gui_thread(canvas, load_image, source))
     except GenArtError as exc:
         canvas.load_failed.emit(str(exc))
+        return False
+    except MemoryError:
+        canvas.load_failed.emit("There is not enough memory to paste this image. Close other documents or apps and try again.")
         return False
     document = canvas.document
     x, y = (canvas.selection_rect() or (0, 0, 0, 0))[:2]

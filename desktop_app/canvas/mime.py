@@ -13,6 +13,9 @@ def image_source_from_mime(mime: QMimeData) -> str | bytes | None:
             if url.isLocalFile():
                 return url.toLocalFile()
     if mime.hasImage():
+        # Qt has already decoded the other application's data into a QImage here, on the GUI
+        # thread (it cannot be done elsewhere); it is encoded to PNG so that it is decoded again,
+        # off the GUI thread, by the same loader (limits, colour profile, messages) as a file.
         image = mime.imageData()
         if isinstance(image, QImage) and not image.isNull():
             data = QByteArray()

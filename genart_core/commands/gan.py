@@ -18,14 +18,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sample.add_argument("--columns", type=int, default=8)
     sample.add_argument("--scale", type=int, default=2, help="enlarge the grid this many times")
     sample.add_argument("-o", "--output", type=Path, required=True)
-    sample.set_defaults(handler=run_sample)
+    sample.set_defaults(handler=run_sample, writes_files=True)
     between = actions.add_parser("interpolate", help="a slerp strip between the codes of two seeds")
     between.add_argument("--model", default="")
     between.add_argument("seeds", nargs=2, type=int, metavar="SEED")
     between.add_argument("--steps", type=int, default=8)
     between.add_argument("--scale", type=int, default=2)
     between.add_argument("-o", "--output", type=Path, required=True)
-    between.set_defaults(handler=run_interpolate)
+    between.set_defaults(handler=run_interpolate, writes_files=True)
 
 
 def run_sample(args: argparse.Namespace) -> int:

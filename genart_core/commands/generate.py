@@ -35,8 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="decode with the tiny TAESD autoencoder instead of the model's VAE: about 10× faster on CPUs, slightly "
         "softer detail; downloads about 10 MB once (the offline model ignores it)",
     )
+    parser.add_argument(
+        "--no-safety-checker", dest="safety_checker", action="store_false",
+        help="do not run the model's safety checker (SD 1.x models that have one return images it flags as black)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="output PNG; with -n > 1, files get -1, -2, … suffixes")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, writes_files=True)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -62,7 +66,7 @@ def build_request(args: argparse.Namespace):
         prompt=args.prompt, model=args.model, negative_prompt=args.negative,
         steps=args.steps or (25 if offline else 20), guidance=args.guidance if args.guidance is not None else (3.0 if offline else 7.0),
         seed=args.seed, count=args.count, width=width, height=height, scheduler=Scheduler(args.scheduler),
-        fast_decoder=args.fast_decoder,
+        fast_decoder=args.fast_decoder, safety_checker=args.safety_checker,
     )
     if args.mask and not args.init:
         raise GenArtError("--mask needs --init (the image to inpaint).")

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "On a CPU, stabilityai/sd-turbo is a good first choice (one step per image).",
     )
     add.add_argument("source", metavar="HUB_ID|FOLDER|FILE")
-    add.set_defaults(handler=add_model)
+    add.set_defaults(handler=add_model, writes_files=True)
     parser.set_defaults(handler=list_models)
 
 

@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--optimizer", choices=["adam", "lbfgs"], default=None, help="default: the preset's (adam)")
     parser.add_argument("--weights", default="auto", help="VGG-19 weights: auto, oxford (offline), torchvision, or a .safetensors file")
     parser.add_argument("--style-scale", type=float, default=1.0, help="size of the style's marks relative to the content")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, writes_files=True)
 
 
 def build_request(args: argparse.Namespace) -> StyleTransferRequest:

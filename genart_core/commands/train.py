@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="", help="model name (default: the folder's name)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, writes_files=True)
 
 
 def run(args: argparse.Namespace) -> int:

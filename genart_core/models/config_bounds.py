@@ -8,7 +8,7 @@ anything above MAX_PARAMETERS.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from genart_core.validate import InvalidDataError, as_dict
 
@@ -16,11 +16,23 @@ from genart_core.validate import InvalidDataError, as_dict
 # (the bundled ones have 0.2–2 million), yet far below what would exhaust a desktop's memory.
 MAX_PARAMETERS = 500_000_000
 
+Config = TypeVar("Config")
+
 
 def read_fields(values: Any, readers: dict[str, Callable[[Any, str], Any]], what: str) -> dict[str, Any]:
     """The known fields of a config object, each through its reader; absent ones are left to the defaults."""
     record = as_dict(values, what)
     return {name: read(record[name], f"{what}: {name}") for name, read in readers.items() if name in record}
+
+
+def config_from_card(config_type: type[Config], values: Any, readers: dict[str, Callable[[Any, str], Any]], what: str) -> Config:
+    """A config built from a card's fields. Its own ValueError (an image shape the network cannot
+    make) becomes an InvalidDataError that names the card's config."""
+    fields = read_fields(values, readers, what)
+    try:
+        return config_type(**fields)
+    except ValueError as exc:
+        raise InvalidDataError(f"{what}: {exc}.") from None
 
 
 def check_parameter_budget(parameters: int, what: str) -> None:

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from genart_core.models.config_bounds import check_parameter_budget, read_fields
+from genart_core.models.config_bounds import check_parameter_budget, config_from_card
 from genart_core.models.image_shape import check_image_shape, resolution_steps
-from genart_core.validate import InvalidDataError, as_bool, as_float, as_int
+from genart_core.validate import as_bool, as_float, as_int
 
 _FIELD_READERS = {
     "image_size": lambda value, what: as_int(value, what, 1, 1024),
@@ -65,11 +65,7 @@ class DCGANConfig:
     @classmethod
     def from_dict(cls, values: dict, what: str = "The GAN config") -> "DCGANConfig":
         """A config from a card: wrong types, out-of-range values and oversized networks raise InvalidDataError."""
-        fields = read_fields(values, _FIELD_READERS, what)
-        try:
-            return cls(**fields)
-        except ValueError as exc:  # an image shape the network cannot make
-            raise InvalidDataError(f"{what}: {exc}.") from None
+        return config_from_card(cls, values, _FIELD_READERS, what)
 
 
 def _up(in_ch: int, out_ch: int, stride: int) -> nn.ConvTranspose2d:

@@ -23,9 +23,6 @@ from scripts.make_corpus import CORPUS, FILES, make_fifo
 
 HANG_GUARD_SECONDS = 60  # generous: each file takes well under a second
 PYTHON_MEMORY_BOUND = 256 * 1024 * 1024
-# The metadata chunk parser belongs to issue 11 item 10 (another branch); until it lands this file's
-# 100,000-deep `genart` JSON still raises RecursionError from read_generation_info.
-KNOWN_METADATA_FAILURES = {"ok_genart_deeply_nested.png"}
 
 
 def _open(path: Path):
@@ -77,16 +74,7 @@ def test_every_corpus_file_opens_or_is_refused_with_a_message(name):
         assert path.name in str(error) and "Traceback" not in str(error)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(raises=RecursionError, reason="item 10, metadata branch", strict=False))
-        if name in KNOWN_METADATA_FAILURES
-        else name
-        for name in sorted(FILES)
-        if name.startswith("ok_") and not name.endswith(".ora")
-    ],
-)
+@pytest.mark.parametrize("name", [name for name in sorted(FILES) if name.startswith("ok_") and not name.endswith(".ora")])
 def test_generation_info_of_every_opened_picture_is_read_or_refused(name):
     outcome = _run_guarded(read_generation_info, CORPUS / name)
     error = outcome.get("error")

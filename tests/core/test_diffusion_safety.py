@@ -71,3 +71,16 @@ def test_the_checker_can_be_turned_off_and_comes_back_for_the_next_job(checked_s
 
 def _all_black(images: list[np.ndarray]) -> bool:
     return all((image == 0).all() for image in images)
+
+
+def test_genart_generate_prints_the_notes_and_can_turn_the_checker_off(checked_sd: str, tmp_path: Path, capsys) -> None:
+    from genart_core.cli import main
+    from genart_core.imaging import load_image
+
+    common = ["generate", "a cat", "--model", checked_sd, "--steps", "2", "--guidance", "3", "--size", f"{SIZE}x{SIZE}", "--seed", "5"]
+    assert main([*common, "-o", str(tmp_path / "checked.png")]) == 0
+    assert "Safety checker" in capsys.readouterr().err
+    assert _all_black([load_image(tmp_path / "checked.png")])
+    assert main([*common, "--no-safety-checker", "-o", str(tmp_path / "unchecked.png")]) == 0
+    assert "Safety checker" not in capsys.readouterr().err
+    assert not _all_black([load_image(tmp_path / "unchecked.png")])

@@ -116,3 +116,16 @@ def test_undo_folders_of_older_versions_are_removed_once_a_day_old():
     os.utime(old, (two_days_ago, two_days_ago))
     assert remove_dead_sessions() == 1000
     assert not old.exists() and recent.is_dir()  # may belong to an old version still running
+
+
+def test_genart_commands_that_write_files_clean_up_after_dead_sessions_first(tmp_path, capsys):
+    from genart_core.cli import main
+
+    _kill(_start_saving_session(tmp_path / "painting.png"))
+    assert len(_part_files(tmp_path)) == 1
+    assert main(["models", "list"]) == 0  # writes nothing: leaves the clean-up to the commands that do
+    assert len(_part_files(tmp_path)) == 1
+    # The size is refused before any model is loaded; the clean-up has already run by then.
+    assert main(["generate", "digit 1", "--size", "big", "-o", str(tmp_path / "out.png")]) == 1
+    assert _part_files(tmp_path) == [] and list((paths.cache_dir() / SESSIONS_FOLDER).glob("*/undo-*")) == []
+    assert "--size must look like" in capsys.readouterr().err

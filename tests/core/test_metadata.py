@@ -114,6 +114,17 @@ def test_settings_without_a_prompt_round_trip():
     assert (parse_parameters(format_parameters(info)).seed, parse_parameters(format_parameters(info)).prompt) == (3, "")
 
 
+@pytest.mark.parametrize("leading", ["\n", ""], ids=["as written", "trimmed by another tool"])
+def test_gan_parameters_with_no_prompt_and_no_steps_are_settings_not_a_prompt(leading):
+    info = parse_parameters(leading + "Seed: 77, Size: 28x28, Model: tiny-gan, kind: gan, index: 2")
+    assert (info.prompt, info.seed, info.width, info.model) == ("", 77, 28, "tiny-gan")
+    assert info.extra == {"kind": "gan", "index": "2"}
+
+
+def test_a_one_line_prompt_that_only_looks_like_settings_stays_a_prompt():
+    assert parse_parameters("Portrait: a fox, oil").prompt == "Portrait: a fox, oil"
+
+
 def test_our_old_unquoted_json_values_are_still_read():
     info = parse_parameters('x\nSteps: 3, Style weights: {"mosaic": 0.5, "ink": 0.5}, Seed: 4')
     assert info.extra["Style weights"] == {"mosaic": 0.5, "ink": 0.5} and info.seed == 4

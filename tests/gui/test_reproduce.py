@@ -6,11 +6,13 @@ import math
 import time
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData
 
 from desktop_app import settings
 from desktop_app.widget_values import MAX_PROMPT_CHARACTERS
 from genart_core.api import GenerationInfo
+from genart_core.engine import Engine
 from genart_core.artwork import save_artwork
 from genart_core.requests.generative import GanDecodeRequest, GanInterpolateRequest, GanSampleRequest
 from genart_core.requests.style import ColorMode, Preset, StyleSource, StyleTransferRequest
@@ -182,11 +184,20 @@ def test_a_style_transfer_saved_as_jpeg_restores_the_style_panel_from_its_text(w
     assert window.prompt_panel.current_settings() == before  # not "style transfer: …" with 93 steps
 
 
-def test_gan_parameters_without_a_request_restore_the_generate_panel(window):
-    # What parameters text with "kind: gan" reads back as (JPEG/WebP keep no request).
+@pytest.mark.parametrize("suffix", [".jpg", ".webp"])
+def test_a_gan_sample_saved_as_jpeg_or_webp_restores_the_generate_panel_when_opened(window, qtbot, tmp_path, suffix):
+    # JPEG and WebP keep only the parameters text: no request, an empty prompt and no "Steps:".
+    # The family is told by its "kind: gan" field, and the settings line is not taken for a prompt.
     _export("gan", "tiny-gan")
-    window.generate_panel.refresh_models()
+    _export("gan", "other-gan")
+    window.generate_panel.refresh_models(select="other-gan")
+    result = Engine().run(GanSampleRequest(model="tiny-gan", count=3, seed=77))
+    path = save_artwork(tmp_path / f"sample{suffix}", result.images[2], result.infos[2])
     before = window.prompt_panel.current_settings()
-    window.apply_info(GenerationInfo(seed=77, width=28, height=28, model="tiny-gan", extra={"kind": "gan", "index": "2"}))
-    assert window.generate_panel.seed_field.value() == 77 and "tiny-gan" in window.generate_panel.model_combo.currentText()
+    assert window.files.open_path(str(path))
+    panel = window.generate_panel
+    assert panel.seed_field.value() == 77 and "tiny-gan" in panel.model_combo.currentText()
+    assert "Settings restored in the Generate" in window.status_label.text()
     assert window.prompt_panel.current_settings() == before
+    qtbot.waitUntil(lambda: panel.grid_view.count() >= 3 and not panel._jobs, timeout=JOB_TIMEOUT)  # drawn again…
+    assert panel.grid_view.currentRow() == 2  # …with the saved sample picked

@@ -17,10 +17,12 @@ from unittest.mock import create_autospec
 import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
-from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
+from desktop_app.document_files import DEFAULT_QUALITY
 from desktop_app.main_window import MainWindow
+from desktop_app.settings import int_setting, settings
 from genart_core.api import GenerationInfo
 from genart_core.artwork import read_generation_info
 from genart_core.imaging import load_image
@@ -270,3 +272,26 @@ def test_a_name_without_extension_gets_a_message_naming_ora(window, tmp_path, qt
         assert not window.save_to(tmp_path / "picture")
     assert ".ora" in failed.args[0] and ".png" in failed.args[0]
     assert not (tmp_path / "picture").exists()
+
+
+@pytest.mark.parametrize("stored", ["lots", 1e300, -5, ""])
+def test_a_remembered_quality_that_is_not_a_usable_number_does_not_stop_save_or_export(window, qtbot, tmp_path, stored):
+    settings().setValue("export/quality", stored)
+    window.canvas.set_image(gradient(64, 48))
+    assert window.files.save_to(tmp_path / "saved.jpg", keep_as_document=False)
+    assert Image.open(tmp_path / "saved.jpg").size == (64, 48)
+    offered: list[int] = []
+
+    def answer_quality_box() -> None:
+        box = next((widget for widget in QApplication.topLevelWidgets() if isinstance(widget, QInputDialog) and widget.isVisible()), None)
+        if box is None:
+            QTimer.singleShot(10, answer_quality_box)
+            return
+        offered.append(box.intValue())
+        box.accept()
+
+    QTimer.singleShot(10, answer_quality_box)
+    assert window.files._save_chosen(tmp_path / "chosen.webp", keep_as_document=False)
+    assert offered == [DEFAULT_QUALITY] and (tmp_path / "chosen.webp").is_file()
+    assert settings().value("export/quality") not in (stored, None)  # the chosen, valid number replaces the damaged one
+    assert int_setting("export/quality", 1, 1, 100) == DEFAULT_QUALITY
