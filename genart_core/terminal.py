@@ -33,13 +33,16 @@ class TerminalProgress:
             self._last = ""
 
 
-def run_in_terminal(request: Request) -> Result:
-    """Run ``request`` through a fresh Engine with a progress line on stderr."""
-    from genart_core.engine import Engine
+def run_in_terminal(request: Request, engine=None) -> Result:
+    """Run ``request`` with a progress line on stderr, through ``engine`` (an Engine or a
+    RemoteEngine, see engine_choice) or else a fresh local Engine."""
+    if engine is None:
+        from genart_core.engine import Engine
 
+        engine = Engine()
     progress = TerminalProgress()
     try:
-        return Engine().run(request, progress)
+        return engine.run(request, progress)
     finally:
         progress.done()
 
