@@ -40,7 +40,9 @@ HEARTBEAT_SECONDS = 0.5
 api = FastAPI(title="GenArt server", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
 
 
-@serve.deployment(name="GenArtIngress", num_replicas=1, ray_actor_options={"num_cpus": 0})
+# Event streams last as long as their jobs, so waiting for them on shutdown (Serve's default
+# graceful period is 20 s) would only delay the moment clients learn the server is gone.
+@serve.deployment(name="GenArtIngress", num_replicas=1, ray_actor_options={"num_cpus": 0}, graceful_shutdown_timeout_s=1)
 @serve.ingress(api)
 class GenArtIngress:
     """One replica: the job table must be in one place for a job's later calls to find it."""
@@ -124,7 +126,7 @@ class GenArtIngress:
                     job.add({"event": "failed", "message": value})
         except Exception as exc:  # a worker that died mid-job fails the job, not the server
             log.exception("Job %s lost its worker", job.id)
-            job.add({"event": "failed", "message": f"The worker running the job stopped ({type(exc).__name__})."})
+            job.add({"event": "failed", "message": f"The server stopped while running the job: its worker ended ({type(exc).__name__})."})
         finally:
             if not job.end:
                 job.add({"event": "failed", "message": "The worker ended the job without a result."})

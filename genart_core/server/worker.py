@@ -48,7 +48,7 @@ class CancelBoard:
         self._asked.pop(job_id, None)
 
 
-@serve.deployment(name="EngineWorker")
+@serve.deployment(name="EngineWorker", graceful_shutdown_timeout_s=1)  # see GenArtIngress
 class EngineWorker:
     def __init__(self) -> None:
         self.engine = Engine()

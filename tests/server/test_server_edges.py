@@ -7,6 +7,7 @@ import dataclasses
 import http.client
 import io
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -136,7 +137,8 @@ def test_a_server_that_goes_away_mid_job_fails_the_job_with_a_clear_message(live
     deleted_at = time.monotonic()
     serve.delete("doomed")
     thread.join(60)
-    assert "stopped answering" in str(outcome.get("error")), outcome
+    # Either the worker is stopped first (the ingress says so) or the ingress (the stream breaks).
+    assert re.search("stopped answering|server stopped while running the job", str(outcome.get("error"))), outcome
     assert outcome["ended"] - deleted_at < 30
     _still_answers(live_server)
 
