@@ -40,9 +40,9 @@ def _median_ms(engine, request, jobs: int) -> float:
     return statistics.median(times)
 
 
-def preview_delays(remote: RemoteEngine, jobs: int) -> list[float]:
-    """Delay (ms) of every preview of ``jobs`` self-test runs with a preview each step."""
-    delays: list[float] = []
+def preview_delays(remote: RemoteEngine, jobs: int) -> list[tuple[float, float]]:
+    """Delays (ms) to the server storing and to the client seeing every preview of ``jobs`` self-test runs with a preview each step."""
+    delays: list[tuple[float, float]] = []
     seen_at: list[float] = []
 
     def record(progress) -> None:
@@ -53,7 +53,7 @@ def preview_delays(remote: RemoteEngine, jobs: int) -> list[float]:
     made: list[float] = []
 
     def decode_and_note(event, max_pixels):
-        made.append(event["made_at"])
+        made.append((event["made_at"], event["stored_at"]))
         return original(event, max_pixels)
 
     # The made_at stamp rides on each event; note it as the client decodes the event.
@@ -63,7 +63,7 @@ def preview_delays(remote: RemoteEngine, jobs: int) -> list[float]:
             made.clear()
             seen_at.clear()
             remote.run(SelfTestRequest(width=256, height=256, steps=20, work_size=128, preview_every=1), record)
-            delays += [(seen - made_at) * 1000 for made_at, seen in zip(made, seen_at)]
+            delays += [((stored - made_at) * 1000, (seen - made_at) * 1000) for (made_at, stored), seen in zip(made, seen_at)]
     finally:
         protocol.decode_progress = original
     return delays
@@ -92,9 +92,10 @@ def main() -> None:
             there = _median_ms(remote, request, args.jobs)
             print(f"  {side}×{side} result: in-process {here:7.1f} ms, through the server {there:7.1f} ms, overhead {there - here:6.1f} ms/job")
         delays = preview_delays(remote, max(1, args.jobs // 10))
-        delays.sort()
-        print(f"  preview delay (worker made it -> client saw it), {len(delays)} previews of 256×256: "
-              f"median {statistics.median(delays):.1f} ms, 90th percentile {delays[int(0.9 * (len(delays) - 1))]:.1f} ms, max {delays[-1]:.1f} ms")
+        for name, values in (("worker made it -> server stored it", [d[0] for d in delays]), ("worker made it -> client saw it", [d[1] for d in delays])):
+            values.sort()
+            print(f"  preview delay, {name}, {len(values)} previews of 256×256: median {statistics.median(values):.1f} ms, "
+                  f"90th percentile {values[int(0.9 * (len(values) - 1))]:.1f} ms, max {values[-1]:.1f} ms")
     finally:
         serve.shutdown()
         ray.shutdown()

@@ -116,7 +116,8 @@ class GenArtIngress:
             async for kind, value in stream:
                 if kind == "progress":
                     progress, made_at = value
-                    job.add(await asyncio.to_thread(protocol.encode_progress, progress, made_at))
+                    event = await asyncio.to_thread(protocol.encode_progress, progress, made_at)
+                    job.add({**event, "stored_at": time.time()})  # for bench/remote.py's delay breakdown
                 elif kind == "result":
                     job.result = await asyncio.to_thread(protocol.encode_result, value)
                     job.add({"event": "finished"})
