@@ -36,6 +36,7 @@ from genart_core.validate import parse_json
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 0.5
+INFO_WAIT_SECONDS = 3.0
 # No unauthenticated /docs or /openapi.json: the README documents the API.
 api = FastAPI(title="GenArt server", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -54,6 +55,7 @@ class GenArtIngress:
         self.limits = limits
         self.jobs = JobTable()
         self.board = CancelBoard.remote()
+        self.worker_info: dict[str, Any] = {}  # the last answer of a worker to info()
 
     def _authorise(self, http: HttpRequest) -> None:
         scheme, _, given = http.headers.get("authorization", "").partition(" ")
@@ -75,8 +77,14 @@ class GenArtIngress:
     @api.get("/v1/info")
     async def info(self, http: HttpRequest) -> dict[str, Any]:
         self._authorise(http)
-        worker_info = await self.worker.info.remote()
-        return {"server": "GenArt", "version": __version__, "running_jobs": len(self.jobs.running()), **worker_info}
+        try:
+            # Every replica may be busy with a job for minutes: then the last answer will do.
+            self.worker_info = {**await asyncio.wait_for(self.worker.info.remote(), INFO_WAIT_SECONDS), "busy": False}
+        except asyncio.TimeoutError:
+            if not self.worker_info:
+                raise HTTPException(503, "Every engine replica is busy with a job; ask again when one is free.") from None
+            self.worker_info["busy"] = True
+        return {"server": "GenArt", "version": __version__, "running_jobs": len(self.jobs.running()), **self.worker_info}
 
     async def _read_body(self, http: HttpRequest) -> bytes:
         limit = self.limits.max_body_bytes

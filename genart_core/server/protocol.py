@@ -19,6 +19,7 @@ import binascii
 import dataclasses
 import enum
 import io
+import math
 import types
 import typing
 import warnings
@@ -48,6 +49,16 @@ class Limits:
     max_body_bytes: int = 64_000_000
     max_image_pixels: int = 16_000_000
     max_text: int = 10_000
+
+
+# Bounds on request fields that size the work or its memory, by field name: a request past them
+# would exhaust the server's memory or time rather than fail. Far beyond anything sensible.
+FIELD_LIMITS: dict[str, tuple[float, float]] = {
+    # TrainRequest.width 0 is the network's default width.
+    "width": (0, 4096), "height": (0, 4096), "size": (0, 8192), "count": (1, 256), "columns": (1, 256),
+    "steps": (1, 100_000), "work_size": (1, 2048), "epochs": (1, 100_000), "batch": (1, 4096),
+    "image_size": (8, 512), "channels": (1, 4), "iterations_scale": (0.01, 100.0), "style_scale": (0.05, 20.0),
+}
 
 
 def request_types() -> dict[str, type[Request]]:
@@ -246,6 +257,10 @@ def _decode_dataclass(cls: type, value: Any, what: str, limits: Limits) -> Any:
     if unknown:
         raise ProtocolError(f"{cls.__name__} has no field {', '.join(map(repr, unknown))}; its fields are {', '.join(sorted(names))}.")
     fields = {name: _decode_field(item, hints[name], f"{what}.{name}", limits) for name, item in value.items()}
+    for name, item in fields.items():
+        low, high = FIELD_LIMITS.get(name, (-math.inf, math.inf))
+        if isinstance(item, (int, float)) and not isinstance(item, bool) and not low <= item <= high:
+            raise ProtocolError(f"{what}.{name} is {item}; this server takes {low:g} to {high:g}.")
     try:
         return cls(**fields)
     except (TypeError, ValueError) as exc:

@@ -48,7 +48,9 @@ class CancelBoard:
         self._asked.pop(job_id, None)
 
 
-@serve.deployment(name="EngineWorker", graceful_shutdown_timeout_s=1)  # see GenArtIngress
+# One job at a time per replica, as the engine is built for (its models and torch threads are
+# shared); more jobs wait in Serve's queue. Short graceful shutdown: see GenArtIngress.
+@serve.deployment(name="EngineWorker", max_ongoing_requests=1, graceful_shutdown_timeout_s=1)
 class EngineWorker:
     def __init__(self) -> None:
         self.engine = Engine()

@@ -166,3 +166,9 @@ def test_every_request_type_round_trips_through_the_protocol() -> None:
                 assert received.dtype == np.uint8 and np.array_equal(received, sent), (name, field.name)
             else:
                 assert received == sent and type(received) is type(sent), (name, field.name)
+
+
+def test_sizes_past_the_servers_limits_are_refused_before_they_run() -> None:
+    data = protocol.encode_request(TextToImageRequest(width=100_000))
+    with pytest.raises(protocol.ProtocolError, match="TextToImageRequest.width is 100000; this server takes 0 to 4096"):
+        protocol.decode_request(data, protocol.Limits())
