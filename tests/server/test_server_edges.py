@@ -100,7 +100,7 @@ def test_server_paths_outside_the_allowed_folder_are_refused(live_server, reques
         RemoteEngine(live_server.url, live_server.token).run(request_)
 
 
-def test_an_unreachable_server_is_a_clear_error_not_a_hang(live_server) -> None:
+def test_an_unreachable_server_is_a_clear_error_not_a_hang() -> None:
     import socket
 
     with socket.socket() as probe:  # a port nobody listens on
