@@ -56,6 +56,7 @@ class GenArtIngress:
         self.jobs = JobTable()
         self.board = CancelBoard.remote()
         self.worker_info: dict[str, Any] = {}  # the last answer of a worker to info()
+        self.following: set[asyncio.Task] = set()
 
     def _authorise(self, http: HttpRequest) -> None:
         scheme, _, given = http.headers.get("authorization", "").partition(" ")
@@ -114,7 +115,10 @@ class GenArtIngress:
             raise HTTPException(400, str(exc)) from None
         job = self.jobs.new(type(request).__name__)
         stream = self.worker.options(stream=True).run.remote(job.id, request, images, self.board)
-        asyncio.get_running_loop().create_task(self._follow(job, stream))
+        # The loop keeps only a weak reference to a task: hold it until the job ends.
+        task = asyncio.get_running_loop().create_task(self._follow(job, stream))
+        self.following.add(task)
+        task.add_done_callback(self.following.discard)
         log.info("Job %s: %s", job.id, job.kind)
         return {"job": job.id}
 
