@@ -39,6 +39,7 @@ def test_style_transfer_remotely_gives_the_local_image_with_previews(remote, liv
     request = StyleTransferRequest(
         content=scene(), styles=(StyleSource("Stripes", str(style)),), preset=Preset.PREVIEW, size=48,
         weights=str(live_server.vgg), iterations_scale=0.5, seed=3,
+        precision="fp32",  # "auto" lets each process time bf16 against fp32 itself, and load can flip that choice
     )
     reports: list[Progress] = []
     result = remote.run(request, reports.append)
