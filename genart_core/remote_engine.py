@@ -99,6 +99,10 @@ class RemoteEngine:
         watcher.start()
         try:
             end = self._follow(job, on_progress)
+        except BaseException:
+            # Ctrl+C, a failing progress callback, a lost stream: the job must not run on unwatched.
+            self._cancel_quietly(job)
+            raise
         finally:
             finished.set()
         if end["event"] == "cancelled":
@@ -106,6 +110,12 @@ class RemoteEngine:
         if end["event"] == "failed":
             raise ServerError(str(end.get("message") or "The job failed on the server."))
         return protocol.decode_result(self._call("GET", f"/v1/jobs/{job}/result"), MAX_IMAGE_PIXELS)
+
+    def _cancel_quietly(self, job: str) -> None:
+        try:
+            self._call("POST", f"/v1/jobs/{job}/cancel")
+        except GenArtError as exc:
+            log.info("Could not cancel job %s on the server: %s", job, exc)
 
     def _forward_cancel(self, job: str, cancel: CancelToken, finished: threading.Event) -> None:
         """Passes Cancel or Stop & Keep to the server as soon as it is asked for (a Cancel may

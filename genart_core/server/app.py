@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 0.5
 INFO_WAIT_SECONDS = 3.0
+FIRST_INFO_WAIT_SECONDS = 30.0
 # No unauthenticated /docs or /openapi.json: the README documents the API.
 api = FastAPI(title="GenArt server", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -80,7 +81,9 @@ class GenArtIngress:
         self._authorise(http)
         try:
             # Every replica may be busy with a job for minutes: then the last answer will do.
-            self.worker_info = {**await asyncio.wait_for(self.worker.info.remote(), INFO_WAIT_SECONDS), "busy": False}
+            # The first answer takes a while (the replica imports torch and measures its device).
+            wait = INFO_WAIT_SECONDS if self.worker_info else FIRST_INFO_WAIT_SECONDS
+            self.worker_info = {**await asyncio.wait_for(self.worker.info.remote(), wait), "busy": False}
         except asyncio.TimeoutError:
             if not self.worker_info:
                 raise HTTPException(503, "Every engine replica is busy with a job; ask again when one is free.") from None

@@ -112,3 +112,18 @@ def test_a_failing_job_fails_with_the_servers_message_and_the_server_goes_on(rem
     with pytest.raises(GenArtError, match="no-such-model"):
         remote.run(TextToImageRequest(prompt="digit 4", model="offline:no-such-model", steps=2, width=32, height=32))
     assert remote.run(SelfTestRequest(width=32, height=32, steps=2, work_size=16)).images[0].shape == (32, 32, 3)
+
+
+def test_a_progress_callback_that_raises_cancels_the_job_on_the_server(remote) -> None:
+    """As Ctrl+C in the CLI does: the job must not go on running unwatched."""
+    request = SelfTestRequest(width=64, height=64, steps=100_000, work_size=64, preview_every=50)
+
+    def interrupt(progress: Progress) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        remote.run(request, interrupt)
+    deadline = time.monotonic() + 30  # a hang guard
+    while remote.info()["running_jobs"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert remote.info()["running_jobs"] == 0
