@@ -88,28 +88,32 @@ class EngineWorker:
                 log.exception("Job %s failed", job_id)
                 events.put(("failed", f"The job failed on the server ({type(exc).__name__}: {exc})."))
 
+        def watch_for_cancel() -> None:
+            # On its own thread, so the board's round trips never hold back a progress event.
+            while not ended.wait(CANCEL_POLL_SECONDS):
+                try:
+                    asked = ray.get(board.asked.remote(job_id))
+                except ray.exceptions.RayError:
+                    asked = "cancel"  # the board went with the ingress: no one waits for this job
+                if asked == "cancel":
+                    token.cancel()
+                elif asked == "stop":
+                    token.stop_and_keep()
+
+        ended = threading.Event()
         thread = threading.Thread(target=work, name=f"job-{job_id}", daemon=True)
+        watcher = threading.Thread(target=watch_for_cancel, name=f"job-{job_id}-cancel", daemon=True)
         thread.start()
-        last_poll = 0.0
+        watcher.start()
         try:
             while True:
-                try:
-                    kind, value = events.get(timeout=CANCEL_POLL_SECONDS)
-                except queue.Empty:
-                    kind, value = "", None
-                if time.monotonic() - last_poll >= CANCEL_POLL_SECONDS:
-                    last_poll = time.monotonic()
-                    asked = ray.get(board.asked.remote(job_id))
-                    if asked == "cancel":
-                        token.cancel()
-                    elif asked == "stop":
-                        token.stop_and_keep()
-                if kind:
-                    yield kind, value
-                    if kind != "progress":
-                        return
+                kind, value = events.get()
+                yield kind, value
+                if kind != "progress":
+                    return
         finally:
-            # The ingress went away (or the stream was dropped): the job has no one to report to.
+            # Also reached when the ingress went away and the stream was dropped: no one to report to.
             token.cancel()
+            ended.set()
             thread.join(timeout=5)
             shutil.rmtree(folder, ignore_errors=True)
