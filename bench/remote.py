@@ -7,7 +7,7 @@ Starts a local Ray (2 CPUs) with the server on it, then measures:
 2. preview delay: from the moment the worker reports a preview (its Progress timestamp) to the
    moment the client's on_progress sees it decoded (goal <= 100 ms). Both clocks are this
    machine's time.time(), so they agree.
-Run: python bench/remote.py [--jobs 30]
+Run: python bench/remote.py [--jobs 30] [--work-size 128]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _median_ms(engine, request, jobs: int) -> float:
     return statistics.median(times)
 
 
-def preview_delays(remote: RemoteEngine, jobs: int) -> list[tuple[float, float]]:
+def preview_delays(remote: RemoteEngine, jobs: int, work_size: int) -> list[tuple[float, float]]:
     """Delays (ms) to the server storing and to the client seeing every preview of ``jobs`` self-test runs with a preview each step."""
     delays: list[tuple[float, float]] = []
     seen_at: list[float] = []
@@ -62,7 +62,7 @@ def preview_delays(remote: RemoteEngine, jobs: int) -> list[tuple[float, float]]
         for _ in range(jobs):
             made.clear()
             seen_at.clear()
-            remote.run(SelfTestRequest(width=256, height=256, steps=20, work_size=128, preview_every=1), record)
+            remote.run(SelfTestRequest(width=256, height=256, steps=20, work_size=work_size, preview_every=1), record)
             delays += [((stored - made_at) * 1000, (seen - made_at) * 1000) for (made_at, stored), seen in zip(made, seen_at)]
     finally:
         protocol.decode_progress = original
@@ -72,6 +72,7 @@ def preview_delays(remote: RemoteEngine, jobs: int) -> list[tuple[float, float]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=30)
+    parser.add_argument("--work-size", type=int, default=128, help="self-test work per step: larger spaces the previews further apart")
     args = parser.parse_args()
     import ray
     from ray import serve
@@ -91,10 +92,10 @@ def main() -> None:
             here = _median_ms(local, request, args.jobs)
             there = _median_ms(remote, request, args.jobs)
             print(f"  {side}×{side} result: in-process {here:7.1f} ms, through the server {there:7.1f} ms, overhead {there - here:6.1f} ms/job")
-        delays = preview_delays(remote, max(1, args.jobs // 10))
+        delays = preview_delays(remote, max(1, args.jobs // 10), args.work_size)
         for name, values in (("worker made it -> server stored it", [d[0] for d in delays]), ("worker made it -> client saw it", [d[1] for d in delays])):
             values.sort()
-            print(f"  preview delay, {name}, {len(values)} previews of 256×256: median {statistics.median(values):.1f} ms, "
+            print(f"  preview delay, {name}, {len(values)} previews of 256×256 (work size {args.work_size}): median {statistics.median(values):.1f} ms, "
                   f"90th percentile {values[int(0.9 * (len(values) - 1))]:.1f} ms, max {values[-1]:.1f} ms")
     finally:
         serve.shutdown()
