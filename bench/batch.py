@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -74,6 +75,7 @@ def main() -> None:
         print(f"  scaling 2 workers / 1 worker: {rates[2] / rates[1]:.2f}×; Ray 2 workers / plain loop: {rates[2] / loop_rate:.2f}×")
     finally:
         ray.shutdown()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

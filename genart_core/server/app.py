@@ -140,6 +140,8 @@ class GenArtIngress:
                     job.add({"event": "cancelled"})
                 else:
                     job.add({"event": "failed", "message": value})
+        except GenArtError as exc:  # a result the protocol cannot carry
+            job.add({"event": "failed", "message": str(exc)})
         except Exception as exc:  # a worker that died mid-job fails the job, not the server
             log.exception("Job %s lost its worker", job.id)
             job.add({"event": "failed", "message": f"The server stopped while running the job: its worker ended ({type(exc).__name__})."})
