@@ -41,9 +41,10 @@ def local_images(request: Request) -> dict[str, np.ndarray]:
     return {path: load_image(path) for path in image_paths(request)}
 
 
-def with_attached_images(request: Request, images: dict[str, np.ndarray], folder: Path) -> Request:
+def with_attached_images(request: Request, images: dict[str, np.ndarray], folder: Path | None) -> Request:
     """Server side: the request with its image paths pointing at the attached pixels (the content
-    as an array, which the pipeline takes; styles as PNG files written into ``folder``)."""
+    as an array, which the pipeline takes; styles as PNG files written into ``folder``, which
+    must be given when ``images`` is not empty)."""
     if not isinstance(request, StyleTransferRequest):
         return request
     from genart_core.imaging import to_pil

@@ -71,7 +71,8 @@ class EngineWorker:
         ("cancelled", None) or ("failed", message)."""
         events: queue.Queue = queue.Queue()
         token = CancelToken()
-        folder = job_folder()
+        # Only jobs with attached images need a folder (a replica stopped mid-job cannot remove it).
+        folder = job_folder() if images else None
 
         def report(progress: Progress) -> None:
             events.put(("progress", (progress, time.time())))
@@ -116,4 +117,5 @@ class EngineWorker:
             token.cancel()
             ended.set()
             thread.join(timeout=5)
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
