@@ -33,13 +33,16 @@ class TerminalProgress:
             self._last = ""
 
 
-def run_in_terminal(request: Request) -> Result:
-    """Run ``request`` through a fresh Engine with a progress line on stderr, then its notes there."""
-    from genart_core.engine import Engine
+def run_in_terminal(request: Request, engine=None) -> Result:
+    """Run ``request`` with a progress line on stderr, through ``engine`` (an Engine or a
+    RemoteEngine, see engine_choice) or else a fresh local Engine; then its notes on stderr."""
+    if engine is None:
+        from genart_core.engine import Engine
 
+        engine = Engine()
     progress = TerminalProgress()
     try:
-        result = Engine().run(request, progress)
+        result = engine.run(request, progress)
     finally:
         progress.done()
     for note in result.notes:  # e.g. a safety checker blacked out an image: say so, not only in the file

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from genart_core.engine_choice import add_server_option, engine_for
 from genart_core.terminal import run_in_terminal, save_sheet
 
 
@@ -26,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     between.add_argument("--scale", type=int, default=2)
     between.add_argument("-o", "--output", type=Path, required=True)
     between.set_defaults(handler=run_interpolate, writes_files=True)
+    for action in (sample, between):
+        add_server_option(action)
 
 
 def run_sample(args: argparse.Namespace) -> int:
@@ -33,7 +36,7 @@ def run_sample(args: argparse.Namespace) -> int:
     from genart_core.requests.generative import GanSampleRequest
 
     format_for_path(args.output)
-    result = run_in_terminal(GanSampleRequest(model=args.model, count=args.count, seed=args.seed, columns=args.columns))
+    result = run_in_terminal(GanSampleRequest(model=args.model, count=args.count, seed=args.seed, columns=args.columns), engine_for(args))
     save_sheet(args.output, result.extras["grid"], args.scale, result, count=args.count)
     return 0
 
@@ -48,6 +51,6 @@ def run_interpolate(args: argparse.Namespace) -> int:
     latent_dim = generator_config(find_generative_model("gan", args.model)).latent_dim
     ends = [sample_latents(1, latent_dim, seed)[0] for seed in args.seeds]
     request = GanInterpolateRequest(model=args.model, start=tuple(map(float, ends[0])), end=tuple(map(float, ends[1])), steps=args.steps)
-    result = run_in_terminal(request)
+    result = run_in_terminal(request, engine_for(args))
     save_sheet(args.output, result.extras["strip"], args.scale, result, seeds=list(args.seeds))
     return 0

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from genart_core.api import GenArtError
+from genart_core.engine_choice import add_server_option, engine_for
 from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, Scheduler
 
 
@@ -40,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="do not run the model's safety checker (SD 1.x models that have one return images it flags as black)",
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="output PNG; with -n > 1, files get -1, -2, … suffixes")
+    add_server_option(parser)
     parser.set_defaults(handler=run, writes_files=True)
 
 
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
     format_for_path(args.output)  # refuse a bad file name before any work
     request = build_request(args)
-    result = run_in_terminal(request)
+    result = run_in_terminal(request, engine_for(args))
     for path, image, info in zip(output_paths(args.output, len(result.images)), result.images, result.infos):
         save_artwork(path, image, info)
         sys.stdout.write(f"{path} (seed {info.seed})\n")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from genart_core.api import GenArtError
+from genart_core.engine_choice import add_server_option, engine_for
 from genart_core.requests.style import ColorMode, Init, Preset, StyleSource, StyleTransferRequest, parse_style_spec
 
 
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--optimizer", choices=["adam", "lbfgs"], default=None, help="default: the preset's (adam)")
     parser.add_argument("--weights", default="auto", help="VGG-19 weights: auto, oxford (offline), torchvision, or a .safetensors file")
     parser.add_argument("--style-scale", type=float, default=1.0, help="size of the style's marks relative to the content")
+    add_server_option(parser)
     parser.set_defaults(handler=run, writes_files=True)
 
 
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     format_for_path(args.output)  # a bad file name fails now, not after minutes of work
     request = build_request(args)
     configure_threads()
-    result = run_in_terminal(request)
+    result = run_in_terminal(request, engine_for(args))
     path = save_artwork(args.output, result.images[0], result.infos[0])
     height, width = result.images[0].shape[:2]
     sys.stdout.write(f"Saved {path} ({width}×{height}, seed {request.seed}, {result.extras['seconds']:.1f} s)\n")

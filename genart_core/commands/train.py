@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from genart_core.engine_choice import add_server_option, engine_for
 from genart_core.requests.generative import BUNDLED_DATA
 
 
@@ -27,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="", help="model name (default: the folder's name)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out")
+    add_server_option(parser)
     parser.set_defaults(handler=run, writes_files=True)
 
 
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         data=args.data, out=str(args.out), method=method, name=args.name, epochs=args.epochs, image_size=args.size,
         channels=3 if args.rgb else 1, batch=args.batch, seed=args.seed, beta=args.beta, resume=not args.fresh,
     )
-    card = run_in_terminal(request).extras["card"]
+    card = run_in_terminal(request, engine_for(args)).extras["card"]
     losses = ", ".join(f"{k} {v:.4g}" for k, v in card["final_losses"].items())
     sys.stdout.write(f"{args.out}: {card['steps']} steps in {card['wall_time_s']} s; {losses}; diversity {card['diversity']}\n")
     return 0

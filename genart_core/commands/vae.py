@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from genart_core.engine_choice import add_server_option, engine_for
 from genart_core.terminal import run_in_terminal, save_sheet
 
 
@@ -27,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action.add_argument("--model", default="", help="model name or folder (default: the bundled VAE)")
         action.add_argument("--scale", type=int, default=2, help="enlarge the output this many times")
         action.add_argument("-o", "--output", type=Path, required=True)
+        add_server_option(action)
 
 
 def run_sample(args: argparse.Namespace) -> int:
@@ -34,7 +36,7 @@ def run_sample(args: argparse.Namespace) -> int:
     from genart_core.requests.generative import VaeSampleRequest
 
     format_for_path(args.output)
-    result = run_in_terminal(VaeSampleRequest(model=args.model, count=args.count, seed=args.seed, columns=args.columns))
+    result = run_in_terminal(VaeSampleRequest(model=args.model, count=args.count, seed=args.seed, columns=args.columns), engine_for(args))
     save_sheet(args.output, result.extras["grid"], args.scale, result, count=args.count)
     return 0
 
@@ -46,7 +48,7 @@ def run_interpolate(args: argparse.Namespace) -> int:
 
     format_for_path(args.output)
     start, end = (load_image(path) for path in args.images)
-    result = run_in_terminal(VaeInterpolateRequest(model=args.model, start_image=start, end_image=end, steps=args.steps))
+    result = run_in_terminal(VaeInterpolateRequest(model=args.model, start_image=start, end_image=end, steps=args.steps), engine_for(args))
     save_sheet(args.output, result.extras["strip"], args.scale, result, ends=[path.name for path in args.images])
     return 0
 
@@ -59,7 +61,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
     format_for_path(args.output)
     image = load_image(args.image)
-    result = run_in_terminal(VaeReconstructRequest(model=args.model, image=image))
+    result = run_in_terminal(VaeReconstructRequest(model=args.model, image=image), engine_for(args))
     output = result.images[0]
     original = resize(to_rgb(image), output.shape[1], output.shape[0])  # squashed to the model's size to compare
     save_sheet(args.output, make_grid([original, output], columns=2), args.scale, result, source=args.image.name)
