@@ -45,3 +45,12 @@ def to_nhwc(picture: np.ndarray) -> np.ndarray:
 def from_nhwc(batch: np.ndarray) -> np.ndarray:
     """float 1×H×W×3 in [0, 1] -> uint8 H×W×3."""
     return (np.clip(batch[0], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def keep_content_colors(result: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """The content's colours with the result's brightness (Rec. 601 luminance): adding the same
+    amount to R, G and B moves the luminance by that amount and leaves the chroma alone."""
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    result_f, content_f = result.astype(np.float32), content.astype(np.float32)
+    shift = result_f @ weights - content_f @ weights
+    return np.clip(content_f + shift[..., None] + 0.5, 0, 255).astype(np.uint8)
