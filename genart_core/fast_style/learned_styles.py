@@ -7,6 +7,7 @@ Read with safetensors' numpy API: a learned-style file never runs code and never
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,12 +91,13 @@ def list_learned() -> list[LearnedStyle]:
 
 def learned_for(style_name: str) -> LearnedStyle | None:
     """The user's learned version of a style if there is one, else the built-in one, else None."""
-    matches = [style for style in list_learned() if _key(style.name) == _key(style_name)]
+    matches = [style for style in list_learned() if style_key(style.name) == style_key(style_name)]
     return matches[-1] if matches else None
 
 
-def _key(name: str) -> str:
-    return "".join(name.lower().split()).replace("_", "")
+def style_key(name: str) -> str:
+    """Names compare as the gallery compares them: case, spaces, "_" and "-" ignored."""
+    return re.sub(r"[\s_\-]+", "", name).lower()
 
 
 def learned_path_for(style_name: str, folder: Path | None = None) -> Path:

@@ -74,7 +74,8 @@ class LearnStyleRequest(Request):
     # The current canvas joins the content photos when given.
     canvas: np.ndarray | None = field(default=None, compare=False)
     # Side of the square training crops.
-    train_size: int = 256
-    seed: int = 0
+    train_size: int = 192
+    # VGG-19 weights of the objective: "auto", "oxford", "torchvision" or a .safetensors path.
+    weights: str = "auto"
     # Where the learned style goes; "" = the user's style folder.
     output: str = ""
