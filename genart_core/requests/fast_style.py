@@ -79,3 +79,17 @@ class LearnStyleRequest(Request):
     weights: str = "auto"
     # Where the learned style goes; "" = the user's style folder.
     output: str = ""
+
+
+@dataclass(frozen=True)
+class RefineRequest(Request):
+    """The instant result, then ``iterations`` Adam steps of the optimisation-based style transfer
+    at full size starting from it (not from the photo)."""
+
+    pipeline: ClassVar[str] = "genart_core.pipelines.fast_refine"
+    supports_stop_and_keep: ClassVar[bool] = True
+
+    instant: FastStyleRequest
+    iterations: int = 10
+    # VGG-19 weights of the objective: "auto", "oxford", "torchvision" or a .safetensors path.
+    weights: str = "auto"

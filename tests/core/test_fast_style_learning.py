@@ -100,3 +100,30 @@ def test_the_cli_lists_styles_and_uses_a_learned_one(tmp_path, photos, capsys, o
 
     info = read_generation_info(out)
     assert info.request["type"] == "FastStyleRequest" and info.request["styles"][0]["kind"] == "learned"
+
+
+def test_refine_starts_from_the_instant_result_and_lowers_the_loss(tmp_path, one_torch_thread):
+    from genart_core.requests.fast_style import FastStyleRequest, RefineRequest, StyleVectorSource
+
+    style = write(tmp_path / "stripes.png", stripes(96))
+    instant = FastStyleRequest(content=scene(64, 48), styles=(StyleVectorSource("Stripes", str(style)),), size=None)
+    request = RefineRequest(instant=instant, iterations=6, weights=str(save_tiny_vgg(tmp_path)))
+    totals: list[float] = []
+    engine = Engine()
+    result = engine.run(request, lambda p: totals.append(p.step))
+    first_image = engine.run(instant).images[0]
+    assert result.images[0].shape == first_image.shape == (48, 64, 3)
+    # A few small Adam steps from the instant result: changed, but still close to it (not the photo).
+    change = np.abs(result.images[0].astype(float) - first_image).mean()
+    assert 0 < change < np.abs(first_image.astype(float) - scene(64, 48)).mean()
+    assert totals[-1] == 6
+    assert result.extras["losses"]["total"] < result.extras["start_losses"]["total"]
+
+    token = CancelToken()
+
+    def stop_at_three(progress: Progress) -> None:
+        if progress.phase == "Refining" and progress.step == 3:
+            token.stop_and_keep()
+
+    stopped = engine.run(request, stop_at_three, token)
+    assert stopped.stopped == "at step 3/6" and stopped.infos[0].extra["Stopped at step"] == "3/6"
