@@ -84,7 +84,10 @@ def differences(vector: np.ndarray) -> None:
           f"{np.abs(ours - int8_out).mean():.4f} against the original int8 graph")
 
 
-def import_and_first_result() -> None:
+def import_and_first_result(folder: Path) -> None:
+    photo = folder / "astronaut.png"
+    to_pil(shipped_photo("skimage:astronaut")).save(photo)
+
     def seconds(code: str) -> float:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
@@ -94,9 +97,9 @@ def import_and_first_result() -> None:
     first = (
         "import numpy as np\nfrom genart_core.engine import Engine\n"
         "from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource\n"
-        "from genart_core.styles import find_style\nfrom skimage import data\n"
+        "from genart_core.styles import find_style\n"
         "s = find_style('mosaic')\n"
-        "Engine().run(FastStyleRequest(content=data.astronaut(), styles=(StyleVectorSource(s.name, str(s.path)),), size=512))\n"
+        f"Engine().run(FastStyleRequest(content={str(photo)!r}, styles=(StyleVectorSource(s.name, str(s.path)),), size=512))\n"
     )
     seconds(first)  # caches the derived graphs, as the first launch does
     print(f"\nFrom a fresh Python process (its own start-up, {bare:.2f} s, subtracted): import onnxruntime "
@@ -153,9 +156,12 @@ def quality(engine: Engine, args: argparse.Namespace) -> None:
     side = args.quality_size
     print(f"\nLosses at {side} px (fp32 objective, strength 1; style ×4 + content + TV ×2 = total) and seconds; photos not used for learning:")
     print(f"{'style':<14} {'photo':<18} {'result':<16} {'style':>7} {'content':>8} {'total':>7} {'seconds':>8}")
-    args.out.mkdir(parents=True, exist_ok=True)
     summary: dict[str, list[dict[str, float]]] = {}
-    for style in (s for s in list_styles() if s.builtin):
+    mosaic = find_style("mosaic")
+    warm = np.zeros((64, 64, 3), np.uint8)
+    engine.run(FastStyleRequest(content=warm, styles=(StyleVectorSource(mosaic.name, str(mosaic.path)),)))  # loads the networks
+    engine.run(StyleTransferRequest(content=warm, styles=(StyleSource(mosaic.name, str(mosaic.path)),), size=64))  # and VGG-19
+    for style in (s for s in list_styles() if s.builtin and (not args.styles or s.name in args.styles)):
         learned = learned_for(style.name)
         for photo_name in EVALUATION_PHOTOS:
             photo = fit_within(shipped_photo(photo_name), side)
@@ -200,6 +206,7 @@ def main() -> None:
     parser.add_argument("--skip-balanced", action="store_true", help="no Balanced run for the speed ratio")
     parser.add_argument("--quality", action="store_true", help="also the loss table (minutes: one Balanced run per style and photo)")
     parser.add_argument("--quality-size", type=int, default=256)
+    parser.add_argument("--styles", nargs="*", help="built-in styles for the loss table (default: all six)")
     parser.add_argument("--refine-iterations", type=int, default=8)
     parser.add_argument("--out", type=Path, default=Path("/tmp/fast_style_bench"))
     args = parser.parse_args()
@@ -207,7 +214,8 @@ def main() -> None:
     vector = OnnxStyleNetworks(args.threads).predict(style_square(find_style("mosaic").path))
     differences(vector)
     instant = speed(args, vector) if args.sizes else {}
-    import_and_first_result()
+    args.out.mkdir(parents=True, exist_ok=True)
+    import_and_first_result(args.out)
     engine = Engine()
     if not args.skip_balanced:
         balanced_ratio(engine, instant.get(512))

@@ -161,3 +161,14 @@ def test_the_instant_path_imports_neither_torch_nor_onnx(tmp_path):
     assert out.split()[-2] == "False"
     warm = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True).stdout
     assert warm.split()[-2:] == ["False", "False"]
+
+
+def test_learn_and_refine_requests_are_plain_json():
+    from genart_core.requests.fast_style import LearnStyleRequest, RefineRequest
+
+    learn = LearnStyleRequest(style_name="Mosaic", style_path="mosaic.jpg", canvas=np.zeros((4, 6, 3), np.uint8))
+    refine = RefineRequest(instant=_request(content="photo.png"), iterations=5)
+    for request in (learn, refine):
+        text = json.dumps(request.to_dict())
+        assert json.loads(text)["type"] == type(request).__name__
+    assert json.loads(json.dumps(refine.to_dict()))["instant"]["styles"][0]["name"] == "Mosaic"

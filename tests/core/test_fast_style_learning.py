@@ -79,7 +79,10 @@ def test_an_empty_content_folder_gets_a_clear_message(tmp_path, photos, one_torc
         Engine().run(_request(tmp_path, photos, content_dir=str(empty)))
 
 
-def test_the_cli_lists_styles_and_uses_a_learned_one(tmp_path, photos, capsys, one_torch_thread):
+def test_the_cli_lists_styles_and_uses_a_learned_one(tmp_path, photos, capsys, monkeypatch, one_torch_thread):
+    from genart_core.fast_style import learned_styles
+
+    monkeypatch.setattr(learned_styles, "builtin_learned_dir", lambda: tmp_path / "no-shipped-styles")
     assert main(["styles", "list", "--fast"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6 and lines[0].split("\t")[0] == "Brush strokes"
@@ -127,3 +130,14 @@ def test_refine_starts_from_the_instant_result_and_lowers_the_loss(tmp_path, one
 
     stopped = engine.run(request, stop_at_three, token)
     assert stopped.stopped == "at step 3/6" and stopped.infos[0].extra["Stopped at step"] == "3/6"
+
+
+def test_the_shipped_learned_styles_are_valid_and_belong_to_built_in_styles():
+    from genart_core.fast_style.learned_styles import builtin_learned_dir
+
+    shipped = [style for style in list_learned() if style.builtin]
+    assert len(shipped) == len(list(builtin_learned_dir().glob("*.safetensors")))
+    for style in shipped:
+        assert find_style(style.name).builtin
+        assert style.card["style_loss_after"] <= style.card["style_loss_before"]
+        assert style.path.stat().st_size < 4096
