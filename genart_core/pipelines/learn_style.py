@@ -72,7 +72,11 @@ class StyleLearner:
 
 def build_learner(request: LearnStyleRequest, ctx: RunContext, device: torch.device) -> StyleLearner:
     dtype = fast_dtype(device)
-    features = ctx.cache.get_or_load(("vgg", request.weights, str(device), dtype), lambda: load_vgg(request.weights).to(device, dtype))
+    # The same cache entry as the optimisation pipeline's (style_transfer.get_features): one VGG-19 in memory.
+    features = ctx.cache.get_or_load(
+        ("vgg19", request.weights, str(device), str(dtype)),
+        lambda: load_vgg(request.weights).to(device=device, dtype=dtype, memory_format=torch.channels_last),
+    )
     transformer = ctx.cache.get_or_load(("fast-style-torch", str(device)), lambda: load_transformer().to(device))
     side = request.train_size
     style = resize_long_side(to_tensor(load_image(request.style_path)), side).to(device)
