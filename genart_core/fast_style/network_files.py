@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genart_core.weights import ModelError
+from genart_core.weights import ModelEntry, ModelError, register_source
 
 if TYPE_CHECKING:
     import onnx
@@ -92,3 +92,13 @@ def load_model(network: NetworkFile, path: Path | None = None) -> "onnx.ModelPro
         return onnx.load_model_from_string(data)
     except Exception as exc:  # the protobuf reader raises DecodeError and others
         raise NetworkFileError(f"The {network.role} file cannot be parsed ({exc}); reinstall it with: {REINSTALL}") from None
+
+
+@register_source
+def _instant_networks() -> list[ModelEntry]:
+    """The instant networks for ``genart doctor`` and model lists, with their credit."""
+    try:
+        folder = locate(TRANSFORMER).parent
+    except NetworkFileError:
+        return []
+    return [ModelEntry("style-instant", "magenta-arbitrary-v1", f"bundled ({DISTRIBUTION} {VERSION})", str(folder), {"credit": CREDIT})]

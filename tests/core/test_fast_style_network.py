@@ -38,6 +38,13 @@ def test_the_shipped_files_have_the_published_hashes():
         assert len(network_files.read_checked(network)) > 100_000
 
 
+def test_the_networks_are_listed_with_their_credit():
+    from genart_core.weights import available_models
+
+    (entry,) = available_models("style-instant")
+    assert "Ghiasi et al. 2017" in entry.card["credit"] and "Apache-2.0" in entry.card["credit"]
+
+
 def test_an_altered_file_names_the_package_to_reinstall(tmp_path):
     original = network_files.locate(network_files.TRANSFORMER).read_bytes()
     altered = tmp_path / "arbitrary_transform.onnx"
