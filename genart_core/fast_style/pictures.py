@@ -12,6 +12,10 @@ from genart_core.imaging import fit_within, load_image, to_pil, to_rgb
 
 PREDICTOR_SIDE = 256  # the style predictor's fixed input
 MIN_STYLE_SIDE = 32  # below this a style image holds no texture to learn from
+# The network's activations take ~150 bytes a pixel: 4096² is about 2.5 GB, beyond which memory runs out.
+MAX_CONTENT_SIDE = 4096
+# The network pads each side by reflection (up to 4 pixels, twice halved): thinner pictures cannot be padded.
+MIN_CONTENT_SIDE = 16
 
 
 def style_square(source: str | Path | np.ndarray) -> np.ndarray:
@@ -34,7 +38,18 @@ def style_square(source: str | Path | np.ndarray) -> np.ndarray:
 def content_picture(source: str | Path | np.ndarray, size: int | None) -> np.ndarray:
     """The content as uint8 RGB with its longer side at most ``size`` (None: its own size)."""
     picture = to_rgb(source if isinstance(source, np.ndarray) else load_image(source))
-    return fit_within(picture, size) if size else picture
+    picture = fit_within(picture, size) if size else picture
+    if max(picture.shape[:2]) > MAX_CONTENT_SIDE:
+        raise GenArtError(
+            f"Instant style transfer works on pictures up to {MAX_CONTENT_SIDE} pixels on the longer side; "
+            f"this one is {picture.shape[1]}×{picture.shape[0]}. Choose a smaller size."
+        )
+    if min(picture.shape[:2]) < MIN_CONTENT_SIDE:
+        raise GenArtError(
+            f"The picture is {picture.shape[1]}×{picture.shape[0]} pixels: instant style transfer needs at least "
+            f"{MIN_CONTENT_SIDE} on each side."
+        )
+    return picture
 
 
 def to_nhwc(picture: np.ndarray) -> np.ndarray:

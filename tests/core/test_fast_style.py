@@ -143,6 +143,14 @@ def test_style_images_of_every_kind_get_a_result_or_a_clear_message(engine, tmp_
     assert str(caught.value)
 
 
+def test_a_content_too_large_or_too_thin_gets_a_clear_message(engine):
+    with pytest.raises(GenArtError, match="up to 4096 pixels"):
+        engine.run(_request(content=np.zeros((64, 5000, 3), np.uint8)))
+    with pytest.raises(GenArtError, match="at least 16"):
+        engine.run(_request(content=np.zeros((64, 5000, 3), np.uint8), size=1000))  # 13×1000
+    assert engine.run(_request(content=np.zeros((64, 2000, 3), np.uint8), size=1000)).images[0].shape == (32, 1000, 3)
+
+
 def test_the_instant_path_imports_neither_torch_nor_onnx(tmp_path):
     """Launch → first instant result must not wait for torch (~4.6 s to import)."""
     script = (
