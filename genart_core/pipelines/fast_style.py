@@ -75,6 +75,8 @@ def style_vector(networks: StyleNetworks, request: FastStyleRequest, content: np
 def run(request: FastStyleRequest, ctx: RunContext) -> Result:
     if not request.styles:
         raise GenArtError("Choose at least one style.")
+    if request.preserve_colors is ColorMode.MATCH:
+        raise GenArtError("Instant style keeps the photo's colours by brightness only: use luminance (match needs the optimisation).")
     networks = networks_for(ctx, request.backend)
     content = content_picture(request.content, request.size)
     ctx.check_cancelled()
@@ -82,7 +84,7 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
     started = time.perf_counter()
     image = networks.stylize(content, vector)
     seconds = time.perf_counter() - started
-    if request.preserve_colors is not ColorMode.NONE:
+    if request.preserve_colors is ColorMode.LUMINANCE:
         image = keep_content_colors(image, content)
     height, width = image.shape[:2]
     info = GenerationInfo(

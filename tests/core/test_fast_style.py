@@ -102,6 +102,8 @@ def test_preserving_colours_keeps_the_photos_colour(engine):
         return np.abs((image.astype(np.float32) - image.mean(2, keepdims=True)) - (photo - photo.mean(2, keepdims=True))).mean()
 
     assert chroma_error(kept) < chroma_error(plain) / 2
+    with pytest.raises(GenArtError, match="luminance"):
+        engine.run(_request(preserve_colors=ColorMode.MATCH))
 
 
 def test_a_learned_vector_is_used_instead_of_the_predicted_one(engine):
