@@ -133,10 +133,14 @@ def whole_image_with_fast_decoder(loaded) -> float:
 
 
 def flops(call) -> float:
-    """Floating-point operations of one call (multiply and add counted as two), as torch counts them."""
+    """Floating-point operations of one call (multiply and add counted as two), as torch counts them.
+
+    Counted in inference mode: the calls' inputs are inference tensors (made under
+    torch.inference_mode), which autograd refuses to save for a backward pass.
+    """
     from torch.utils.flop_counter import FlopCounterMode
 
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
         call()
     return float(counter.get_total_flops())
 
