@@ -121,8 +121,9 @@ class Stopped(Exception):
 def optimise(image: torch.Tensor, objective: Objective, evaluations: int, method: str, lr: float, on_step: StepCallback) -> torch.Tensor:
     """Spend ``evaluations`` loss evaluations improving a copy of ``image``.
 
-    ``on_step(n, pixels, losses)`` runs after every evaluation (progress, previews; it may raise
-    Cancelled or Stopped, as may the objective's between_layers; a Stopped leaves with the pixels so far). L-BFGS uses a strong-Wolfe line search, which may evaluate several times per
+    ``on_step(n, pixels, losses)`` runs after every evaluation (progress, previews). It may raise
+    Cancelled or Stopped, as may the objective's between_layers; a Stopped leaves with the pixels
+    so far. L-BFGS uses a strong-Wolfe line search, which may evaluate several times per
     iteration: without it L-BFGS diverges on this objective.
     """
     pixels = image.detach().clone().requires_grad_(True)

@@ -261,14 +261,16 @@ def _stylise_stage(job: _Job, stage: Stage, image: torch.Tensor) -> torch.Tensor
     padded_content, padded = pad_mirrored(content, stage.padding), pad_mirrored(image, stage.padding)
     box = None  # the tile being optimised
     try:
-        styles = [(fit_for_network(resize_long_side(s, _style_side(stage.side, request.style_scale))).to(job.device), w) for s, w in job.prepared.styles]
+        style_side = _style_side(stage.side, request.style_scale)
+        styles = [(fit_for_network(resize_long_side(s, style_side)).to(job.device), w) for s, w in job.prepared.styles]
         grams = style_grams(job.features, job.dtype, styles, check)
         lr = ADAM_LR[0] if stage.number == 1 else ADAM_LR[1]
         result = torch.zeros_like(padded)
         coverage = torch.zeros_like(padded[:, :1])
         for box in stage.boxes:
             top, bottom, left, right = box
-            objective = Objective(job.features, job.dtype, padded_content[..., top:bottom, left:right], grams, LossWeights(), request.strength, check)
+            tile_content = padded_content[..., top:bottom, left:right]
+            objective = Objective(job.features, job.dtype, tile_content, grams, LossWeights(), request.strength, check)
             on_step = job.reporter.on_step_for(padded, box, stage)
             tile = optimise(padded[..., top:bottom, left:right], objective, stage.iterations, job.method, lr, on_step)
             blend = feather(bottom - top, right - left, TILE_OVERLAP) if len(stage.boxes) > 1 else 1.0

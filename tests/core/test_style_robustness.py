@@ -32,7 +32,9 @@ def _noise(height: int, width: int) -> np.ndarray:
 
 
 def _request(weights, style, content, **overrides):
-    options = dict(content=content, styles=(StyleSource("Stripes", style),), preset=Preset.PREVIEW, size=512, weights=weights, iterations_scale=0.4)
+    options = dict(
+        content=content, styles=(StyleSource("Stripes", style),), preset=Preset.PREVIEW, size=512, weights=weights, iterations_scale=0.4
+    )
     options.update(overrides)
     return StyleTransferRequest(**options)
 
