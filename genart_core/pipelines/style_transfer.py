@@ -75,6 +75,8 @@ PRESETS: dict[Preset, Plan] = {
     # and an extra ⅛ scale (slower to that loss, and a higher final loss).
     Preset.BEST: Plan(scales=(0.25, 0.5, 1.0), iterations=(60, 25, 100)),
 }
+# Style images are shown to VGG at most this large (memory); prepare() shrinks them to it once.
+MAX_STYLE_SIDE = 1024
 # Scales smaller than this are skipped: VGG's fifth block would see a handful of pixels.
 MIN_SIDE = 64
 # (coarsest scale, later scales). Later scales start close; 0.025 lowered Balanced's final loss
@@ -124,6 +126,8 @@ def prepare(request: StyleTransferRequest) -> Prepared:
         if style.weight == 0:
             continue
         image = to_tensor(load_image(style.path))
+        # Once here rather than at every stage: shrinking a large painting takes seconds on a busy CPU.
+        image = resize_long_side(image, min(max(image.shape[-2:]), MAX_STYLE_SIDE))
         if request.preserve_colors == ColorMode.MATCH:
             image = match_colours(image, content)
         elif request.preserve_colors == ColorMode.LUMINANCE:
@@ -254,15 +258,20 @@ def run(request: StyleTransferRequest, ctx: RunContext) -> Result:
 
 def _stylise_stage(job: _Job, stage: Stage, image: torch.Tensor) -> torch.Tensor:
     """The previous stage's picture (or the start) stylised at ``stage``'s size; on Stop and keep,
-    raises Stopped with the whole picture at this size as far as it got."""
+    raises Stopped with the whole picture as far as it got. Cancel is checked between every step
+    that takes long on a busy CPU at 1024 px: resizes, and VGG's layers."""
     request, check = job.request, job.reporter.check
-    content = resize_to(job.prepared.content, stage.size).to(job.device)
-    image = upsample_with_detail(image, content)
-    padded_content, padded = pad_mirrored(content, stage.padding), pad_mirrored(image, stage.padding)
     box = None  # the tile being optimised
     try:
+        content = resize_to(job.prepared.content, stage.size).to(job.device)
+        check()
+        image = upsample_with_detail(image, content, check)
+        padded_content, padded = pad_mirrored(content, stage.padding), pad_mirrored(image, stage.padding)
         style_side = _style_side(stage.side, request.style_scale)
-        styles = [(fit_for_network(resize_long_side(s, style_side)).to(job.device), w) for s, w in job.prepared.styles]
+        styles = []
+        for style, weight in job.prepared.styles:
+            check()
+            styles.append((fit_for_network(resize_long_side(style, style_side)).to(job.device), weight))
         grams = style_grams(job.features, job.dtype, styles, check)
         lr = ADAM_LR[0] if stage.number == 1 else ADAM_LR[1]
         result = torch.zeros_like(padded)
@@ -277,8 +286,12 @@ def _stylise_stage(job: _Job, stage: Stage, image: torch.Tensor) -> torch.Tensor
             result[..., top:bottom, left:right] += tile * blend
             coverage[..., top:bottom, left:right] += blend
     except Stopped as stop:
-        whole = padded if stop.picture is None or box is None else _pasted(padded, stop.picture, box)
-        stop.picture = crop_padding(whole, stage.padding)
+        if box is None:  # before the first tile: the picture this stage started from
+            stop.picture = image
+        elif stop.picture is None:  # setting up a tile
+            stop.picture = crop_padding(padded, stage.padding)
+        else:  # inside optimise: its pixels so far
+            stop.picture = crop_padding(_pasted(padded, stop.picture, box), stage.padding)
         raise
     image = crop_padding(result / coverage.clamp_min(1e-6), stage.padding)
     job.reporter.stage_done(stage, image)
@@ -347,7 +360,7 @@ class _Reporter:
 
 def _style_side(content_side: int, style_scale: float) -> int:
     # The style is shown to VGG at the content's scale (times style_scale), capped to bound memory.
-    return max(MIN_SIDE, min(round(content_side * style_scale), 1024))
+    return max(MIN_SIDE, min(round(content_side * style_scale), MAX_STYLE_SIDE))
 
 
 def _info(request: StyleTransferRequest, array: np.ndarray, source: str, method: str, steps: int) -> GenerationInfo:
