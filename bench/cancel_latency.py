@@ -68,7 +68,7 @@ def trial(engine: Engine, request: StyleTransferRequest, stage: int, delay: floa
             pass
         finished.append(time.perf_counter())
 
-    worker = threading.Thread(target=work)
+    worker = threading.Thread(target=work, daemon=True)  # an interrupted bench does not wait for it
     worker.start()
     while not reached.wait(0.05) and worker.is_alive():
         pass
