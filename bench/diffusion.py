@@ -273,10 +273,11 @@ def main() -> None:
     parts = turbo_parts(turbo)
     for name, (part_seconds, part_flops) in parts.items():
         print(f"    {name:<13} {part_seconds:5.2f} s, {part_flops / 1e12:5.2f} TFLOP, {part_flops / part_seconds / 1e12:5.2f} TFLOP/s")
-    peak = matmul_rate(fast, side=512 if args.quick else 4096)
+    side = 512 if args.quick else 4096
+    peak = matmul_rate(fast, side)
     needed = sum(f for _, f in parts.values())
     print(
-        f"    a 4096² matrix multiply in {str(fast).replace('torch.', '')} runs at {peak / 1e12:.2f} TFLOP/s: at that rate "
+        f"    a {side}² matrix multiply in {str(fast).replace('torch.', '')} runs at {peak / 1e12:.2f} TFLOP/s: at that rate "
         f"these {needed / 1e12:.2f} TFLOP would take {needed / peak:.2f} s"
     )
     seconds = whole_image_with_fast_decoder(loaded)
