@@ -2,6 +2,7 @@
 
     python bench/diffusion.py            # short default: 3 steps per setting
     python bench/diffusion.py --steps 5 --skip-raw
+    python bench/diffusion.py --quick    # narrow models: only checks that it runs to its end
 
 Prints seconds per denoising step at 512×512 with classifier-free guidance (batch 2) for an
 SD 1.5-sized model: raw diffusers fp32 defaults, our pipeline with the same settings, and our
@@ -51,13 +52,18 @@ def tokenizer():
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
 
 
-def sd_pipeline(turbo: bool):
-    """SD 1.5 (turbo=False) or SD 2.1 / SD-Turbo (turbo=True) sized pipeline with random weights."""
+def sd_pipeline(turbo: bool, quick: bool = False):
+    """SD 1.5 (turbo=False) or SD 2.1 / SD-Turbo (turbo=True) sized pipeline with random weights;
+    with ``quick``, the same architectures a few channels wide (figures meaningless, runs in seconds)."""
     from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(0)
-    if turbo:  # SD 2.1: linear projections, 1024-wide OpenCLIP-H text features
+    narrow = dict(block_out_channels=(32, 32, 64, 64), layers_per_block=1)
+    if quick:
+        unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=64, attention_head_dim=8, use_linear_projection=turbo, **narrow)
+        text = CLIPTextConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, projection_dim=64)
+    elif turbo:  # SD 2.1: linear projections, 1024-wide OpenCLIP-H text features
         unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=1024, attention_head_dim=(5, 10, 20, 20), use_linear_projection=True)
         text = CLIPTextConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=23, num_attention_heads=16, hidden_act="gelu", projection_dim=1024)
     else:
@@ -65,7 +71,7 @@ def sd_pipeline(turbo: bool):
         text = CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, projection_dim=768)
     text.vocab_size, text.max_position_embeddings, text.bos_token_id, text.eos_token_id, text.pad_token_id = 49408, 77, 0, 1, 1
     vae = AutoencoderKL(
-        block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+        **(narrow if quick else dict(block_out_channels=(128, 256, 512, 512), layers_per_block=2)), latent_channels=4,
         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, sample_size=512,
     )
     scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", timestep_spacing="trailing", steps_offset=1)
@@ -133,10 +139,14 @@ def whole_image_with_fast_decoder(loaded) -> float:
 
 
 def flops(call) -> float:
-    """Floating-point operations of one call (multiply and add counted as two), as torch counts them."""
+    """Floating-point operations of one call (multiply and add counted as two), as torch counts them.
+
+    Counted in inference mode: the calls' inputs are inference tensors (made under
+    torch.inference_mode), which autograd refuses to save for a backward pass.
+    """
     from torch.utils.flop_counter import FlopCounterMode
 
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
         call()
     return float(counter.get_total_flops())
 
@@ -222,14 +232,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="denoising steps per measurement (the first is not timed)")
     parser.add_argument("--skip-raw", action="store_true", help="skip the slow fp32 measurements")
     parser.add_argument("--profile", action="store_true", help="also print the operators one optimised step spends its time in")
+    parser.add_argument("--quick", action="store_true", help="narrow models, 2 steps, no raw fp32: only checks that the bench runs to its end")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.skip_raw = 2, True
     devices.configure_threads()
     cpu = torch.device("cpu")
     fast = diffusion.default_dtype(cpu)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, chosen dtype {fast}")
     spec = ModelSpec("bench", "SD 1.5-sized (random)", "folder")
 
-    pipe = sd_pipeline(turbo=False)
+    pipe = sd_pipeline(turbo=False, quick=args.quick)
     if not args.skip_raw:
         raw = raw_diffusers(pipe, args.steps)
         print(f"SD 1.5-sized 512×512 CFG, raw diffusers fp32:      {raw:6.2f} s/step")
@@ -252,7 +265,7 @@ def main() -> None:
     del pipe, loaded
     gc.collect()
 
-    turbo = sd_pipeline(turbo=True).to(dtype=fast)
+    turbo = sd_pipeline(turbo=True, quick=args.quick).to(dtype=fast)
     loaded = diffusion.prepare(turbo, ModelSpec("bench", "SD-Turbo-sized (random)", "folder"), cpu, fast)
     whole_image(loaded, Engine())  # warm-up: first calls pay for one-time allocations
     seconds = whole_image(loaded, Engine())
@@ -260,10 +273,11 @@ def main() -> None:
     parts = turbo_parts(turbo)
     for name, (part_seconds, part_flops) in parts.items():
         print(f"    {name:<13} {part_seconds:5.2f} s, {part_flops / 1e12:5.2f} TFLOP, {part_flops / part_seconds / 1e12:5.2f} TFLOP/s")
-    peak = matmul_rate(fast)
+    side = 512 if args.quick else 4096
+    peak = matmul_rate(fast, side)
     needed = sum(f for _, f in parts.values())
     print(
-        f"    a 4096² matrix multiply in {str(fast).replace('torch.', '')} runs at {peak / 1e12:.2f} TFLOP/s: at that rate "
+        f"    a {side}² matrix multiply in {str(fast).replace('torch.', '')} runs at {peak / 1e12:.2f} TFLOP/s: at that rate "
         f"these {needed / 1e12:.2f} TFLOP would take {needed / peak:.2f} s"
     )
     seconds = whole_image_with_fast_decoder(loaded)

@@ -11,10 +11,13 @@ that normalisation so callers always pass RGB in [0, 1].
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from genart_core.api import GenArtError
 
 # Convolutions per block in VGG-19.
 BLOCK_DEPTHS = (2, 2, 4, 4, 4)
@@ -51,19 +54,41 @@ class VGG19Features(nn.Module):
             in_channels = config.widths[block]
         self._pool = F.avg_pool2d if config.pooling == "avg" else F.max_pool2d
 
-    def forward(self, x: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
-        # x: N×3×H×W, normalised for the weights -> {relu name: N×C×h×w}
+    def forward(
+        self, x: torch.Tensor, layers: tuple[str, ...], between_layers: Callable[[], None] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """x: N×3×H×W, normalised for the weights -> {relu name: N×C×h×w}.
+
+        ``between_layers`` runs before each convolution and, when ``x`` needs a gradient, again
+        as the backward pass reaches each one: at 1024 px one forward and backward pass takes
+        seconds on a small CPU, one layer a fraction of that, so a Cancel raised there is quick.
+        """
         deepest = max(RELU_NAMES.index(name) for name in layers)
+        needed = min_input_side(RELU_NAMES[deepest])
+        if min(x.shape[-2:]) < needed:
+            raise GenArtError(
+                f"VGG-19 needs pictures of at least {needed}×{needed} pixels to reach {RELU_NAMES[deepest]}; "
+                f"this one is {x.shape[-1]}×{x.shape[-2]}."
+            )
         wanted = set(layers)
         out: dict[str, torch.Tensor] = {}
         for index, conv_name in enumerate(CONV_NAMES[: deepest + 1]):
             if index > 0 and conv_name.endswith("_1"):
                 x = self._pool(x, kernel_size=2, stride=2)
+            if between_layers is not None:
+                between_layers()
+                if x.requires_grad:
+                    x.register_hook(lambda grad: between_layers())
             x = F.relu(self.convs[conv_name](x))
             relu_name = RELU_NAMES[index]
             if relu_name in wanted:
                 out[relu_name] = x
         return out
+
+
+def min_input_side(layer: str) -> int:
+    """The smallest picture side that still reaches ``layer``: each 2×2 pooling before it halves the side."""
+    return 2 ** (int(layer[4]) - 1)
 
 
 class VGGFeatures(nn.Module):
@@ -85,6 +110,8 @@ class VGGFeatures(nn.Module):
         self.register_buffer("scale", scale.view(1, 3, 1, 1), persistent=False)
         self.register_buffer("shift", mean.view(1, 3, 1, 1), persistent=False)
 
-    def forward(self, rgb: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    def forward(
+        self, rgb: torch.Tensor, layers: tuple[str, ...], between_layers: Callable[[], None] | None = None
+    ) -> dict[str, torch.Tensor]:
         x = rgb.flip(1) if self._flip else rgb
-        return self.net(x * self.scale - self.shift, layers)
+        return self.net(x * self.scale - self.shift, layers, between_layers)

@@ -54,8 +54,11 @@ class Objective:
         style_grams: dict[str, torch.Tensor],
         weights: LossWeights,
         strength: float,
+        between_layers: Callable[[], None] | None = None,
     ) -> None:
         self.features, self.dtype, self.weights, self.strength = features, dtype, weights, strength
+        # Runs between VGG's layers, forward and backward (Cancel, Stop and keep): see VGG19Features.forward.
+        self.between_layers = between_layers
         self.style_grams = style_grams
         self.image_size = (int(content.shape[-2]), int(content.shape[-1]))
         with torch.no_grad():
@@ -65,7 +68,7 @@ class Objective:
 
     def _run(self, image: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
         x = image.to(self.dtype).contiguous(memory_format=torch.channels_last)
-        return self.features(x, layers)
+        return self.features(x, layers, self.between_layers)
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         feats = self._run(image, ALL_LAYERS)
@@ -82,14 +85,17 @@ class Objective:
 
 
 def style_grams(
-    features: VGGFeatures, dtype: torch.dtype, styles: list[tuple[torch.Tensor, float]]
+    features: VGGFeatures,
+    dtype: torch.dtype,
+    styles: list[tuple[torch.Tensor, float]],
+    between_layers: Callable[[], None] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Weighted average of each style image's Gram matrices (multi-style fusion and interpolation)."""
     total_weight = sum(weight for _, weight in styles)
     fused: dict[str, torch.Tensor] = {}
     with torch.no_grad():
         for image, weight in styles:
-            feats = features(image.to(dtype).contiguous(memory_format=torch.channels_last), STYLE_LAYERS)
+            feats = features(image.to(dtype).contiguous(memory_format=torch.channels_last), STYLE_LAYERS, between_layers)
             for layer in STYLE_LAYERS:
                 contribution = gram(feats[layer]) * (weight / total_weight)
                 fused[layer] = fused[layer] + contribution if layer in fused else contribution
@@ -101,18 +107,23 @@ StepCallback = Callable[[int, torch.Tensor, dict[str, float]], None]
 
 
 class Stopped(Exception):
-    """Raised by on_step on Stop and keep: the only way out of an L-BFGS step between evaluations."""
+    """Stop and keep, raised between VGG's layers or evaluations (the only way out of an L-BFGS step).
 
-    def __init__(self, picture: torch.Tensor) -> None:
+    Whoever knows the picture so far fills in ``picture`` on the way out: optimise() the pixels
+    it works on, then the pipeline the whole picture they are part of.
+    """
+
+    def __init__(self, picture: torch.Tensor | None = None) -> None:
         super().__init__()
-        self.picture = picture  # the whole picture at the current scale, as far as it got
+        self.picture = picture
 
 
 def optimise(image: torch.Tensor, objective: Objective, evaluations: int, method: str, lr: float, on_step: StepCallback) -> torch.Tensor:
     """Spend ``evaluations`` loss evaluations improving a copy of ``image``.
 
-    ``on_step(n, pixels, losses)`` runs after every evaluation (progress, previews; it may raise
-    Cancelled or Stopped). L-BFGS uses a strong-Wolfe line search, which may evaluate several times per
+    ``on_step(n, pixels, losses)`` runs after every evaluation (progress, previews). It may raise
+    Cancelled or Stopped, as may the objective's between_layers; a Stopped leaves with the pixels
+    so far. L-BFGS uses a strong-Wolfe line search, which may evaluate several times per
     iteration: without it L-BFGS diverges on this objective.
     """
     pixels = image.detach().clone().requires_grad_(True)
@@ -143,13 +154,18 @@ def optimise(image: torch.Tensor, objective: Objective, evaluations: int, method
         optimiser = torch.optim.Adam([pixels], lr=lr)
     else:
         raise GenArtError(f"Unknown optimiser “{method}”: use adam or lbfgs.")
-    while count < evaluations:
-        if method == "lbfgs":
-            # Up to 20 iterations per call (clamping in between), never past the evaluation budget.
-            optimiser.param_groups[0]["max_eval"] = evaluations - count
-        optimiser.step(closure)
-        with torch.no_grad():
-            pixels.clamp_(0, 1)
+    try:
+        while count < evaluations:
+            if method == "lbfgs":
+                # Up to 20 iterations per call (clamping in between), never past the evaluation budget.
+                optimiser.param_groups[0]["max_eval"] = evaluations - count
+            optimiser.step(closure)
+            with torch.no_grad():
+                pixels.clamp_(0, 1)
+    except Stopped as stop:
+        # A Stopped from inside an evaluation leaves the pixels as the last finished step made them.
+        stop.picture = best_pixels.detach().clone()
+        raise
     return pixels.detach()
 
 

@@ -11,8 +11,10 @@ What makes it quick:
   Gram matrices and losses stay in fp32;
 * Adam by default (L-BFGS is noisy with bf16 gradients; both are available).
 
-Scales larger than ``max_pixels`` are optimised in overlapping tiles against the same global
-style statistics, so memory stays bounded for large images.
+Scales larger than ``MAX_PIXELS`` are optimised in overlapping tiles against the same global
+style statistics, so memory stays bounded for large images; pictures thinner than VGG can pool
+are mirrored out to its smallest side and cropped back (style_images.network_padding). Cancel and
+Stop and keep are checked between VGG's layers, so they answer within one layer's time.
 """
 
 from __future__ import annotations
@@ -32,11 +34,17 @@ from genart_core.engine import RunContext, mark_stopped
 from genart_core.imaging import from_tensor, load_image, to_tensor
 from genart_core.models.vgg import VGGFeatures
 from genart_core.pipelines.style_images import (
+    Padding,
+    crop_padding,
+    fit_for_network,
     grey_matched,
     luminance,
     match_colours,
+    network_padding,
+    pad_mirrored,
     put_back_colour,
     resize_long_side,
+    resize_to,
     scaled_hw,
     upsample_with_detail,
 )
@@ -67,6 +75,8 @@ PRESETS: dict[Preset, Plan] = {
     # and an extra ⅛ scale (slower to that loss, and a higher final loss).
     Preset.BEST: Plan(scales=(0.25, 0.5, 1.0), iterations=(60, 25, 100)),
 }
+# Style images are shown to VGG at most this large (memory); prepare() shrinks them to it once.
+MAX_STYLE_SIDE = 1024
 # Scales smaller than this are skipped: VGG's fifth block would see a handful of pixels.
 MIN_SIDE = 64
 # (coarsest scale, later scales). Later scales start close; 0.025 lowered Balanced's final loss
@@ -116,6 +126,8 @@ def prepare(request: StyleTransferRequest) -> Prepared:
         if style.weight == 0:
             continue
         image = to_tensor(load_image(style.path))
+        # Once here rather than at every stage: shrinking a large painting takes seconds on a busy CPU.
+        image = resize_long_side(image, min(max(image.shape[-2:]), MAX_STYLE_SIDE))
         if request.preserve_colors == ColorMode.MATCH:
             image = match_colours(image, content)
         elif request.preserve_colors == ColorMode.LUMINANCE:
@@ -139,10 +151,46 @@ def initial_image(request: StyleTransferRequest, content: torch.Tensor) -> torch
     return (content + 0.12 * smooth + 0.04 * fine).clamp(0, 1)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One scale of the coarse-to-fine schedule: the picture's size there, the mirrored padding that
+    brings it up to what VGG needs, and the tiles of the padded picture."""
+
+    number: int  # from 1
+    of: int
+    size: tuple[int, int]  # (height, width) of the picture at this scale
+    side: int  # its long side
+    iterations: int  # per tile
+    padding: Padding
+    boxes: tuple[tuple[int, int, int, int], ...]
+
+    @property
+    def cost(self) -> int:
+        """Pixel-evaluations: VGG's time grows with the pixels it sees, so this is the stage's share of the time."""
+        return self.iterations * sum((bottom - top) * (right - left) for top, bottom, left, right in self.boxes)
+
+    @property
+    def phase(self) -> str:
+        return f"Stylising at {self.size[1]}×{self.size[0]} ({self.number}/{self.of})"
+
+
 def scale_sides(plan: Plan, side: int) -> list[tuple[int, int]]:
     """(long side, iterations) per scale, skipping scales too small for VGG."""
     steps = [(round(side * f), n) for f, n in zip(plan.scales, plan.iterations) if round(side * f) >= MIN_SIDE]
     return steps or [(side, plan.iterations[-1])]
+
+
+def plan_stages(plan: Plan, height: int, width: int, iterations_scale: float) -> list[Stage]:
+    """The stages that make a height×width result."""
+    sides = scale_sides(plan, max(height, width))
+    stages = []
+    for number, (side, iterations) in enumerate(sides, start=1):
+        size = scaled_hw(height, width, side)
+        padding = network_padding(*size)
+        padded = (size[0] + padding[0] + padding[1], size[1] + padding[2] + padding[3])
+        boxes = tuple(tiles(*padded, MAX_PIXELS))
+        stages.append(Stage(number, len(sides), size, side, max(1, round(iterations * iterations_scale)), padding, boxes))
+    return stages
 
 
 def get_features(request: StyleTransferRequest, ctx: RunContext, device: torch.device, dtype: torch.dtype) -> VGGFeatures:
@@ -157,6 +205,19 @@ def get_features(request: StyleTransferRequest, ctx: RunContext, device: torch.d
     return ctx.cache.get_or_load(("vgg19", request.weights, str(device), str(dtype)), loader)
 
 
+@dataclass
+class _Job:
+    """What every stage of one run needs."""
+
+    request: StyleTransferRequest
+    prepared: Prepared
+    features: VGGFeatures
+    dtype: torch.dtype
+    device: torch.device
+    method: str
+    reporter: "_Reporter"
+
+
 def run(request: StyleTransferRequest, ctx: RunContext) -> Result:
     started = time.perf_counter()
     device = choose_device()
@@ -166,13 +227,7 @@ def run(request: StyleTransferRequest, ctx: RunContext) -> Result:
     prepared = prepare(request)
     features = get_features(request, ctx, device, dtype)
     ctx.check_cancelled()
-    height, width = prepared.content.shape[-2:]
-    schedule = [(side, max(1, round(n * request.iterations_scale))) for side, n in scale_sides(plan, max(height, width))]
-    weights = LossWeights()
-
-    # Progress counts iterations over all scales and tiles.
-    boxes_per_scale = [len(tiles(*scaled_hw(height, width, side), MAX_PIXELS)) for side, _ in schedule]
-    total = sum(n * b for (_, n), b in zip(schedule, boxes_per_scale))
+    stages = plan_stages(plan, *prepared.content.shape[-2:], request.iterations_scale)
 
     def show(image: torch.Tensor) -> np.ndarray:
         preview = image if max(image.shape[-2:]) <= MAX_PREVIEW_SIDE else resize_long_side(image, MAX_PREVIEW_SIDE)
@@ -180,85 +235,132 @@ def run(request: StyleTransferRequest, ctx: RunContext) -> Result:
             preview = put_back_colour(preview, prepared.colour_content)
         return from_tensor(preview)
 
-    reporter = _Reporter(ctx, total, plan.preview_every, show)
-    image = initial_image(request, resize_long_side(prepared.content, schedule[0][0]))
+    job = _Job(request, prepared, features, dtype, device, method, _Reporter(ctx, stages, plan.preview_every, show))
+    # The coarsest stage starts from this picture (a "Refine" start image would take its place).
+    image = initial_image(request, resize_to(prepared.content, stages[0].size))
     stopped = ""  # "k/N" once Stop and keep ended the optimisation after evaluation k of N
     try:
-        for scale_index, (side, iterations) in enumerate(schedule):
-            content = resize_long_side(prepared.content, side).to(device)
-            image = upsample_with_detail(image, content)
-            styles = [(resize_long_side(s, _style_side(side, request.style_scale)).to(device), w) for s, w in prepared.styles]
-            grams = style_grams(features, dtype, styles)
-            phase = f"Stylising at {content.shape[-1]}×{content.shape[-2]} ({scale_index + 1}/{len(schedule)})"
-            lr = ADAM_LR[0] if scale_index == 0 else ADAM_LR[1]
-            result = torch.zeros_like(image)
-            coverage = torch.zeros_like(image[:, :1])
-            for top, bottom, left, right in tiles(*content.shape[-2:], MAX_PIXELS):
-                objective = Objective(features, dtype, content[..., top:bottom, left:right], grams, weights, request.strength)
-                on_step = reporter.on_step_for(image, (top, bottom, left, right), phase)
-                tile = optimise(image[..., top:bottom, left:right], objective, iterations, method, lr, on_step)
-                blend = feather(bottom - top, right - left, TILE_OVERLAP) if (bottom - top, right - left) != tuple(image.shape[-2:]) else 1.0
-                result[..., top:bottom, left:right] += tile * blend
-                coverage[..., top:bottom, left:right] += blend
-            image = result / coverage.clamp_min(1e-6)
-            reporter.scale_done(phase, image)
+        for stage in stages:
+            image = _stylise_stage(job, stage, image)
     except Stopped as stop:
         # The picture as far as it got, at the size asked for rather than the scale it reached.
-        stopped = f"{reporter.done}/{total}"
+        stopped = f"{job.reporter.evaluations}/{job.reporter.total_evaluations}"
         image = upsample_with_detail(stop.picture, prepared.content.to(stop.picture.device))
     final = image.cpu()
     if request.preserve_colors == ColorMode.LUMINANCE:
         final = put_back_colour(final, prepared.colour_content)
     array = from_tensor(final)
     elapsed = time.perf_counter() - started
-    info = _info(request, array, features.source, method, total)
+    info = _info(request, array, features.source, method, job.reporter.total_evaluations)
     ended = mark_stopped(info, 0, 1, stopped) if stopped else ""
-    return Result(images=[array], infos=[info], extras={"seconds": elapsed, "losses": reporter.losses}, stopped=ended)
+    return Result(images=[array], infos=[info], extras={"seconds": elapsed, "losses": job.reporter.losses}, stopped=ended)
+
+
+def _stylise_stage(job: _Job, stage: Stage, image: torch.Tensor) -> torch.Tensor:
+    """The previous stage's picture (or the start) stylised at ``stage``'s size; on Stop and keep,
+    raises Stopped with the whole picture as far as it got. Cancel is checked between every step
+    that takes long on a busy CPU at 1024 px: resizes, and VGG's layers."""
+    request, check = job.request, job.reporter.check
+    box = None  # the tile being optimised
+    try:
+        content = resize_to(job.prepared.content, stage.size).to(job.device)
+        check()
+        image = upsample_with_detail(image, content, check)
+        padded_content, padded = pad_mirrored(content, stage.padding), pad_mirrored(image, stage.padding)
+        style_side = _style_side(stage.side, request.style_scale)
+        styles = []
+        for style, weight in job.prepared.styles:
+            check()
+            styles.append((fit_for_network(resize_long_side(style, style_side)).to(job.device), weight))
+        grams = style_grams(job.features, job.dtype, styles, check)
+        lr = ADAM_LR[0] if stage.number == 1 else ADAM_LR[1]
+        result = torch.zeros_like(padded)
+        coverage = torch.zeros_like(padded[:, :1])
+        for box in stage.boxes:
+            top, bottom, left, right = box
+            tile_content = padded_content[..., top:bottom, left:right]
+            objective = Objective(job.features, job.dtype, tile_content, grams, LossWeights(), request.strength, check)
+            on_step = job.reporter.on_step_for(padded, box, stage)
+            tile = optimise(padded[..., top:bottom, left:right], objective, stage.iterations, job.method, lr, on_step)
+            blend = feather(bottom - top, right - left, TILE_OVERLAP) if len(stage.boxes) > 1 else 1.0
+            result[..., top:bottom, left:right] += tile * blend
+            coverage[..., top:bottom, left:right] += blend
+    except Stopped as stop:
+        if box is None:  # before the first tile: the picture this stage started from
+            stop.picture = image
+        elif stop.picture is None:  # setting up a tile
+            stop.picture = crop_padding(padded, stage.padding)
+        else:  # inside optimise: its pixels so far
+            stop.picture = crop_padding(_pasted(padded, stop.picture, box), stage.padding)
+        raise
+    image = crop_padding(result / coverage.clamp_min(1e-6), stage.padding)
+    job.reporter.stage_done(stage, image)
+    return image
+
+
+def _pasted(whole: torch.Tensor, part: torch.Tensor, box: tuple[int, int, int, int]) -> torch.Tensor:
+    """``whole`` with ``part`` in ``box`` (a tile alone is an odd preview or result)."""
+    if part.shape == whole.shape:
+        return part
+    pasted = whole.clone()
+    pasted[..., box[0] : box[1], box[2] : box[3]] = part
+    return pasted
+
+
+# Progress runs from 0 to this many units, in proportion to the estimated time.
+PROGRESS_UNITS = 1000
 
 
 class _Reporter:
-    """Turns loss evaluations into progress reports and previews, and Stop and keep into Stopped."""
+    """Turns loss evaluations into progress reports (weighted by their cost, so the bar follows the
+    time) and previews, and Stop and keep into Stopped."""
 
-    def __init__(self, ctx: RunContext, total: int, preview_every: int, show) -> None:
-        self.ctx, self.total, self.preview_every, self.show = ctx, total, preview_every, show
-        self.done = 0  # evaluations over all scales and tiles
+    def __init__(self, ctx: RunContext, stages: list[Stage], preview_every: int, show) -> None:
+        self.ctx, self.preview_every, self.show = ctx, preview_every, show
+        self.total_evaluations = sum(stage.iterations * len(stage.boxes) for stage in stages)
+        self.evaluations = 0  # over all stages and tiles
+        self._total_cost = sum(stage.cost for stage in stages)
+        self._cost_done = 0
         self.losses: dict[str, float] = {}  # the latest evaluation's
         self._last_report = self._last_preview = 0.0
 
-    def on_step_for(self, image: torch.Tensor, box: tuple[int, int, int, int], phase: str):
-        """optimise()'s on_step for the tile ``box`` of ``image`` (the whole picture at this scale)."""
+    def check(self) -> None:
+        """Between evaluations and VGG's layers: raises Cancelled on Cancel, Stopped on Stop and keep."""
+        if self.ctx.stop_requested():
+            raise Stopped()
 
-        def pasted(pixels: torch.Tensor) -> torch.Tensor:
-            """The whole picture with this tile's progress in it (a tile alone is an odd preview)."""
-            if pixels.shape == image.shape:
-                return pixels
-            whole = image.clone()
-            whole[..., box[0] : box[1], box[2] : box[3]] = pixels
-            return whole
+    @property
+    def units(self) -> int:
+        return min(PROGRESS_UNITS, round(PROGRESS_UNITS * self._cost_done / self._total_cost))
+
+    def on_step_for(self, padded: torch.Tensor, box: tuple[int, int, int, int], stage: Stage):
+        """optimise()'s on_step for the tile ``box`` of ``padded`` (the whole padded picture at ``stage``)."""
+        tile_pixels = (box[1] - box[0]) * (box[3] - box[2])
 
         def on_step(step: int, pixels: torch.Tensor, parts: dict[str, float]) -> None:
-            self.done += 1
+            self.evaluations += 1
+            self._cost_done += tile_pixels
             self.losses.update(parts)
-            if self.ctx.stop_requested():  # raises Cancelled on Cancel
-                raise Stopped(pasted(pixels).detach())
+            self.check()
             # Small images iterate in milliseconds: limit reports so a GUI is not flooded.
             now = time.perf_counter()
             preview_due = step % self.preview_every == 0 and now - self._last_preview >= PREVIEW_INTERVAL_S
             if preview_due or now - self._last_report >= REPORT_INTERVAL_S:
-                self.ctx.report(min(self.done, self.total), self.total, phase, self.show(pasted(pixels)) if preview_due else None)
+                preview = self.show(crop_padding(_pasted(padded, pixels, box), stage.padding)) if preview_due else None
+                self.ctx.report(self.units, PROGRESS_UNITS, stage.phase, preview)
                 self._last_report = now
                 if preview_due:
                     self._last_preview = now
 
         return on_step
 
-    def scale_done(self, phase: str, image: torch.Tensor) -> None:
-        self.ctx.report(min(self.done, self.total), self.total, phase, self.show(image))
+    def stage_done(self, stage: Stage, image: torch.Tensor) -> None:
+        self.ctx.report(self.units, PROGRESS_UNITS, stage.phase, self.show(image))
 
 
 def _style_side(content_side: int, style_scale: float) -> int:
     # The style is shown to VGG at the content's scale (times style_scale), capped to bound memory.
-    return max(MIN_SIDE, min(round(content_side * style_scale), 1024))
+    return max(MIN_SIDE, min(round(content_side * style_scale), MAX_STYLE_SIDE))
 
 
 def _info(request: StyleTransferRequest, array: np.ndarray, source: str, method: str, steps: int) -> GenerationInfo:

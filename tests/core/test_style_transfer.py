@@ -141,7 +141,8 @@ def test_stop_and_keep_returns_the_picture_so_far_at_the_requested_size(tiny_wei
     assert all("128×96" not in phase for phase in phases)  # never reached the full-size scale
     image, info = result.images[0], result.infos[0]
     assert image.shape == (96, 128, 3) and (info.width, info.height) == (128, 96)
-    assert result.stopped == "at step 2/4000" and info.extra["Stopped at step"] == "2/4000"
+    # Stopped inside evaluation 2 (between VGG's layers): the picture after step 1 is kept.
+    assert result.stopped == "at step 1/4000" and info.extra["Stopped at step"] == "1/4000"
     # Colours are preserved as in a finished result: the content's chroma, the stylised luminance.
     content = from_tensor(si.resize_long_side(to_tensor(scene(192, 144)), 128)).astype(float)
     to_chroma = lambda img: img[..., [0, 2]] - (img @ np.array([0.299, 0.587, 0.114]))[..., None]
