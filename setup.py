@@ -9,7 +9,7 @@ from setuptools import find_packages, setup
 
 # Its data folders are listed as (namespace) packages too: setuptools warns about folders that
 # Python could import but the build does not name.
-RESOURCE_FOLDERS = {"icons": ["*"], "styles": ["*"], "models": ["*/*"]}
+RESOURCE_FOLDERS = {"icons": ["*"], "styles": ["*"], "styles.learned": ["*"], "models": ["*/*"]}
 
 setup(
     packages=find_packages(include=["genart_core*", "desktop_app*"])

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from genart_core.api import GenArtError
+from genart_core.requests.fast_style import FastStyleRequest
 from genart_core.requests.style import ColorMode, Init, Preset, StyleSource, StyleTransferRequest, parse_style_spec
 
 
@@ -34,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--optimizer", choices=["adam", "lbfgs"], default=None, help="default: the preset's (adam)")
     parser.add_argument("--weights", default="auto", help="VGG-19 weights: auto, oxford (offline), torchvision, or a .safetensors file")
     parser.add_argument("--style-scale", type=float, default=1.0, help="size of the style's marks relative to the content")
+    instant = parser.add_argument_group("instant style transfer (--fast)")
+    instant.add_argument("--fast", action="store_true",
+                         help="one pass of the arbitrary-style network instead of optimising (a fraction of a second)")
+    instant.add_argument("--variation", type=float, default=0.0, help="with --fast: a seeded variation of the style (0 = none, 1 = clear)")
+    instant.add_argument("--untuned", action="store_true", help="with --fast: ignore learned styles, use the predicted style vector")
+    instant.add_argument("--backend", choices=["auto", "onnxruntime", "torch"], default="auto", help="with --fast: what runs the network")
+    instant.add_argument("--report-time", action="store_true", help="print the stylisation time alone, as “N.NN s”")
     parser.set_defaults(handler=run)
 
 
@@ -65,15 +73,43 @@ def build_request(args: argparse.Namespace) -> StyleTransferRequest:
     )
 
 
+def build_fast_request(args: argparse.Namespace) -> FastStyleRequest:
+    from genart_core.fast_style.sources import source_for
+
+    sources = []
+    for spec in args.style:
+        try:
+            name, weight = parse_style_spec(spec)
+        except ValueError as exc:
+            raise GenArtError(str(exc)) from None
+        sources.append(source_for(name, weight, use_learned=not args.untuned))
+    return FastStyleRequest(
+        content=str(Path(args.content)),
+        styles=tuple(sources),
+        strength=args.strength,
+        size=args.size or None,
+        seed=args.seed,
+        variation=args.variation,
+        preserve_colors=ColorMode(args.preserve_colors),
+        backend=args.backend,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from genart_core.artwork import format_for_path, save_artwork
-    from genart_core.device import configure_threads
     from genart_core.terminal import run_in_terminal
 
     format_for_path(args.output)  # a bad file name fails now, not after minutes of work
-    request = build_request(args)
-    configure_threads()
+    if args.fast:
+        request: StyleTransferRequest | FastStyleRequest = build_fast_request(args)
+    else:
+        from genart_core.device import configure_threads  # imports torch: not on the instant path
+
+        request = build_request(args)
+        configure_threads()
     result = run_in_terminal(request)
+    if args.report_time:
+        sys.stdout.write(f"{result.extras['seconds']:.2f} s\n")
     path = save_artwork(args.output, result.images[0], result.infos[0])
     height, width = result.images[0].shape[:2]
     sys.stdout.write(f"Saved {path} ({width}×{height}, seed {request.seed}, {result.extras['seconds']:.1f} s)\n")

@@ -1,0 +1,227 @@
+"""Instant style transfer on this machine: speed of each runtime, the cost of the first result,
+and the quality of untuned, learned, Balanced and instant + Refine results.
+
+Prints:
+* seconds per image at each --sizes (median of --repeats after a warm-up, --threads threads) for
+  onnxruntime on our float graph, our torch module in fp32 and in bf16 (both channels_last);
+* mean |difference| (0–1 scale) at 384² of our torch module against onnxruntime on the float graph
+  and against the original int8 graph;
+* seconds to import onnxruntime and torch, and from a fresh Python process to the first instant
+  result (the derived graphs cached, as after the first launch);
+* Balanced (optimisation) on the same 512² input, timed in the same run, and its ratio to the
+  instant path;
+* with --quality: for each built-in style and three photos that Learn this style does not train
+  on, the style/content/total loss (the project's VGG-19 objective in fp32, strength 1) of the
+  untuned instant result, the learned one, Balanced and instant + Refine, and each one's seconds.
+
+    OMP_NUM_THREADS=2 python bench/fast_style.py [--sizes 512 1024] [--quality] [--out /tmp/fast_bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genart_core.engine import Engine
+from genart_core.fast_style import network_files
+from genart_core.fast_style.content_photos import EVALUATION_PHOTOS, shipped_photo
+from genart_core.fast_style.learned_styles import learned_for
+from genart_core.fast_style.onnx_runtime import CONTENT_INPUT, STYLE_INPUT, OnnxStyleNetworks, session
+from genart_core.fast_style.pictures import style_square, to_nhwc
+from genart_core.fast_style.torch_runtime import TorchStyleNetworks
+from genart_core.imaging import fit_within, load_image, resize, to_pil, to_tensor
+from genart_core.pipelines import style_images as si
+from genart_core.pipelines import style_objective as so
+from genart_core.requests.fast_style import FastStyleRequest, RefineRequest, StyleVectorSource
+from genart_core.requests.style import Preset, StyleSource, StyleTransferRequest
+from genart_core.styles import find_style, list_styles
+from genart_core.vgg_weights import load_vgg
+
+
+def median_seconds(run, repeats: int) -> float:
+    run()  # warm-up: first-call allocations and kernel selection
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def speed(args: argparse.Namespace, vector: np.ndarray) -> dict[int, float]:
+    onnx = OnnxStyleNetworks(args.threads)
+    fp32 = TorchStyleNetworks(args.threads, torch.float32, "cpu")
+    bf16 = TorchStyleNetworks(args.threads, torch.bfloat16, "cpu")
+    print(f"\nSeconds per image (median of {args.repeats} after a warm-up, {args.threads} threads):")
+    print(f"{'size':>6} {'onnxruntime':>12} {'torch fp32':>11} {'torch bf16':>11}")
+    instant = {}
+    for size in args.sizes:
+        content = resize(shipped_photo("skimage:astronaut"), size, size)
+        row = [median_seconds(lambda n=n: n.stylize(content, vector), args.repeats) for n in (onnx, fp32, bf16)]
+        instant[size] = row[0]
+        print(f"{size:>6} {row[0]:>12.3f} {row[1]:>11.3f} {row[2]:>11.3f}")
+    return instant
+
+
+def differences(vector: np.ndarray) -> None:
+    content = resize(shipped_photo("skimage:astronaut"), 384, 384)
+    feeds = {CONTENT_INPUT: to_nhwc(content), STYLE_INPUT: vector.reshape(1, 1, 1, 100)}
+    from genart_core.fast_style.onnx_runtime import float_graph_bytes
+
+    float_out = session(float_graph_bytes(network_files.TRANSFORMER), 2).run(None, feeds)[0][0]
+    int8_out = session(network_files.read_checked(network_files.TRANSFORMER), 2).run(None, feeds)[0][0]
+    model = TorchStyleNetworks(2, torch.float32, "cpu").model
+    with torch.inference_mode():
+        ours = model(torch.from_numpy(feeds[CONTENT_INPUT]).permute(0, 3, 1, 2), torch.from_numpy(vector)[None])[0].permute(1, 2, 0).numpy()
+    print(f"\nAt 384², mean |Δ| of our torch module: {np.abs(ours - float_out).mean():.2e} against onnxruntime on the float graph, "
+          f"{np.abs(ours - int8_out).mean():.4f} against the original int8 graph")
+
+
+def import_and_first_result(folder: Path) -> None:
+    photo = folder / "astronaut.png"
+    to_pil(shipped_photo("skimage:astronaut")).save(photo)
+
+    def seconds(code: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    bare = seconds("pass")
+    first = (
+        "import numpy as np\nfrom genart_core.engine import Engine\n"
+        "from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource\n"
+        "from genart_core.styles import find_style\n"
+        "s = find_style('mosaic')\n"
+        f"Engine().run(FastStyleRequest(content={str(photo)!r}, styles=(StyleVectorSource(s.name, str(s.path)),), size=512))\n"
+    )
+    seconds(first)  # caches the derived graphs, as the first launch does
+    print(f"\nFrom a fresh Python process (its own start-up, {bare:.2f} s, subtracted): import onnxruntime "
+          f"{seconds('import onnxruntime') - bare:.2f} s, import torch {seconds('import torch') - bare:.2f} s, "
+          f"first 512² instant result {seconds(first) - bare:.2f} s (style predicted, photo loaded, stylised)")
+
+
+def balanced_ratio(engine: Engine, instant_512: float | None) -> None:
+    style = find_style("mosaic")
+    request = StyleTransferRequest(content=shipped_photo("skimage:astronaut"), styles=(StyleSource(style.name, str(style.path)),), size=512)
+    engine.run(StyleTransferRequest(content=request.content, styles=request.styles, size=64))  # loads VGG-19
+    started = time.perf_counter()
+    engine.run(request)
+    balanced = time.perf_counter() - started
+    ratio = f", {balanced / instant_512:.0f}× the instant path's {instant_512:.3f} s" if instant_512 else ""
+    print(f"\nBalanced at 512² (same photo and style, same run): {balanced:.1f} s{ratio}")
+
+
+# -- quality ------------------------------------------------------------------------------------
+class Scorer:
+    """The project's objective in fp32 at one size, for any result on one photo and style."""
+
+    def __init__(self, content: np.ndarray, style_path: Path, side: int) -> None:
+        self.features = _vgg()
+        content_t = to_tensor(content)
+        style_t = si.resize_long_side(to_tensor(load_image(style_path)), side)
+        grams = so.style_grams(self.features, torch.float32, [(style_t, 1.0)])
+        self.objective = so.Objective(self.features, torch.float32, content_t, grams, so.LossWeights(), strength=1.0)
+        self.shape = content.shape
+
+    def __call__(self, image: np.ndarray) -> dict[str, float]:
+        if image.shape != self.shape:
+            image = resize(image, self.shape[1], self.shape[0])
+        with torch.no_grad():
+            return self.objective(to_tensor(image))[1]
+
+
+_VGG = []
+
+
+def _vgg():
+    if not _VGG:
+        _VGG.append(load_vgg("auto").to(memory_format=torch.channels_last))
+    return _VGG[0]
+
+
+def timed(engine: Engine, request) -> tuple[np.ndarray, float]:
+    started = time.perf_counter()
+    result = engine.run(request)
+    return result.images[0], time.perf_counter() - started
+
+
+def quality(engine: Engine, args: argparse.Namespace) -> None:
+    side = args.quality_size
+    print(f"\nLosses at {side} px (fp32 objective, strength 1; style ×4 + content + TV ×2 = total) and seconds; photos not used for learning:")
+    print(f"{'style':<14} {'photo':<18} {'result':<16} {'style':>7} {'content':>8} {'total':>7} {'seconds':>8}")
+    summary: dict[str, list[dict[str, float]]] = {}
+    mosaic = find_style("mosaic")
+    warm = np.zeros((64, 64, 3), np.uint8)
+    engine.run(FastStyleRequest(content=warm, styles=(StyleVectorSource(mosaic.name, str(mosaic.path)),)))  # loads the networks
+    engine.run(StyleTransferRequest(content=warm, styles=(StyleSource(mosaic.name, str(mosaic.path)),), size=64))  # and VGG-19
+    for style in (s for s in list_styles() if s.builtin and (not args.styles or s.name in args.styles)):
+        learned = learned_for(style.name)
+        for photo_name in EVALUATION_PHOTOS:
+            photo = fit_within(shipped_photo(photo_name), side)
+            scorer = Scorer(photo, style.path, side)
+            untuned = FastStyleRequest(content=photo, styles=(StyleVectorSource(style.name, str(style.path)),), size=None)
+            rows = {"untuned instant": timed(engine, untuned)}
+            if learned is not None:
+                rows["learned instant"] = timed(engine, FastStyleRequest(content=photo, styles=(StyleVectorSource(style.name, str(learned.path), 1.0, "learned"),), size=None))
+            rows["Balanced"] = timed(engine, StyleTransferRequest(content=photo, styles=(StyleSource(style.name, str(style.path)),), preset=Preset.BALANCED, size=None))
+            # Refine starts from the best instant result there is: the learned one where a style was learned.
+            refine_source = untuned.styles if learned is None else (StyleVectorSource(style.name, str(learned.path), 1.0, "learned"),)
+            rows["instant + Refine"] = timed(engine, RefineRequest(instant=FastStyleRequest(content=photo, styles=refine_source, size=None), iterations=args.refine_iterations))
+            for label, (image, seconds) in rows.items():
+                losses = scorer(image)
+                summary.setdefault(label, []).append({**losses, "seconds": seconds, "key": (style.name, photo_name)})
+                print(f"{style.name:<14} {photo_name:<18} {label:<16} {losses['style']:>7.3f} {losses['content']:>8.3f} {losses['total']:>7.3f} {seconds:>8.2f}")
+            sheet = np.concatenate([photo, resize(load_image(style.path)[..., :3], photo.shape[1], photo.shape[0])] + [image for image, _ in rows.values()], axis=1)
+            to_pil(sheet).save(args.out / f"{style.path.stem}_{photo_name.split(':')[1]}.png")
+    print("\nMeans over styles × photos:")
+    for label, rows in summary.items():
+        print(f"{label:<16} style {np.mean([r['style'] for r in rows]):.3f}  content {np.mean([r['content'] for r in rows]):.3f}  "
+              f"total {np.mean([r['total'] for r in rows]):.3f}  seconds {np.mean([r['seconds'] for r in rows]):.2f}")
+    if "learned instant" in summary:
+        gained = [
+            (u["style"] - l["style"]) / (u["style"] - b["style"])
+            for u, l, b in zip(summary["untuned instant"], summary["learned instant"], summary["Balanced"])
+            if u["style"] > b["style"]
+        ]
+        print(f"Learned style loss: {np.median(gained) * 100:.0f} % of the way from untuned to Balanced (median over pairs; 50 % is the goal)")
+    reach = [r["total"] <= b["total"] for r, b in zip(summary["instant + Refine"], summary["Balanced"])]
+    time_share = np.mean([r["seconds"] / b["seconds"] for r, b in zip(summary["instant + Refine"], summary["Balanced"])])
+    print(f"instant + Refine ({args.refine_iterations} iterations) reaches Balanced's total loss in {sum(reach)}/{len(reach)} pairs, "
+          f"in {time_share * 100:.0f} % of Balanced's time on average (goal ≤ 60 %)")
+    print(f"Side-by-side sheets (photo, style, then the results in the order above): {args.out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[512, 1024])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-balanced", action="store_true", help="no Balanced run for the speed ratio")
+    parser.add_argument("--quality", action="store_true", help="also the loss table (minutes: one Balanced run per style and photo)")
+    parser.add_argument("--quality-size", type=int, default=256)
+    parser.add_argument("--styles", nargs="*", help="built-in styles for the loss table (default: all six)")
+    parser.add_argument("--refine-iterations", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/fast_style_bench"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    vector = OnnxStyleNetworks(args.threads).predict(style_square(find_style("mosaic").path))
+    differences(vector)
+    instant = speed(args, vector) if args.sizes else {}
+    args.out.mkdir(parents=True, exist_ok=True)
+    import_and_first_result(args.out)
+    engine = Engine()
+    if not args.skip_balanced:
+        balanced_ratio(engine, instant.get(512))
+    if args.quality:
+        quality(engine, args)
+
+
+if __name__ == "__main__":
+    main()

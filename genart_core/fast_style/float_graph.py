@@ -1,0 +1,110 @@
+"""Turns the int8-quantised ONNX graphs into float graphs, and reads the transformer's weights.
+
+The shipped graphs store weights as int8 with per-channel scales (``DequantizeLinear`` on an
+initializer) and round every activation to int8 and back (``QuantizeLinear`` → ``DequantizeLinear``).
+Here the weights are dequantised once into float initializers and each activation's Q→DQ pair
+becomes a pass-through, so the graph computes in float with the int8 weights' values; the
+content image's height and width become symbolic, so the graph runs at any size.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from genart_core.fast_style.network_files import REINSTALL, NetworkFileError
+
+if TYPE_CHECKING:
+    import onnx
+
+_SYMBOLIC_HW = ("height", "width")
+
+
+def _attribute(node: "onnx.NodeProto", name: str, default: int) -> int:
+    for attribute in node.attribute:
+        if attribute.name == name:
+            return int(attribute.i)
+    return default
+
+
+def dequantise(values: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: int) -> np.ndarray:
+    """``(values - zero_point) * scale``, per channel along ``axis`` when the scale is a vector."""
+    values = values.astype(np.float64)
+    if scale.ndim == 1 and values.ndim > 0:
+        shape = [1] * values.ndim
+        shape[axis] = -1
+        scale, zero_point = scale.reshape(shape), zero_point.reshape(shape)
+    return ((values - zero_point.astype(np.float64)) * scale.astype(np.float64)).astype(np.float32)
+
+
+def to_float_graph(model: "onnx.ModelProto", symbolic_input: str | None = None) -> "onnx.ModelProto":
+    """A float copy of ``model``; ``symbolic_input`` (an NHWC image input) and the output get symbolic H, W."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    initializers = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    folded: dict[str, np.ndarray] = {}
+    nodes = []
+    for node in graph.node:
+        if node.op_type == "DequantizeLinear" and node.input[0] in initializers:
+            values, scale, zero_point = (initializers[name] for name in node.input[:3])
+            folded[node.output[0]] = dequantise(values, scale, zero_point, _attribute(node, "axis", 1))
+        elif node.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            # An activation's round trip through int8: the float value passes through unchanged.
+            nodes.append(helper.make_node("Identity", [node.input[0]], [node.output[0]], name=node.name))
+        else:
+            nodes.append(node)
+    used = {name for node in nodes for name in node.input}
+    kept = [numpy_helper.from_array(value, name) for name, value in folded.items() if name in used]
+    kept += [tensor for tensor in graph.initializer if tensor.name in used and tensor.name not in folded]
+
+    inputs = [_with_symbolic_hw(value) if value.name == symbolic_input else value for value in graph.input]
+    outputs = [_with_symbolic_hw(value) if symbolic_input else value for value in graph.output]
+    new_graph = helper.make_graph(nodes, graph.name + "_float", inputs, outputs, kept)
+    float_model = helper.make_model(new_graph, opset_imports=list(model.opset_import))
+    float_model.ir_version = model.ir_version
+    try:
+        onnx.checker.check_model(float_model)
+    except onnx.checker.ValidationError as exc:
+        raise NetworkFileError(f"The style network's graph is not the expected one ({exc}); reinstall with: {REINSTALL}") from None
+    return float_model
+
+
+def _with_symbolic_hw(value: "onnx.ValueInfoProto") -> "onnx.ValueInfoProto":
+    from onnx import TensorProto, helper
+
+    dims = [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
+    batch, _, _, channels = dims
+    return helper.make_tensor_value_info(value.name, TensorProto.FLOAT, [batch, *_SYMBOLIC_HW, channels])
+
+
+def conv_weights(float_model: "onnx.ModelProto") -> dict[str, np.ndarray]:
+    """Every convolution's float weight and bias, keyed by the TensorFlow scope of its weight
+    (``transformer/contract/conv1``, ``style_params/transformer/residual/residual1/conv1/StyleNorm/Conv_1``…)."""
+    from onnx import numpy_helper
+
+    initializers = {tensor.name: numpy_helper.to_array(tensor) for tensor in float_model.graph.initializer}
+    weights: dict[str, np.ndarray] = {}
+    for node in float_model.graph.node:
+        if node.op_type != "Conv":
+            continue
+        weight_name = node.input[1]
+        scope = weight_name.removesuffix("_dequant").removesuffix("/weights")
+        weight = initializers[weight_name]
+        bias = initializers[node.input[2]] if len(node.input) > 2 else np.zeros(weight.shape[0], np.float32)
+        weights[f"{scope}.weight"] = weight
+        weights[f"{scope}.bias"] = bias
+    return weights
+
+
+def epsilon(float_model: "onnx.ModelProto") -> float:
+    """The instance norms' variance epsilon (the ``batchnorm/add`` constant)."""
+    from onnx import numpy_helper
+
+    initializers = {tensor.name: numpy_helper.to_array(tensor) for tensor in float_model.graph.initializer}
+    for node in float_model.graph.node:
+        if node.op_type == "Add" and "batchnorm/add_" in node.output[0] and node.input[1] in initializers:
+            return float(initializers[node.input[1]].reshape(-1)[0])
+    raise NetworkFileError(f"The style transformer has no instance normalisation; reinstall with: {REINSTALL}")

@@ -1,0 +1,105 @@
+"""Learned styles: a tuned 100-number style vector per painting, in a small safetensors file (KBs)
+in the user's style folder (or resources/styles/learned for the built-in ones).
+
+Read with safetensors' numpy API: a learned-style file never runs code and never imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genart_core import paths
+from genart_core.api import GenArtError
+from genart_core.atomic import write_bytes_atomic
+
+VECTOR_KEY = "style_vector"
+SUFFIX = ".safetensors"
+MAX_FILE_BYTES = 1 << 20  # a vector and its card: anything much bigger is not ours
+
+
+class LearnedStyleError(GenArtError):
+    """A learned-style file is missing, damaged or of another kind."""
+
+
+@dataclass(frozen=True)
+class LearnedStyle:
+    name: str
+    path: Path
+    vector: np.ndarray
+    card: dict[str, Any]
+    builtin: bool
+
+
+def user_learned_dir() -> Path:
+    folder = paths.data_dir() / "styles" / "learned"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def builtin_learned_dir() -> Path:
+    return paths.resources_dir() / "styles" / "learned"
+
+
+def save_learned(path: Path, vector: np.ndarray, card: dict[str, Any]) -> Path:
+    """Write atomically: a failed save leaves any earlier learned style intact."""
+    from safetensors.numpy import save
+
+    data = save({VECTOR_KEY: np.ascontiguousarray(vector, np.float32).reshape(-1)}, metadata={"card": json.dumps(card)})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, data)
+    return path
+
+
+def read_learned(path: str | Path, builtin: bool = False) -> LearnedStyle:
+    """A learned style file turned into a LearnedStyle, or a LearnedStyleError saying what is wrong."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise LearnedStyleError(f"{path.name} is too large to be a learned style.")
+        with safe_open(str(path), "np") as handle:
+            metadata = handle.metadata() or {}
+            vector = handle.get_tensor(VECTOR_KEY)
+        card = json.loads(metadata.get("card", "{}"))
+    except FileNotFoundError:
+        raise LearnedStyleError(f"The learned style {path} is missing.") from None
+    except (OSError, SafetensorError, ValueError, KeyError) as exc:
+        raise LearnedStyleError(f"The learned style {path.name} is damaged or not a learned style ({exc}).") from None
+    if vector.shape != (100,) or vector.dtype != np.float32 or not np.isfinite(vector).all() or not isinstance(card, dict):
+        raise LearnedStyleError(f"{path.name} does not hold a 100-number style vector.")
+    return LearnedStyle(str(card.get("style", path.stem.replace("_", " "))), path, vector, card, builtin)
+
+
+def list_learned() -> list[LearnedStyle]:
+    """Built-in learned styles, then the user's; damaged files are skipped (they cannot stop a listing)."""
+    found = []
+    for folder, builtin in ((builtin_learned_dir(), True), (user_learned_dir(), False)):
+        for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []:
+            try:
+                found.append(read_learned(path, builtin))
+            except LearnedStyleError:
+                continue
+    return found
+
+
+def learned_for(style_name: str) -> LearnedStyle | None:
+    """The user's learned version of a style if there is one, else the built-in one, else None."""
+    matches = [style for style in list_learned() if style_key(style.name) == style_key(style_name)]
+    return matches[-1] if matches else None
+
+
+def style_key(name: str) -> str:
+    """Names compare as the gallery compares them: case, spaces, "_" and "-" ignored."""
+    return re.sub(r"[\s_\-]+", "", name).lower()
+
+
+def learned_path_for(style_name: str, folder: Path | None = None) -> Path:
+    stem = "".join(c if c.isalnum() else "_" for c in style_name.lower()).strip("_") or "style"
+    return (folder or user_learned_dir()) / f"{stem}{SUFFIX}"

@@ -1,0 +1,113 @@
+"""The instant path on onnxruntime: float graphs derived from the shipped files, run at any size.
+
+Deriving a float graph needs the ``onnx`` package (about a second to import and convert), so the
+derived graphs are kept in the cache folder with their SHA-256 beside them; the next start reads
+them with onnxruntime alone (a fraction of a second). A cached file that does not match its hash,
+or that onnxruntime cannot read, is derived again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from genart_core import paths
+from genart_core.atomic import write_bytes_atomic
+from genart_core.fast_style import network_files
+from genart_core.fast_style.network_files import NetworkFile
+from genart_core.fast_style.pictures import from_nhwc, to_nhwc
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+log = logging.getLogger(__name__)
+
+# Bump when to_float_graph changes, so old cached graphs are derived again.
+DERIVATION_VERSION = 1
+CONTENT_INPUT = "content_image"
+STYLE_INPUT = "mobilenet_conv/Conv/BiasAdd"
+STYLE_IMAGE_INPUT = "style_image"
+STYLE_SIZE = 100
+SIZE_MULTIPLE = 4  # the transformer halves the size twice
+
+
+def _cache_path(network: NetworkFile) -> Path:
+    folder = paths.cache_dir() / "fast_style"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{Path(network.file_name).stem}-{network.sha256[:16]}-float-v{DERIVATION_VERSION}.onnx"
+
+
+def derive_float_graph(network: NetworkFile) -> bytes:
+    """The float graph's bytes, derived from the checked shipped file."""
+    from genart_core.fast_style.float_graph import to_float_graph
+
+    symbolic = CONTENT_INPUT if network is network_files.TRANSFORMER else None
+    return to_float_graph(network_files.load_model(network), symbolic).SerializeToString()
+
+
+def float_graph_bytes(network: NetworkFile) -> bytes:
+    """The cached float graph if it is intact, else a freshly derived one (then cached)."""
+    path = _cache_path(network)
+    digest_path = path.with_suffix(".sha256")
+    try:
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() == digest_path.read_text(encoding="ascii").strip():
+            return data
+        log.warning("The cached %s does not match its hash; deriving it again", path.name)
+    except OSError:
+        pass
+    data = derive_float_graph(network)
+    try:
+        write_bytes_atomic(path, data)
+        write_bytes_atomic(digest_path, hashlib.sha256(data).hexdigest().encode("ascii"))
+    except OSError as exc:  # a read-only cache only costs time
+        log.warning("Could not cache the derived graph: %s", exc)
+    return data
+
+
+def session(model_bytes: bytes, threads: int | None) -> "onnxruntime.InferenceSession":
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def _checked_session(network: NetworkFile, threads: int | None) -> "onnxruntime.InferenceSession":
+    try:
+        return session(float_graph_bytes(network), threads)
+    except network_files.NetworkFileError:
+        raise
+    except Exception as exc:  # a damaged cache file onnxruntime cannot read: derive again
+        log.warning("Could not open the cached %s graph (%s); deriving it again", network.role, exc)
+        _cache_path(network).unlink(missing_ok=True)
+        return session(float_graph_bytes(network), threads)
+
+
+class OnnxStyleNetworks:
+    """Style predictor and transformer as onnxruntime sessions (CPU)."""
+
+    name = "onnxruntime"
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._predictor = _checked_session(network_files.PREDICTOR, threads)
+        self._transformer = _checked_session(network_files.TRANSFORMER, threads)
+
+    def predict(self, style_square: np.ndarray) -> np.ndarray:
+        """uint8 256×256×3 -> the 100-number style vector (float32)."""
+        output = self._predictor.run(None, {STYLE_IMAGE_INPUT: to_nhwc(style_square)})[0]
+        return output.reshape(STYLE_SIZE).astype(np.float32)
+
+    def stylize(self, content: np.ndarray, style_vector: np.ndarray) -> np.ndarray:
+        """uint8 H×W×3 and a style vector -> uint8 H×W×3 (sizes not a multiple of 4 are padded by reflection, then cropped)."""
+        height, width = content.shape[:2]
+        padded = np.pad(content, ((0, -height % SIZE_MULTIPLE), (0, -width % SIZE_MULTIPLE), (0, 0)), mode="reflect")
+        feeds = {CONTENT_INPUT: to_nhwc(padded), STYLE_INPUT: style_vector.reshape(1, 1, 1, STYLE_SIZE).astype(np.float32)}
+        return from_nhwc(self._transformer.run(None, feeds)[0])[:height, :width]

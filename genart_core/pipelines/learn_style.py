@@ -1,0 +1,140 @@
+"""Learn this style: tune the instant network's 100-number style vector for one painting against
+the project's Gatys objective (VGG-19 Gram style loss, content loss, TV; style_objective.py), on a
+few content photos. The transformer's weights stay fixed; the result is a small file (KBs).
+
+Starts from the vector the predictor reads from the painting; each step tunes it on one photo in
+turn. Stop & Keep keeps the vector so far; a vector whose mean loss over the photos ends above the
+predicted one's is not kept (the predicted one is saved instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genart_core.api import GenArtError, GenerationInfo, Result
+from genart_core.device import choose_device, fast_dtype
+from genart_core.engine import RunContext
+from genart_core.fast_style import learned_styles
+from genart_core.fast_style.content_photos import training_photos
+from genart_core.fast_style.onnx_runtime import OnnxStyleNetworks
+from genart_core.fast_style.pictures import style_square
+from genart_core.fast_style.torch_transformer import load_transformer
+from genart_core.imaging import from_tensor, load_image, to_tensor
+from genart_core.models.style_transformer import StyleTransformer
+from genart_core.pipelines.style_images import resize_long_side, resize_to
+from genart_core.pipelines.style_objective import LossWeights, Objective, style_grams
+from genart_core.requests.fast_style import NETWORK, LearnStyleRequest
+from genart_core.vgg_weights import load_vgg
+
+log = logging.getLogger(__name__)
+
+LEARNING_RATE = 0.1  # the vector's entries are of order 1
+PREVIEW_EVERY = 5
+
+
+def square_crop(picture: torch.Tensor, side: int) -> torch.Tensor:
+    """The centred square, resized to ``side`` (1×3×side×side)."""
+    height, width = picture.shape[-2:]
+    short = min(height, width)
+    top, left = (height - short) // 2, (width - short) // 2
+    return resize_to(picture[..., top : top + short, left : left + short], (side, side))
+
+
+class StyleLearner:
+    """The objectives for each training photo, and the loss of a style vector on them."""
+
+    def __init__(self, transformer: StyleTransformer, objectives: list[Objective], contents: list[torch.Tensor]) -> None:
+        self.transformer, self.objectives, self.contents = transformer, objectives, contents
+
+    def step_loss(self, vector: torch.Tensor, photo: int) -> dict[str, float]:
+        """One photo's losses, with the vector's gradient accumulated."""
+        image = self.transformer(self.contents[photo], vector[None])
+        total, parts = self.objectives[photo](image)
+        total.backward()
+        return parts
+
+    def mean_losses(self, vector: torch.Tensor) -> dict[str, float]:
+        """Mean content/style/tv/total over all the photos (no gradient)."""
+        sums = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
+        with torch.no_grad():
+            for objective, content in zip(self.objectives, self.contents):
+                _, parts = objective(self.transformer(content, vector[None]))
+                for key in sums:
+                    sums[key] += parts[key] / len(self.contents)
+        return sums
+
+
+def build_learner(request: LearnStyleRequest, ctx: RunContext, device: torch.device) -> StyleLearner:
+    dtype = fast_dtype(device)
+    # The same cache entry as the optimisation pipeline's (style_transfer.get_features): one VGG-19 in memory.
+    features = ctx.cache.get_or_load(
+        ("vgg19", request.weights, str(device), str(dtype)),
+        lambda: load_vgg(request.weights).to(device=device, dtype=dtype, memory_format=torch.channels_last),
+    )
+    transformer = ctx.cache.get_or_load(("fast-style-torch", str(device)), lambda: load_transformer().to(device))
+    side = request.train_size
+    style = resize_long_side(to_tensor(load_image(request.style_path)), side).to(device)
+    grams = style_grams(features, dtype, [(style, 1.0)])
+    contents = [square_crop(to_tensor(photo), side).to(device) for photo in training_photos(request.content_dir, request.canvas)]
+    objectives = [Objective(features, dtype, content, grams, LossWeights(), 1.0) for content in contents]
+    return StyleLearner(transformer, objectives, contents)
+
+
+def run(request: LearnStyleRequest, ctx: RunContext) -> Result:
+    if request.steps < 1:
+        raise GenArtError("Learning needs at least one step.")
+    started = time.perf_counter()
+    device = choose_device()
+    predicted = OnnxStyleNetworks().predict(style_square(request.style_path))
+    ctx.report(0, request.steps, "Preparing")
+    learner = build_learner(request, ctx, device)
+    vector = torch.tensor(predicted, device=device, requires_grad=True)
+    optimiser = torch.optim.Adam([vector], lr=LEARNING_RATE)
+    before = learner.mean_losses(vector.detach())
+    steps_done, stopped = 0, ""
+    for step in range(1, request.steps + 1):
+        if ctx.stop_requested():
+            stopped = f"at step {steps_done}/{request.steps}"
+            break
+        optimiser.zero_grad(set_to_none=True)
+        # One photo per step, in turn: a third of the work per step, and Adam averages the photos out.
+        learner.step_loss(vector, step % len(learner.contents))
+        optimiser.step()
+        steps_done = step
+        preview = _preview(learner, vector) if step % PREVIEW_EVERY == 0 else None
+        ctx.report(step, request.steps, "Learning style", preview)
+    best_vector = vector.detach().clone()
+    after = learner.mean_losses(best_vector)
+    if after["total"] > before["total"]:  # never keep a vector worse than the predicted one
+        best_vector, after = torch.tensor(predicted, device=device), before
+    seconds = time.perf_counter() - started
+    card = {
+        "style": request.style_name,
+        "style_image_sha256": hashlib.sha256(Path(request.style_path).read_bytes()).hexdigest(),
+        "network": NETWORK,
+        "data": "your photos" if request.content_dir else "scikit-image coffee, rocket; scikit-learn china",
+        "canvas": request.canvas is not None,
+        "steps": steps_done,
+        "train_size": request.train_size,
+        "seconds": round(seconds, 1),
+        "device": str(device),
+        **{f"{key}_loss_before": round(value, 5) for key, value in before.items()},
+        **{f"{key}_loss_after": round(value, 5) for key, value in after.items()},
+    }
+    folder = Path(request.output) if request.output else None
+    path = learned_styles.save_learned(learned_styles.learned_path_for(request.style_name, folder), best_vector.cpu().numpy(), card)
+    log.info("Learned %s in %.0f s: style loss %.3f -> %.3f", request.style_name, seconds, before["style"], after["style"])
+    preview = _preview(learner, best_vector)
+    info = GenerationInfo(model=NETWORK, extra={"Learned style": request.style_name}, request=request.to_dict())
+    return Result([preview], [info], extras={"path": str(path), "card": card, "seconds": seconds}, stopped=stopped)
+
+
+def _preview(learner: StyleLearner, vector: torch.Tensor) -> np.ndarray:
+    with torch.no_grad():
+        return from_tensor(learner.transformer(learner.contents[0], vector.detach()[None]))

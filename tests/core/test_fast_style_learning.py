@@ -1,0 +1,143 @@
+"""Learn this style with a tiny seeded VGG: the vector improves, Stop & Keep keeps, Cancel cancels,
+the result is a small file that the instant path then uses; and the CLI commands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genart_core.api import CancelToken, Cancelled, GenArtError, Progress
+from genart_core.cli import main
+from genart_core.engine import Engine
+from genart_core.fast_style.learned_styles import list_learned, read_learned, user_learned_dir
+from genart_core.requests.fast_style import LearnStyleRequest
+from genart_core.styles import find_style
+from tests.core.vgg_helpers import save_tiny_vgg, scene, stripes, write
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    write(folder / "scene.png", scene(64, 48))
+    write(folder / "other.png", scene(48, 64)[::-1])
+    (folder / "notes.txt").write_text("not a photo")
+    return folder
+
+
+def _request(tmp_path, photos, **changes) -> LearnStyleRequest:
+    style = write(tmp_path / "stripes.png", stripes(96))
+    values = dict(style_name="Stripes", style_path=str(style), steps=6, content_dir=str(photos), train_size=48,
+                  weights=str(save_tiny_vgg(tmp_path)))
+    values.update(changes)
+    return LearnStyleRequest(**values)
+
+
+def test_learning_lowers_the_loss_and_writes_a_small_file(tmp_path, photos, one_torch_thread):
+    reports: list[Progress] = []
+    result = Engine().run(_request(tmp_path, photos), reports.append)
+    card = result.extras["card"]
+    assert card["total_loss_after"] <= card["total_loss_before"]
+    assert card["steps"] == 6 and card["data"] == "your photos"
+    path = user_learned_dir() / "stripes.safetensors"
+    assert result.extras["path"] == str(path) and path.stat().st_size < 4096
+    learned = read_learned(path)
+    assert learned.vector.shape == (100,) and learned.card["style"] == "Stripes"
+    assert [style.name for style in list_learned() if not style.builtin] == ["Stripes"]
+    assert [r.step for r in reports if r.phase == "Learning style"] == [1, 2, 3, 4, 5, 6]
+    assert any(r.preview is not None for r in reports)
+
+
+def test_stop_and_keep_saves_the_vector_so_far(tmp_path, photos, one_torch_thread):
+    token = CancelToken()
+
+    def stop_after_two(progress: Progress) -> None:
+        if progress.step == 2:
+            token.stop_and_keep()
+
+    result = Engine().run(_request(tmp_path, photos), stop_after_two, token)
+    assert result.stopped == "at step 2/6" and result.extras["card"]["steps"] == 2
+    assert (user_learned_dir() / "stripes.safetensors").is_file()
+
+
+def test_cancel_saves_nothing(tmp_path, photos, one_torch_thread):
+    token = CancelToken()
+
+    def cancel_at_once(progress: Progress) -> None:
+        if progress.step == 1:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        Engine().run(_request(tmp_path, photos), cancel_at_once, token)
+    assert not list(user_learned_dir().glob("*.safetensors"))
+
+
+def test_an_empty_content_folder_gets_a_clear_message(tmp_path, photos, one_torch_thread):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(GenArtError, match="no readable photos"):
+        Engine().run(_request(tmp_path, photos, content_dir=str(empty)))
+
+
+def test_the_cli_lists_styles_and_uses_a_learned_one(tmp_path, photos, capsys, monkeypatch, one_torch_thread):
+    from genart_core.fast_style import learned_styles
+
+    monkeypatch.setattr(learned_styles, "builtin_learned_dir", lambda: tmp_path / "no-shipped-styles")
+    assert main(["styles", "list", "--fast"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6 and lines[0].split("\t")[0] == "Brush strokes"
+    assert all(line.endswith("predicted") for line in lines)
+
+    mosaic = find_style("mosaic")
+    Engine().run(_request(tmp_path, photos, style_name="Mosaic", style_path=str(mosaic.path), steps=2))
+    assert main(["styles", "list", "--fast"]) == 0
+    listing = dict(line.split("\t", 1) for line in capsys.readouterr().out.splitlines())
+    assert listing["Mosaic"].startswith("built-in\tlearned")
+
+    content = write(tmp_path / "content.png", scene(40, 32))
+    out = tmp_path / "out.png"
+    assert main(["stylize", str(content), "--style", "mosaic", "--fast", "--report-time", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].endswith(" s") and float(printed[0].split()[0]) >= 0
+    from genart_core.artwork import read_generation_info
+
+    info = read_generation_info(out)
+    assert info.request["type"] == "FastStyleRequest" and info.request["styles"][0]["kind"] == "learned"
+
+
+def test_refine_starts_from_the_instant_result_and_lowers_the_loss(tmp_path, one_torch_thread):
+    from genart_core.requests.fast_style import FastStyleRequest, RefineRequest, StyleVectorSource
+
+    style = write(tmp_path / "stripes.png", stripes(96))
+    instant = FastStyleRequest(content=scene(64, 48), styles=(StyleVectorSource("Stripes", str(style)),), size=None)
+    request = RefineRequest(instant=instant, iterations=6, weights=str(save_tiny_vgg(tmp_path)))
+    totals: list[float] = []
+    engine = Engine()
+    result = engine.run(request, lambda p: totals.append(p.step))
+    first_image = engine.run(instant).images[0]
+    assert result.images[0].shape == first_image.shape == (48, 64, 3)
+    # A few small Adam steps from the instant result: changed, but still close to it (not the photo).
+    change = np.abs(result.images[0].astype(float) - first_image).mean()
+    assert 0 < change < np.abs(first_image.astype(float) - scene(64, 48)).mean()
+    assert totals[-1] == 6
+    assert result.extras["losses"]["total"] < result.extras["start_losses"]["total"]
+
+    token = CancelToken()
+
+    def stop_at_three(progress: Progress) -> None:
+        if progress.phase == "Refining" and progress.step == 3:
+            token.stop_and_keep()
+
+    stopped = engine.run(request, stop_at_three, token)
+    assert stopped.stopped == "at step 3/6" and stopped.infos[0].extra["Stopped at step"] == "3/6"
+
+
+def test_the_shipped_learned_styles_are_valid_and_belong_to_built_in_styles():
+    from genart_core.fast_style.learned_styles import builtin_learned_dir
+
+    shipped = [style for style in list_learned() if style.builtin]
+    assert len(shipped) == len(list(builtin_learned_dir().glob("*.safetensors")))
+    for style in shipped:
+        assert find_style(style.name).builtin
+        assert style.card["style_loss_after"] <= style.card["style_loss_before"]
+        assert style.path.stat().st_size < 4096

