@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
         # After a crash, the last autosave is offered before anything else happens.
         QTimer.singleShot(0, lambda: offer_recovery(window, window.canvas))
-    # torch and friends load on the worker thread once the window is on screen.
+    # The instant style networks (onnxruntime, a fraction of a second) load on their own thread,
+    # torch and friends on the job worker's, once the window is on screen.
+    QTimer.singleShot(0, window.instant_style.runner.warm_up)
     QTimer.singleShot(0, window.controller.warm_up)
     return app.exec()
 
