@@ -10,6 +10,7 @@ Learn this style are ordinary jobs of the window's job controller (progress, Can
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from desktop_app.instant_panel import InstantStylePanel
 from desktop_app.instant_worker import InstantStyleRunner
 from desktop_app.qimage import to_qimage
+from desktop_app.widget_values import set_number
 from genart_core.api import GenArtError, GenerationInfo, Progress, Result
 from genart_core.requests.fast_style import FastStyleRequest, LearnStyleRequest, RefineRequest, StyleVectorSource
 
@@ -56,6 +58,7 @@ class InstantStyle(QObject):
         self.runner.warmed.connect(self._on_warmed)
         self._picker.selection_changed.connect(self._on_selection)
         self._styles_panel.blend.valueChanged.connect(self._on_value_changed)
+        self._styles_panel.seed.valueChanged.connect(self._on_value_changed)
         panel.changed.connect(self._on_value_changed)
         panel.apply_requested.connect(self.apply)
         panel.discard_requested.connect(self.discard)
@@ -172,12 +175,12 @@ class InstantStyle(QObject):
             self._window.show_error("Open or drop a photo on the canvas and click a style first.")
             return
         self.panel.live.setChecked(False)  # the new layer must not restyle itself
+        wanted = self.request(full_size=True)
         shown = self._shown
-        height, width = self._canvas.image_array().shape[:2]
-        if shown is not None and shown[1].images[0].shape[:2] == (height, width) and shown[0].size is None:
-            self._keep(shown[1])
+        if shown is not None and shown[0] == wanted and np.array_equal(shown[0].content, wanted.content):
+            self._keep(shown[1])  # the preview is already this picture at full size
             return
-        self._apply_ids.add(self.runner.submit(self.request(full_size=True), kept=True))
+        self._apply_ids.add(self.runner.submit(wanted, kept=True))
 
     def _keep(self, result: Result) -> None:
         image = result.images[0]
@@ -201,11 +204,10 @@ class InstantStyle(QObject):
             return [str(exc)]
         names = [source.name for source in request.styles]
         missing = self._picker.select_styles(names)
-        self._restored_sources = {s.name: (s.path, s.kind) for s in request.styles if s.name not in missing}
+        # Saved files keep file names only (privacy): such a source falls back to the gallery's.
+        self._restored_sources = {s.name: (s.path, s.kind) for s in request.styles if s.name not in missing and Path(s.path).is_file()}
         self._styles_panel.apply_weights({source.name: source.weight for source in request.styles})
         self.panel.apply_request_values(stored)
-        from desktop_app.widget_values import set_number
-
         set_number(self._styles_panel.seed, request.seed)
         self.preview()
         return [f"the style “{name[:60]}” is not in the gallery" for name in missing]
