@@ -2,7 +2,7 @@
 
 1. Launch: starts the app (``desktop_app.__main__.main``, the same start-up as ``genart-studio``)
    in a fresh process with a photo on the command line (opened as a drop opens it), clicks a
-   style as soon as the window is on screen, and measures the wall-clock seconds from before the
+   style as soon as the photo is on the canvas, and measures the wall-clock seconds from before the
    process started to the stylised picture painted on the canvas. The first run starts with an
    empty cache folder (the float graphs are derived from the wheel's files once: a first launch
    ever); the next ones find them cached (every later launch). Goal: <= 2 s.
@@ -57,7 +57,10 @@ def _child(photo: str, style: str) -> None:
 
     def click_style() -> None:
         window = next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
-        marks["window shown"] = time.time()
+        if not window.canvas.has_image:  # the photo is still being decoded (off the GUI thread)
+            QTimer.singleShot(5, click_style)
+            return
+        marks["photo on canvas"] = time.time()
         window.instant_style.runner.result_ready.connect(lambda *_args: painted(window))
         window.instant_style.runner.failed.connect(lambda _id, message: failed(message))
         for index in range(window.style_picker.list.count()):
@@ -99,7 +102,7 @@ def launch_figures(launches: int, style: str, folder: Path) -> None:
             print(f"launch {run + 1}: the instant style failed: {marks['failed']}")
             continue
         kind = "cold cache (first launch ever)" if run == 0 else "cached float graphs"
-        print(f"launch {run + 1} [{kind}]: window shown {marks['window shown'] - started:.2f} s, "
+        print(f"launch {run + 1} [{kind}]: photo on canvas {marks['photo on canvas'] - started:.2f} s, "
               f"first instant result on canvas {marks['result on canvas'] - started:.2f} s "
               f"(stylisation on the worker {marks['worker seconds']:.3f} s)")
 
