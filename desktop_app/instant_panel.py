@@ -119,5 +119,5 @@ class InstantStylePanel(QGroupBox):
     def apply_request_values(self, request: dict) -> None:
         """Strength and colours from a stored instant request (values from a file: each is checked)."""
         set_number(self.strength, request.get("strength"), scale=STRENGTH_SCALE)
-        self.keep_colours.setChecked(request.get("preserve_colors", ColorMode.NONE.value) != ColorMode.NONE.value)
+        self.keep_colours.setChecked(request.get("preserve_colors") in (ColorMode.LUMINANCE.value, ColorMode.MATCH.value))
 

@@ -125,8 +125,12 @@ class InstantStyle(QObject):
 
     @Slot()
     def _on_canvas_changed(self) -> None:
+        """Live: restyle once the strokes pause. Otherwise a shown preview follows the canvas
+        (another photo opened, an undo) instead of showing a picture that is no longer there."""
         if self.panel.live.isChecked():
             self._live_timer.start()  # restarted by each edit: one update once the strokes pause
+        elif self._shown is not None:
+            self.preview()
 
     @Slot(bool)
     def _on_live_toggled(self, live: bool) -> None:

@@ -288,3 +288,11 @@ def test_missing_networks_name_the_package_and_stylise_still_works(window, qtbot
     window.canvas.set_preview(None)
     with qtbot.waitSignal(window.controller.finished, timeout=WAIT_MS):
         window.stylize_panel.stylize_button.click()
+
+
+def test_a_shown_preview_follows_another_photo_opened_on_the_canvas(window, qtbot):
+    _photo_with_preview(qtbot, window)
+    other = scene(96, 64)[::-1].copy()
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS) as blocker:
+        window.canvas.set_image(other)
+    assert np.array_equal(blocker.args[1].content, window.canvas.image_array())
