@@ -48,9 +48,9 @@ class _InstantWorker(QObject):
     def warm_up(self) -> None:
         """Load the networks before the first click (onnxruntime: a fraction of a second)."""
         try:
-            from genart_core.pipelines.fast_style import networks_for
-            from genart_core.engine import RunContext
             from genart_core.api import CancelToken
+            from genart_core.engine import RunContext
+            from genart_core.pipelines.fast_style import networks_for
 
             engine = self._engine_here()
             networks_for(RunContext(engine, lambda _p: None, CancelToken()), "auto")

@@ -12,7 +12,6 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.main_window import MainWindow
-from desktop_app.qimage import to_qimage
 from genart_core.artwork import read_generation_info, save_artwork
 from genart_core.fast_style import network_files
 from genart_core.requests.fast_style import FastStyleRequest, LearnStyleRequest, RefineRequest
