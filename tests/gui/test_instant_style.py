@@ -296,3 +296,14 @@ def test_a_shown_preview_follows_another_photo_opened_on_the_canvas(window, qtbo
     with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS) as blocker:
         window.canvas.set_image(other)
     assert np.array_equal(blocker.args[1].content, window.canvas.image_array())
+
+
+def test_the_style_mix_slider_reapplies_with_the_new_weights(window, qtbot):
+    window.canvas.set_image(scene(96, 64))
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS, check_params_cb=lambda _i, r, _s: len(r.styles) == 2):
+        _select(window, "Mosaic", "Cubist")
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS) as blocker:
+        window.stylize_panel.blend.setValue(80)
+    weights = {source.name: source.weight for source in blocker.args[1].styles}
+    assert weights[window.stylize_panel.blend_right.text()] == pytest.approx(0.8)
+    assert weights[window.stylize_panel.blend_left.text()] == pytest.approx(0.2)
