@@ -115,7 +115,9 @@ class InstantStyle(QObject):
     def _on_selection(self) -> None:
         names = {style.name for style in self._picker.selected_styles()}
         self._restored_sources = {name: source for name, source in self._restored_sources.items() if name in names}
-        if self.panel.enabled.isChecked():
+        if not names and self._shown is not None:
+            self.discard()  # no style chosen: no stylised picture over the canvas
+        elif self.panel.enabled.isChecked():
             self.preview()
 
     @Slot()

@@ -307,3 +307,13 @@ def test_the_style_mix_slider_reapplies_with_the_new_weights(window, qtbot):
     weights = {source.name: source.weight for source in blocker.args[1].styles}
     assert weights[window.stylize_panel.blend_right.text()] == pytest.approx(0.8)
     assert weights[window.stylize_panel.blend_left.text()] == pytest.approx(0.2)
+
+
+def test_discard_and_deselecting_every_style_hide_the_preview(window, qtbot):
+    _photo_with_preview(qtbot, window)
+    window.instant_panel.discard.click()
+    assert not window.canvas.has_preview
+    _preview_after(qtbot, window, lambda: _select(window, "Cubist"))
+    assert window.canvas.has_preview
+    _select(window)
+    assert not window.canvas.has_preview
