@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Installed {install_desktop_entry()}")  # noqa: T201 - the command's answer, for a terminal
         return 0
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from desktop_app import settings
@@ -47,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # After a crash, the last autosave is offered before anything else happens.
         QTimer.singleShot(0, lambda: offer_recovery(window, window.canvas))
-    # torch and friends load on the worker thread once the window is on screen.
-    QTimer.singleShot(0, window.controller.warm_up)
+    # Once the window is on screen, the instant style networks (onnxruntime, a fraction of a
+    # second) load on their own thread first, so the first instant result does not share the CPU
+    # with torch's import (seconds); torch and friends then load on the job worker's thread. A job
+    # submitted before that loads torch itself.
+    window.instant_style.runner.warmed.connect(window.controller.warm_up, Qt.ConnectionType.SingleShotConnection)
+    QTimer.singleShot(0, window.instant_style.runner.warm_up)
     return app.exec()
 
 

@@ -29,6 +29,8 @@ from desktop_app.document_files import DocumentFiles
 from desktop_app.generate_panel import GeneratePanel
 from desktop_app.history_panel import HistoryPanel
 from desktop_app.inference import InferenceController
+from desktop_app.instant_panel import InstantStylePanel
+from desktop_app.instant_style import InstantStyle
 from desktop_app.job_names import describe_job
 from desktop_app.layers_panel import LayersPanel
 from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
@@ -38,12 +40,13 @@ from desktop_app.recent_files import RecentFilesMenu
 from desktop_app.reproduce import SettingsRestorers
 from desktop_app.shortcuts import redo_shortcuts
 from desktop_app.style_picker import StylePicker
-from desktop_app.stylize_panel import StyleSettings, StylizePanel
+from desktop_app.stylize_panel import StyleSettings, StylizePanel, stacked
 from desktop_app.tools_panel import ToolsPanel
 from genart_core import paths
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request, Result
 from genart_core.history import HistoryEntry
 from genart_core.requests import generative
+from genart_core.requests.fast_style import FastStyleRequest
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
 from genart_core.requests.selftest import SelfTestRequest
 from genart_core.requests.style import StyleTransferRequest
@@ -105,8 +108,10 @@ class MainWindow(QMainWindow):
         self.stylize_panel = StylizePanel(self.style_picker)
         self.stylize_panel.stylize_requested.connect(self._stylize)
         self.stylize_panel.cancel_requested.connect(self.controller.cancel)
-        self.stylize_dock = self._add_dock("Style Transfer", "StylizeDock", self.stylize_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.instant_panel = InstantStylePanel()
+        self.stylize_dock = self._add_dock("Style Transfer", "StylizeDock", stacked(self.instant_panel, self.stylize_panel), Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_painting_docks()
+        self.instant_style = InstantStyle(self, self.instant_panel)
         self.generate_panel = GeneratePanel(self)
         self.generate_dock = self._add_dock("Generate (GAN / VAE)", "GenerateDock", self.generate_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.prompt_dock, self.generate_dock)
@@ -170,6 +175,7 @@ class MainWindow(QMainWindow):
         diffusion = (TextToImageRequest, ImageToImageRequest, InpaintRequest, SelfTestRequest)
         self.restorers.register(diffusion, "Prompt", self.prompt_panel.apply_info, lambda: _bring_forward(self.prompt_dock), untyped=True)
         self.restorers.register((StyleTransferRequest,), "Style Transfer", self.stylize_panel.apply_info, lambda: _bring_forward(self.stylize_dock))
+        self.restorers.register((FastStyleRequest,), "Style Transfer (instant)", self.instant_style.apply_info, lambda: _bring_forward(self.stylize_dock))
         gan_vae = [getattr(generative, f"{kind}{job}Request") for kind in ("Gan", "Vae") for job in ("Sample", "Decode", "Interpolate")]
         self.restorers.register(gan_vae, "Generate (GAN / VAE)", self.generate_panel.apply_info, lambda: _bring_forward(self.generate_dock))
 
@@ -452,6 +458,7 @@ class MainWindow(QMainWindow):
         settings.save_window(self)
         self.prompt_panel.remember_choices()
         self.controller.shutdown()
+        self.instant_style.shutdown()
         self.history_panel.shutdown()
         self.autosaver.shutdown()
         super().closeEvent(event)

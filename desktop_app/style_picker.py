@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QIcon, QPainter
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -20,6 +20,7 @@ from desktop_app.canvas import image_source_from_mime
 from desktop_app.thumbnails import thumbnail_icon
 from desktop_app.image_loading import decode_off_gui_thread
 from genart_core.api import GenArtError
+from genart_core.fast_style.learned_styles import list_learned, style_key
 from genart_core.styles import Style, add_style, list_styles, remove_style
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,26 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 
 
 BUILT_IN_TIP = "Built-in styles cannot be removed"
+LEARNED_MARK = "★"  # drawn on the thumbnail of a style Learn this style has tuned
+LEARNED_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def with_learned_badge(icon: QIcon) -> QIcon:
+    """The thumbnail with a star badge in its corner: the style has a learned vector."""
+    pixmap = icon.pixmap(THUMBNAIL, THUMBNAIL)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    badge = QRect(pixmap.width() - 30, 2, 28, 28)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(30, 30, 30, 200))
+    painter.drawEllipse(badge)
+    font = QFont(painter.font())
+    font.setPixelSize(20)
+    painter.setFont(font)
+    painter.setPen(QColor(255, 210, 60))
+    painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, LEARNED_MARK)
+    painter.end()
+    return QIcon(pixmap)
 
 
 class StylePicker(QWidget):
@@ -63,12 +84,20 @@ class StylePicker(QWidget):
         self._update_remove_button()
 
     def reload(self) -> None:
+        learned = {style_key(style.name) for style in list_learned()}  # damaged files are skipped there
         self.list.clear()
         for style in list_styles():
-            item = QListWidgetItem(thumbnail_icon(style.path, THUMBNAIL), style.name)
+            is_learned = style_key(style.name) in learned
+            icon = thumbnail_icon(style.path, THUMBNAIL)
+            item = QListWidgetItem(with_learned_badge(icon) if is_learned else icon, style.name)
             item.setData(Qt.ItemDataRole.UserRole, style)
-            item.setToolTip(f"{style.name} ({'built in' if style.builtin else 'yours'})")
+            item.setData(LEARNED_ROLE, is_learned)
+            origin = "built in" if style.builtin else "yours"
+            item.setToolTip(f"{style.name} ({origin}{'; learned: the instant style uses its tuned vector' if is_learned else ''})")
             self.list.addItem(item)
+
+    def is_learned(self, name: str) -> bool:
+        return any(style.name == name and self.list.item(i).data(LEARNED_ROLE) for i, style in enumerate(self.styles()))
 
     def styles(self) -> list[Style]:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
@@ -84,9 +113,10 @@ class StylePicker(QWidget):
         self.list.clearSelection()
         for index in range(self.list.count()):
             item = self.list.item(index)
-            if item.text() in wanted:
+            name = item.data(Qt.ItemDataRole.UserRole).name
+            if name in wanted:
                 item.setSelected(True)
-                found.add(item.text())
+                found.add(name)
         self.list.blockSignals(False)
         self.selection_changed.emit()
         return [name for name in names if name not in found]

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -198,7 +199,7 @@ class StylizePanel(QWidget):
         request = info.request if isinstance(info.request, dict) and info.request.get("type") else _request_from_parameters(info)
         weights = _stored_style_weights(request.get("styles"))
         missing = self._picker.select_styles(list(weights))
-        self._apply_weights(weights)
+        self.apply_weights(weights)
         set_number(self.strength, request.get("strength"))
         _select_matching(self.colours, request.get("preserve_colors"))
         _select_matching(self.preset, request.get("preset"))
@@ -210,7 +211,7 @@ class StylizePanel(QWidget):
             notes.append("the styles (none stored)")
         return notes
 
-    def _apply_weights(self, weights: dict[str, float]) -> None:
+    def apply_weights(self, weights: dict[str, float]) -> None:
         """The stored share of each selected style (the blend slider for two, a box each for more)."""
         shares = [weights.get(style.name, 0.0) for style in self._styles]
         total = sum(shares)
@@ -228,6 +229,21 @@ class StylizePanel(QWidget):
         self._busy = busy
         self.cancel_button.setEnabled(busy)
         self.stylize_button.setEnabled(not busy and bool(self._styles))
+
+
+def stacked(*widgets: QWidget) -> QScrollArea:
+    """One widget holding ``widgets`` top to bottom (a dock holds one widget), scrolling when the
+    window is too short for them all (the window still fits an 800×600 screen)."""
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+    scroller = QScrollArea()
+    scroller.setWidgetResizable(True)
+    scroller.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroller.setWidget(holder)
+    return scroller
 
 
 def _stored_style_weights(stored: object) -> dict[str, float]:

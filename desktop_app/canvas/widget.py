@@ -103,6 +103,7 @@ class Canvas(QWidget):
         self._fit_pending = True
         self._hover: QPointF | None = None
         self._preview = QImage()  # a job's live preview, drawn over the document until cleared
+        self._preview_lets_paint = False
 
     # -- document ---------------------------------------------------------------------------
     @property
@@ -240,10 +241,16 @@ class Canvas(QWidget):
             self.parameters_found.emit(info)
         return True
 
-    def set_preview(self, preview: QImage | None) -> None:
-        """Show a job's preview stretched over the document (or the view); None clears it."""
+    def set_preview(self, preview: QImage | None, lets_paint: bool = False) -> None:
+        """Show a job's preview stretched over the document (or the view); None clears it.
+        ``lets_paint``: strokes still go to the layers under it (Live instant style restyles them)."""
         self._preview = preview if preview is not None else QImage()
+        self._preview_lets_paint = lets_paint and preview is not None
         self.update()
+
+    @property
+    def has_preview(self) -> bool:
+        return not self._preview.isNull()
 
     # -- layers -------------------------------------------------------------------------------
     def add_layer(self, layer: CanvasLayer, text: str, index: int | None = None) -> None:
@@ -518,7 +525,7 @@ class Canvas(QWidget):
             self._pan_anchor = event.position()
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
             return
-        if not self.has_image or not self._preview.isNull():  # no painting under a live preview
+        if not self.has_image or (not self._preview.isNull() and not self._preview_lets_paint):  # no painting under a job's preview
             return
         point = self.image_point(event.position())
         x, y = int(point.x()), int(point.y())

@@ -23,6 +23,8 @@ def window(qtbot, tmp_path):
     main.stylize_panel.weights_source = str(save_tiny_vgg(tmp_path))  # no 80 MB network in GUI tests
     main.stylize_panel.size.setValue(64)
     main.stylize_panel.preset.setCurrentIndex(0)
+    # These tests time the optimisation path alone: no instant preview loading its networks beside it.
+    main.instant_panel.enabled.setChecked(False)
     yield main
     main.close()
 

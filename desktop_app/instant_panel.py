@@ -1,0 +1,123 @@
+"""The instant-style controls: strength, colours, Live, Apply, Refine, Learn this style, Discard.
+
+Widgets only; desktop_app/instant_style.py turns their values into requests and runs them. The
+styles and their mix (the blend slider, the weights) are the Style Transfer panel's.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.widget_values import set_number
+from genart_core.requests.style import ColorMode
+
+STRENGTH_SCALE = 100  # the slider's integer steps per unit of strength
+APPLY_KEYS = "Ctrl+Shift+Return"
+LIVE_KEYS = "Ctrl+L"
+REFINE_KEYS = "Ctrl+Shift+R"
+
+
+class InstantStylePanel(QGroupBox):
+    """Every change of a value that shapes the picture emits ``changed``; the buttons emit their own signals."""
+
+    changed = Signal()
+    apply_requested = Signal()
+    refine_requested = Signal()
+    learn_requested = Signal()
+    discard_requested = Signal()
+    live_toggled = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Instant style", parent)
+        self.setToolTip("Click a style in the gallery: the canvas is repainted at once (a preview until you Apply it)")
+        self.enabled = QCheckBox("Preview when a style is clicked")
+        self.enabled.setChecked(True)
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setRange(0, 2 * STRENGTH_SCALE)
+        self.strength.setValue(STRENGTH_SCALE)
+        self.strength.setToolTip("0 keeps the photo's own look, 1 the style's, 2 exaggerates it")
+        self.strength_label = QLabel()
+        self.keep_colours = QCheckBox("Keep photo colours")
+        self.keep_colours.setToolTip("The style's brushwork and brightness, the photo's colours")
+        self.iterations = QSpinBox()
+        self.iterations.setRange(1, 500)
+        self.iterations.setValue(20)
+        self.iterations.setToolTip("Steps of the full style transfer that Refine runs from the instant result")
+        self.learn_steps = QSpinBox()
+        self.learn_steps.setRange(5, 1000)
+        self.learn_steps.setValue(60)
+        self.learn_steps.setToolTip("Steps Learn this style tunes the style for (about a minute for 60)")
+
+        self.live = QPushButton("Live")
+        self.live.setCheckable(True)
+        self.live.setShortcut(QKeySequence(LIVE_KEYS))
+        self.live.setToolTip(f"Live ({LIVE_KEYS}): paint on the canvas and the instant style follows your strokes")
+        self.apply = QPushButton("Apply")
+        self.apply.setShortcut(QKeySequence(APPLY_KEYS))
+        self.apply.setToolTip(f"Keep the instant style as a layer, at the photo's full size ({APPLY_KEYS}; undoable)")
+        self.refine = QPushButton("Refine")
+        self.refine.setShortcut(QKeySequence(REFINE_KEYS))
+        self.refine.setToolTip(f"Run the full style transfer starting from the instant result ({REFINE_KEYS})")
+        self.learn = QPushButton("Learn this style")
+        self.learn.setToolTip("Tune the instant network to the selected painting (about a minute); it then applies instantly")
+        self.discard = QPushButton("Discard")
+        self.discard.setToolTip("Hide the instant preview")
+
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_label)
+        form = QFormLayout()
+        form.addRow(self.enabled)
+        form.addRow("Strength", strength_row)
+        form.addRow(self.keep_colours)
+        form.addRow("Refine steps", self.iterations)
+        form.addRow("Learning steps", self.learn_steps)
+        buttons = QGridLayout()
+        buttons.addWidget(self.live, 0, 0)
+        buttons.addWidget(self.apply, 0, 1)
+        buttons.addWidget(self.discard, 0, 2)
+        buttons.addWidget(self.refine, 1, 0)
+        buttons.addWidget(self.learn, 1, 1, 1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+
+        self.strength.valueChanged.connect(self._strength_moved)
+        self.keep_colours.toggled.connect(self.changed)
+        self.live.toggled.connect(self.live_toggled)
+        self.apply.clicked.connect(self.apply_requested)
+        self.refine.clicked.connect(self.refine_requested)
+        self.learn.clicked.connect(self.learn_requested)
+        self.discard.clicked.connect(self.discard_requested)
+        self._strength_moved(self.strength.value())
+
+    @Slot(int)
+    def _strength_moved(self, value: int) -> None:
+        self.strength_label.setText(f"{value / STRENGTH_SCALE:.2f}")
+        self.changed.emit()
+
+    def strength_value(self) -> float:
+        return self.strength.value() / STRENGTH_SCALE
+
+    def colour_mode(self) -> ColorMode:
+        return ColorMode.LUMINANCE if self.keep_colours.isChecked() else ColorMode.NONE
+
+    def apply_request_values(self, request: dict) -> None:
+        """Strength and colours from a stored instant request (values from a file: each is checked)."""
+        set_number(self.strength, request.get("strength"), scale=STRENGTH_SCALE)
+        self.keep_colours.setChecked(request.get("preserve_colors") in (ColorMode.LUMINANCE.value, ColorMode.MATCH.value))
+
