@@ -243,6 +243,10 @@ def stacked(*widgets: QWidget) -> QScrollArea:
     scroller.setWidgetResizable(True)
     scroller.setFrameShape(QScrollArea.Shape.NoFrame)
     scroller.setWidget(holder)
+    # Scroll up and down only: the dock is made as wide as the controls need (with room for the
+    # vertical scroll bar), so no control hides behind a sideways scroll bar.
+    scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroller.setMinimumWidth(holder.minimumSizeHint().width() + scroller.verticalScrollBar().sizeHint().width())
     return scroller
 
 
