@@ -37,7 +37,8 @@ from genart_core.vgg_weights import load_vgg
 log = logging.getLogger(__name__)
 
 LEARNING_RATE = 0.1  # the vector's entries are of order 1
-NORM_LEARNING_RATE = 0.03  # γ and β are of order 1 too, but each bias moves one channel alone
+# γ/β biases: 0.03 and 0.1 gave the same held-out style loss on Brush strokes, 0.3 a worse one.
+NORM_LEARNING_RATE = 0.03
 PREVIEW_EVERY = 5
 
 
@@ -68,7 +69,7 @@ class StyleLearner:
                 bias.copy_(self.shipped_biases[name])
 
     def step_loss(self, vector: torch.Tensor, photo: int) -> dict[str, float]:
-        """One photo's losses, with the vector's gradient accumulated."""
+        """One photo's losses, with the tuned parameters' gradients accumulated."""
         image = self.transformer(self.contents[photo], vector[None])
         total, parts = self.objectives[photo](image)
         total.backward()
