@@ -6,7 +6,7 @@ resources/styles/learned/<style>.safetensors (a 100-number style vector and the 
 transformer's normalisation biases, its card in the metadata)
 and a CARD.md table with the data, steps, time and losses before and after.
 
-    python scripts/learn_builtin_styles.py [--steps 24] [--train-size 256] [--out resources/styles/learned]
+    python scripts/learn_builtin_styles.py [--steps 72] [--train-size 256] [--out resources/styles/learned]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def card_table(cards: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--steps", type=int, default=72)
     # The size bench/fast_style.py scores at: the style's Gram matrices are taken at the scale they are judged at.
     parser.add_argument("--train-size", type=int, default=256)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "resources" / "styles" / "learned")
