@@ -73,9 +73,9 @@ def speed(args: argparse.Namespace, vector: np.ndarray) -> dict[int, float]:
 def differences(vector: np.ndarray) -> None:
     content = resize(shipped_photo("skimage:astronaut"), 384, 384)
     feeds = {CONTENT_INPUT: to_nhwc(content), STYLE_INPUT: vector.reshape(1, 1, 1, 100)}
-    from genart_core.fast_style.onnx_runtime import float_graph_bytes
+    from genart_core.fast_style.onnx_runtime import float_graph_bytes, norm_offset_feeds
 
-    float_out = session(float_graph_bytes(network_files.TRANSFORMER), 2).run(None, feeds)[0][0]
+    float_out = session(float_graph_bytes(network_files.TRANSFORMER), 2).run(None, {**feeds, **norm_offset_feeds({})})[0][0]
     int8_out = session(network_files.read_checked(network_files.TRANSFORMER), 2).run(None, feeds)[0][0]
     model = TorchStyleNetworks(2, torch.float32, "cpu").model
     with torch.inference_mode():

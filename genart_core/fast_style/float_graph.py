@@ -108,3 +108,43 @@ def epsilon(float_model: "onnx.ModelProto") -> float:
         if node.op_type == "Add" and "batchnorm/add_" in node.output[0] and node.input[1] in initializers:
             return float(initializers[node.input[1]].reshape(-1)[0])
     raise NetworkFileError(f"The style transformer has no instance normalisation; reinstall with: {REINSTALL}")
+
+
+# -- learned normalisation offsets ----------------------------------------------------------------
+NORM_OFFSET_INPUT = "norm_offset/"
+
+
+def norm_scope(name: str) -> str:
+    """Our γ/β bias name (``residual.0.norm1.scale.bias``, ``expand.2.norm.shift.bias``) -> the graph's
+    scope of that 1×1 convolution on the style vector (Conv_1 computes γ, Conv β)."""
+    parts = name.split(".")
+    conv = "Conv_1" if parts[-2] == "scale" else "Conv"
+    if parts[0] == "residual":
+        return f"style_params/transformer/residual/residual{int(parts[1]) + 1}/conv{parts[2][-1]}/StyleNorm/{conv}"
+    return f"style_params/transformer/expand/conv{int(parts[1]) + 1}/conv/StyleNorm/{conv}"
+
+
+def with_norm_offset_inputs(float_model: "onnx.ModelProto", names: dict[str, int]) -> "onnx.ModelProto":
+    """The transformer graph with one more input per γ/β map (``norm_offset/<our name>``, 1×C×1×1)
+    added to that map's output: learned offsets are then fed like the style vector, and zeros give
+    the shipped network, so one derived graph serves every style."""
+    from onnx import TensorProto, helper
+
+    by_scope = {norm_scope(name): (name, channels) for name, channels in names.items()}
+    graph = float_model.graph
+    added = []
+    for index, node in enumerate(list(graph.node)):
+        scope = node.input[1].removesuffix("_dequant").removesuffix("/weights") if node.op_type == "Conv" else ""
+        if scope not in by_scope:
+            continue
+        name, channels = by_scope.pop(scope)
+        output = node.output[0]
+        node.output[0] = output + "_shipped"
+        offset = NORM_OFFSET_INPUT + name
+        graph.input.append(helper.make_tensor_value_info(offset, TensorProto.FLOAT, [1, channels, 1, 1]))
+        added.append((index, helper.make_node("Add", [output + "_shipped", offset], [output], name=offset + "/add")))
+    if by_scope:
+        raise NetworkFileError(f"The style transformer graph lacks {sorted(by_scope)[0]}; reinstall with: {REINSTALL}")
+    for shift, (index, node) in enumerate(added):
+        graph.node.insert(index + 1 + shift, node)  # right after its convolution: the graph stays sorted
+    return float_model

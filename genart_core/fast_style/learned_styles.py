@@ -1,5 +1,6 @@
-"""Learned styles: a tuned 100-number style vector per painting, in a small safetensors file (KBs)
-in the user's style folder (or resources/styles/learned for the built-in ones).
+"""Learned styles: a tuned 100-number style vector per painting, and optionally offsets to the
+transformer's normalisation parameters (the biases of its γ/β maps, 694 numbers), in a small
+safetensors file (KBs) in the user's style folder (or resources/styles/learned for the built-in ones).
 
 Read with safetensors' numpy API: a learned-style file never runs code and never imports torch.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,15 @@ from genart_core.api import GenArtError
 from genart_core.atomic import write_bytes_atomic
 
 VECTOR_KEY = "style_vector"
+NORM_OFFSET_PREFIX = "norm_offset/"
+# Our transformer's γ/β bias names and their channels (models/style_transformer.norm_bias_names,
+# spelled out here so that reading a file needs no torch; a test checks the two agree).
+NORM_CHANNELS: dict[str, int] = {
+    **{f"residual.{block}.norm{conv}.{part}.bias": 32 for block in range(5) for conv in (1, 2) for part in ("scale", "shift")},
+    **{f"expand.{i}.norm.{part}.bias": channels for i, channels in enumerate((16, 8, 3)) for part in ("scale", "shift")},
+}
+# γ and β are of order 1; a learned shift far beyond that is not from Learn this style.
+MAX_NORM_OFFSET = 100.0
 SUFFIX = ".safetensors"
 MAX_FILE_BYTES = 1 << 20  # a vector and its card: anything much bigger is not ours
 
@@ -34,6 +44,8 @@ class LearnedStyle:
     vector: np.ndarray
     card: dict[str, Any]
     builtin: bool
+    # Offsets added to the γ/β maps' biases, by NORM_CHANNELS name; empty for a vector-only style.
+    norm_offsets: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def user_learned_dir() -> Path:
@@ -46,11 +58,14 @@ def builtin_learned_dir() -> Path:
     return paths.resources_dir() / "styles" / "learned"
 
 
-def save_learned(path: Path, vector: np.ndarray, card: dict[str, Any]) -> Path:
+def save_learned(path: Path, vector: np.ndarray, card: dict[str, Any], norm_offsets: dict[str, np.ndarray] | None = None) -> Path:
     """Write atomically: a failed save leaves any earlier learned style intact."""
     from safetensors.numpy import save
 
-    data = save({VECTOR_KEY: np.ascontiguousarray(vector, np.float32).reshape(-1)}, metadata={"card": json.dumps(card)})
+    tensors = {VECTOR_KEY: np.ascontiguousarray(vector, np.float32).reshape(-1)}
+    for name, offset in (norm_offsets or {}).items():
+        tensors[NORM_OFFSET_PREFIX + name] = np.ascontiguousarray(offset, np.float32).reshape(-1)
+    data = save(tensors, metadata={"card": json.dumps(card)})
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, data)
     return path
@@ -67,6 +82,7 @@ def read_learned(path: str | Path, builtin: bool = False) -> LearnedStyle:
         with safe_open(str(path), "np") as handle:
             metadata = handle.metadata() or {}
             vector = handle.get_tensor(VECTOR_KEY)
+            offsets = {key.removeprefix(NORM_OFFSET_PREFIX): handle.get_tensor(key) for key in handle.keys() if key != VECTOR_KEY}
         card = json.loads(metadata.get("card", "{}"))
     except FileNotFoundError:
         raise LearnedStyleError(f"The learned style {path} is missing.") from None
@@ -74,7 +90,21 @@ def read_learned(path: str | Path, builtin: bool = False) -> LearnedStyle:
         raise LearnedStyleError(f"The learned style {path.name} is damaged or not a learned style ({exc}).") from None
     if vector.shape != (100,) or vector.dtype != np.float32 or not np.isfinite(vector).all() or not isinstance(card, dict):
         raise LearnedStyleError(f"{path.name} does not hold a 100-number style vector.")
-    return LearnedStyle(str(card.get("style", path.stem.replace("_", " "))), path, vector, card, builtin)
+    _check_norm_offsets(path, offsets)
+    return LearnedStyle(str(card.get("style", path.stem.replace("_", " "))), path, vector, card, builtin, offsets)
+
+
+def _check_norm_offsets(path: Path, offsets: dict[str, np.ndarray]) -> None:
+    """All of the network's γ/β offsets or none, each the right size, finite and of sane magnitude."""
+    if not offsets:
+        return
+    if set(offsets) != set(NORM_CHANNELS):
+        raise LearnedStyleError(f"{path.name} holds normalisation offsets for another network.")
+    for name, offset in offsets.items():
+        if offset.shape != (NORM_CHANNELS[name],) or offset.dtype != np.float32:
+            raise LearnedStyleError(f"{path.name}: the normalisation offset {name} has the wrong size.")
+        if not np.isfinite(offset).all() or np.abs(offset).max() > MAX_NORM_OFFSET:
+            raise LearnedStyleError(f"{path.name}: the normalisation offset {name} holds impossible values.")
 
 
 def list_learned() -> list[LearnedStyle]:

@@ -18,6 +18,7 @@ import numpy as np
 from genart_core import paths
 from genart_core.atomic import write_bytes_atomic
 from genart_core.fast_style import network_files
+from genart_core.fast_style.learned_styles import NORM_CHANNELS
 from genart_core.fast_style.network_files import NetworkFile
 from genart_core.fast_style.pictures import from_nhwc, to_nhwc
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when to_float_graph changes, so old cached graphs are derived again.
-DERIVATION_VERSION = 1
+DERIVATION_VERSION = 2
 CONTENT_INPUT = "content_image"
 STYLE_INPUT = "mobilenet_conv/Conv/BiasAdd"
 STYLE_IMAGE_INPUT = "style_image"
@@ -43,10 +44,12 @@ def _cache_path(network: NetworkFile) -> Path:
 
 def derive_float_graph(network: NetworkFile) -> bytes:
     """The float graph's bytes, derived from the checked shipped file."""
-    from genart_core.fast_style.float_graph import to_float_graph
+    from genart_core.fast_style.float_graph import to_float_graph, with_norm_offset_inputs
 
-    symbolic = CONTENT_INPUT if network is network_files.TRANSFORMER else None
-    return to_float_graph(network_files.load_model(network), symbolic).SerializeToString()
+    if network is not network_files.TRANSFORMER:
+        return to_float_graph(network_files.load_model(network)).SerializeToString()
+    graph = to_float_graph(network_files.load_model(network), CONTENT_INPUT)
+    return with_norm_offset_inputs(graph, NORM_CHANNELS).SerializeToString()
 
 
 def float_graph_bytes(network: NetworkFile) -> bytes:
@@ -105,9 +108,21 @@ class OnnxStyleNetworks:
         output = self._predictor.run(None, {STYLE_IMAGE_INPUT: to_nhwc(style_square)})[0]
         return output.reshape(STYLE_SIZE).astype(np.float32)
 
-    def stylize(self, content: np.ndarray, style_vector: np.ndarray) -> np.ndarray:
-        """uint8 H×W×3 and a style vector -> uint8 H×W×3 (sizes not a multiple of 4 are padded by reflection, then cropped)."""
+    def stylize(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """uint8 H×W×3 and a style vector (and a learned style's γ/β offsets) -> uint8 H×W×3
+        (sizes not a multiple of 4 are padded by reflection, then cropped)."""
         height, width = content.shape[:2]
         padded = np.pad(content, ((0, -height % SIZE_MULTIPLE), (0, -width % SIZE_MULTIPLE), (0, 0)), mode="reflect")
         feeds = {CONTENT_INPUT: to_nhwc(padded), STYLE_INPUT: style_vector.reshape(1, 1, 1, STYLE_SIZE).astype(np.float32)}
+        feeds.update(norm_offset_feeds(norm_offsets or {}))
         return from_nhwc(self._transformer.run(None, feeds)[0])[:height, :width]
+
+
+def norm_offset_feeds(norm_offsets: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The transformer graph's γ/β offset inputs: the given offsets, zeros (the shipped network) for the rest."""
+    from genart_core.fast_style.float_graph import NORM_OFFSET_INPUT
+
+    return {
+        NORM_OFFSET_INPUT + name: np.asarray(norm_offsets.get(name, np.zeros(channels)), np.float32).reshape(1, channels, 1, 1)
+        for name, channels in NORM_CHANNELS.items()
+    }

@@ -23,13 +23,13 @@ def state_from_graph(weights: dict[str, np.ndarray], config: StyleTransformerCon
         for conv in (1, 2):
             scope = _RESIDUAL.format(block + 1, conv)
             pairs[f"residual.{block}.conv{conv}.1"] = scope
-            pairs[f"residual.{block}.norm{conv}.scale"] = f"style_params/{scope}/StyleNorm/Conv_1"
-            pairs[f"residual.{block}.norm{conv}.shift"] = f"style_params/{scope}/StyleNorm/Conv"
+            for part in ("scale", "shift"):
+                pairs[f"residual.{block}.norm{conv}.{part}"] = float_graph.norm_scope(f"residual.{block}.norm{conv}.{part}.bias")
     for i in range(3):
         scope = _EXPAND.format(i + 1)
         pairs[f"expand.{i}.conv.1"] = scope
-        pairs[f"expand.{i}.norm.scale"] = f"style_params/{scope}/StyleNorm/Conv_1"
-        pairs[f"expand.{i}.norm.shift"] = f"style_params/{scope}/StyleNorm/Conv"
+        for part in ("scale", "shift"):
+            pairs[f"expand.{i}.norm.{part}"] = float_graph.norm_scope(f"expand.{i}.norm.{part}.bias")
     state: dict[str, torch.Tensor] = {}
     for ours, scope in pairs.items():
         try:

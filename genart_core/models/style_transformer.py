@@ -105,3 +105,13 @@ class StyleTransformer(nn.Module):
         x = F.relu(self.expand[1](x, style))  # N×8×H×W
         x = torch.sigmoid(self.expand[2](x, style))  # N×3×H×W
         return x[..., :height, :width]
+
+
+def norm_bias_names(model: StyleTransformer) -> dict[str, int]:
+    """The biases of the γ(style) and β(style) maps, name -> channels: the normalisation
+    parameters Learn this style may shift (``residual.0.norm1.scale.bias``…)."""
+    return {
+        f"{name}.bias": module.out_features
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and name.endswith(("scale", "shift"))
+    }

@@ -32,7 +32,7 @@ class StyleNetworks(Protocol):
 
     def predict(self, style_square: np.ndarray) -> np.ndarray: ...
 
-    def stylize(self, content: np.ndarray, style_vector: np.ndarray) -> np.ndarray: ...
+    def stylize(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None = None) -> np.ndarray: ...
 
 
 def load_networks(backend: str, threads: int | None = None) -> StyleNetworks:
@@ -61,6 +61,19 @@ def source_vector(networks: StyleNetworks, source: StyleVectorSource) -> np.ndar
     raise GenArtError(f"Unknown style vector source “{source.kind}” for {source.name}: use image or learned.")
 
 
+def norm_offsets(request: FastStyleRequest) -> dict[str, np.ndarray]:
+    """The learned sources' γ/β offsets, mixed with the sources' weights (a painting's own vector
+    brings none) and scaled by strength, as the vector moves from the content's own towards the style."""
+    total = sum(source.weight for source in request.styles)
+    mixed: dict[str, np.ndarray] = {}
+    for source in request.styles:
+        if source.kind != "learned":
+            continue
+        for name, offset in read_learned(source.path).norm_offsets.items():
+            mixed[name] = mixed.get(name, 0) + offset * (source.weight / total * request.strength)
+    return mixed
+
+
 def style_vector(networks: StyleNetworks, request: FastStyleRequest, content: np.ndarray) -> np.ndarray:
     """The vector the request asks for: mixed, strength applied (against the content's own), varied."""
     if not 0 <= request.strength <= 2:
@@ -82,7 +95,7 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
     ctx.check_cancelled()
     vector = style_vector(networks, request, content)
     started = time.perf_counter()
-    image = networks.stylize(content, vector)
+    image = networks.stylize(content, vector, norm_offsets(request))
     seconds = time.perf_counter() - started
     if request.preserve_colors is ColorMode.LUMINANCE:
         image = keep_content_colors(image, content)

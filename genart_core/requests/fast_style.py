@@ -79,6 +79,8 @@ class LearnStyleRequest(Request):
     weights: str = "auto"
     # Where the learned style goes; "" = the user's style folder.
     output: str = ""
+    # Also tune the transformer's normalisation parameters (the γ/β maps' biases, 694 numbers).
+    tune_norms: bool = True
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 from genart_core.api import GenArtError
 from genart_core.engine import Engine
 from genart_core.fast_style import style_space
-from genart_core.fast_style.learned_styles import LearnedStyleError, list_learned, read_learned, save_learned, user_learned_dir
+from genart_core.fast_style.learned_styles import NORM_CHANNELS, LearnedStyleError, list_learned, read_learned, save_learned, user_learned_dir
 from genart_core.imaging import ImageLoadError
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
 from genart_core.requests.style import ColorMode
@@ -112,6 +112,35 @@ def test_a_learned_vector_is_used_instead_of_the_predicted_one(engine):
     learned = engine.run(_request(styles=(StyleVectorSource("Mosaic", str(path), 1.0, "learned"),)))
     np.testing.assert_array_equal(learned.images[0], engine.run(_request()).images[0])
     assert [style.name for style in list_learned() if not style.builtin] == ["Mosaic"]
+
+
+def test_learned_norm_offsets_round_trip_and_apply_with_strength(engine):
+    predicted = np.asarray(engine.run(_request()).extras["style_vector"], np.float32)
+    offsets = {name: np.full(channels, 0.2, np.float32) for name, channels in NORM_CHANNELS.items()}
+    path = save_learned(user_learned_dir() / "mosaic.safetensors", predicted, {"style": "Mosaic"}, offsets)
+    assert set(read_learned(path).norm_offsets) == set(NORM_CHANNELS) and path.stat().st_size < 16384
+    learned = StyleVectorSource("Mosaic", str(path), 1.0, "learned")
+    shifted = engine.run(_request(styles=(learned,))).images[0]
+    assert np.abs(shifted.astype(int) - engine.run(_request()).images[0]).mean() > 1  # the offsets are applied
+    # Strength 0 is the content's own style on the shipped network: the offsets scale with it.
+    np.testing.assert_array_equal(engine.run(_request(styles=(learned,), strength=0)).images[0],
+                                  engine.run(_request(strength=0)).images[0])
+
+
+@pytest.mark.parametrize("damage", ["missing layer", "wrong size", "huge value"])
+def test_learned_files_with_impossible_norm_offsets_are_refused(damage):
+    offsets = {name: np.zeros(channels, np.float32) for name, channels in NORM_CHANNELS.items()}
+    name = next(iter(offsets))
+    if damage == "missing layer":
+        del offsets[name]
+    elif damage == "wrong size":
+        offsets[name] = np.zeros(7, np.float32)
+    else:
+        offsets[name][0] = 1e9
+    path = save_learned(user_learned_dir() / "odd.safetensors", np.zeros(100, np.float32), {"style": "Odd"}, offsets)
+    with pytest.raises(LearnedStyleError, match="odd.safetensors"):
+        read_learned(path)
+    assert all(style.path != path for style in list_learned())
 
 
 def test_a_damaged_learned_style_is_reported_and_skipped_in_lists(tmp_path):

@@ -40,9 +40,12 @@ def test_learning_lowers_the_loss_and_writes_a_small_file(tmp_path, photos, one_
     assert card["total_loss_after"] <= card["total_loss_before"]
     assert card["steps"] == 6 and card["data"] == "your photos"
     path = user_learned_dir() / "stripes.safetensors"
-    assert result.extras["path"] == str(path) and path.stat().st_size < 4096
+    assert result.extras["path"] == str(path) and path.stat().st_size < 16384
     learned = read_learned(path)
     assert learned.vector.shape == (100,) and learned.card["style"] == "Stripes"
+    # The normalisation biases learned too, and only they: the file holds their offsets.
+    assert card["tuned"] == "style vector and normalisation biases"
+    assert sum(np.abs(offset).sum() for offset in learned.norm_offsets.values()) > 0
     assert [style.name for style in list_learned() if not style.builtin] == ["Stripes"]
     assert [r.step for r in reports if r.phase == "Learning style"] == [1, 2, 3, 4, 5, 6]
     assert any(r.preview is not None for r in reports)
@@ -58,6 +61,11 @@ def test_stop_and_keep_saves_the_vector_so_far(tmp_path, photos, one_torch_threa
     result = Engine().run(_request(tmp_path, photos), stop_after_two, token)
     assert result.stopped == "at step 2/6" and result.extras["card"]["steps"] == 2
     assert (user_learned_dir() / "stripes.safetensors").is_file()
+
+
+def test_vector_only_learning_writes_no_norm_offsets(tmp_path, photos, one_torch_thread):
+    result = Engine().run(_request(tmp_path, photos, steps=2, tune_norms=False))
+    assert read_learned(result.extras["path"]).norm_offsets == {} and result.extras["card"]["tuned"] == "style vector"
 
 
 def test_cancel_saves_nothing(tmp_path, photos, one_torch_thread):
@@ -140,4 +148,4 @@ def test_the_shipped_learned_styles_are_valid_and_belong_to_built_in_styles():
     for style in shipped:
         assert find_style(style.name).builtin
         assert style.card["total_loss_after"] <= style.card["total_loss_before"]  # what learning minimises
-        assert style.path.stat().st_size < 4096
+        assert style.path.stat().st_size < 16384

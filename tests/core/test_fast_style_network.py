@@ -11,7 +11,10 @@ import torch
 
 from genart_core.fast_style import network_files
 from genart_core.fast_style.network_files import NetworkFileError
-from genart_core.fast_style.onnx_runtime import CONTENT_INPUT, STYLE_INPUT, OnnxStyleNetworks, float_graph_bytes, session
+from genart_core.fast_style.learned_styles import NORM_CHANNELS
+from genart_core.fast_style.onnx_runtime import CONTENT_INPUT, STYLE_INPUT, OnnxStyleNetworks, float_graph_bytes, norm_offset_feeds, session
+from genart_core.fast_style.torch_runtime import TorchStyleNetworks
+from genart_core.models.style_transformer import StyleTransformer, norm_bias_names
 from genart_core.fast_style.pictures import style_square, to_nhwc
 from genart_core.fast_style.torch_transformer import load_transformer
 from genart_core.styles import find_style
@@ -66,7 +69,8 @@ def test_the_rebuilt_transformer_matches_onnxruntime_on_the_float_graph(mosaic_v
     """Same file, both in float (activation Q/DQ pairs bypassed): mean |Δ| ≤ 1e-3 on a 0–1 scale at 384²."""
     content = _photo(384)
     graph = session(float_graph_bytes(network_files.TRANSFORMER), threads=2)
-    expected = graph.run(None, {CONTENT_INPUT: to_nhwc(content), STYLE_INPUT: mosaic_vector.reshape(1, 1, 1, 100)})[0][0]
+    feeds = {CONTENT_INPUT: to_nhwc(content), STYLE_INPUT: mosaic_vector.reshape(1, 1, 1, 100), **norm_offset_feeds({})}
+    expected = graph.run(None, feeds)[0][0]
     model = load_transformer()
     with torch.inference_mode():
         ours = model(torch.from_numpy(to_nhwc(content)).permute(0, 3, 1, 2), torch.from_numpy(mosaic_vector)[None])
@@ -76,6 +80,22 @@ def test_the_rebuilt_transformer_matches_onnxruntime_on_the_float_graph(mosaic_v
     int8 = ort.InferenceSession(network_files.read_checked(network_files.TRANSFORMER), providers=["CPUExecutionProvider"])
     original = int8.run(None, {CONTENT_INPUT: to_nhwc(content), STYLE_INPUT: mosaic_vector.reshape(1, 1, 1, 100)})[0][0]
     assert 1e-3 < np.abs(ours - original).mean() < 0.15
+
+
+def test_learned_norm_offsets_shift_the_same_biases_on_both_runtimes(mosaic_vector):
+    """Offsets fed to the derived graph's inputs act as the same offsets added to our module's γ/β biases."""
+    content = _photo(64)
+    rng = np.random.default_rng(0)
+    offsets = {name: (0.3 * rng.standard_normal(channels)).astype(np.float32) for name, channels in NORM_CHANNELS.items()}
+    onnx_out = OnnxStyleNetworks(threads=1).stylize(content, mosaic_vector, offsets)
+    untuned = OnnxStyleNetworks(threads=1).stylize(content, mosaic_vector)
+    torch_out = TorchStyleNetworks(1, torch.float32, "cpu").stylize(content, mosaic_vector, offsets)
+    assert np.abs(onnx_out.astype(int) - untuned).mean() > 2  # the offsets change the picture
+    assert np.abs(onnx_out.astype(int) - torch_out).mean() < 1.0
+
+
+def test_the_learned_file_names_every_norm_bias_of_our_module():
+    assert NORM_CHANNELS == norm_bias_names(StyleTransformer())
 
 
 def test_the_transformer_runs_at_sizes_the_file_was_not_made_for(mosaic_vector):
