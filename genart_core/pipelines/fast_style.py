@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import time
 from typing import Protocol
 
@@ -35,10 +36,30 @@ class StyleNetworks(Protocol):
     def stylize(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None = None) -> np.ndarray: ...
 
 
+def resolve_backend(backend: str) -> str:
+    """What "auto" means in this process. onnxruntime until torch is loaded: importing torch takes
+    seconds (~2.7 s here, quiet) that would come before the first result, while onnxruntime
+    imports in ~0.2 s. Once something else has loaded torch (the app does, in the background),
+    our module runs where torch is faster: on a GPU, or on a CPU where the core measured bf16 as
+    faster than fp32 (device.fast_dtype) — on the AVX-512 BF16 development CPU, 0.066 s against
+    onnxruntime's 0.139 s at 512² (bench/fast_style.py). On a CPU without that gain the two run
+    about level (0.144 s against 0.139 s in fp32), and onnxruntime stays."""
+    if backend != "auto":
+        return backend
+    if "torch" not in sys.modules:
+        return "onnxruntime"
+    from genart_core.device import choose_device, fast_dtype
+
+    device = choose_device()
+    faster_in_torch = device.type != "cpu" or fast_dtype(device) is not sys.modules["torch"].float32
+    return "torch" if faster_in_torch else "onnxruntime"
+
+
 def load_networks(backend: str, threads: int | None = None) -> StyleNetworks:
-    """onnxruntime for "auto": measured faster on this CPU, and it imports in a fraction of a second
-    (bench/fast_style.py); "torch" runs our module (GPU when present)."""
-    if backend in ("auto", "onnxruntime"):
+    """The networks on ``backend``: "onnxruntime" (or "auto", see resolve_backend) runs the derived
+    float graphs; "torch" runs our module (GPU when present)."""
+    backend = resolve_backend(backend)
+    if backend == "onnxruntime":
         from genart_core.fast_style.onnx_runtime import OnnxStyleNetworks
 
         return OnnxStyleNetworks(threads)
@@ -50,7 +71,8 @@ def load_networks(backend: str, threads: int | None = None) -> StyleNetworks:
 
 
 def networks_for(ctx: RunContext, backend: str) -> StyleNetworks:
-    return ctx.cache.get_or_load(("fast-style", backend), lambda: load_networks(backend))
+    resolved = resolve_backend(backend)  # "auto" moves to torch once torch is loaded: cache by what runs
+    return ctx.cache.get_or_load(("fast-style", resolved), lambda: load_networks(resolved))
 
 
 def source_vector(networks: StyleNetworks, source: StyleVectorSource) -> np.ndarray:

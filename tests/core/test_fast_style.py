@@ -211,3 +211,20 @@ def test_learn_and_refine_requests_are_plain_json():
         text = json.dumps(request.to_dict())
         assert json.loads(text)["type"] == type(request).__name__
     assert json.loads(json.dumps(refine.to_dict()))["instant"]["styles"][0]["name"] == "Mosaic"
+
+
+def test_auto_runs_on_onnxruntime_until_torch_is_loaded_then_where_torch_is_faster(monkeypatch):
+    import torch
+
+    from genart_core import device
+    from genart_core.pipelines.fast_style import resolve_backend
+
+    monkeypatch.setattr(device, "choose_device", lambda prefer=None: torch.device("cpu"))
+    monkeypatch.setattr(device, "fast_dtype", lambda where: torch.bfloat16)
+    assert resolve_backend("auto") == "torch"
+    monkeypatch.setattr(device, "fast_dtype", lambda where: torch.float32)  # a CPU with no bf16 gain
+    assert resolve_backend("auto") == "onnxruntime"
+    monkeypatch.setattr(device, "fast_dtype", lambda where: torch.bfloat16)
+    monkeypatch.delitem(sys.modules, "torch")  # a process that has not loaded torch (the CLI, the app's first seconds)
+    assert resolve_backend("auto") == "onnxruntime"
+    assert resolve_backend("torch") == "torch"  # asked for by name, it is what runs
