@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from PySide6.QtCore import QEventLoop, QMetaObject, Qt, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from genart_core.api import GenArtError
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Source = TypeVar("Source", str, Path, bytes)
 BUSY_DIALOG_AFTER_MS = 400
+FINISHED_POLL_MS = 10  # how often the GUI thread looks whether the worker is done
 
 
 class DecodeCancelled(GenArtError):
@@ -38,22 +39,28 @@ def decode_off_gui_thread(parent: QWidget | None, function: Callable[[Source], T
     """``function(source)`` run on a worker thread; returns its value or raises what it raised."""
     what = describe(source) if not isinstance(source, bytes) else "the dropped image"
     outcome: dict[str, object] = {}
-    loop = QEventLoop()
     finished = threading.Event()
 
     def work() -> None:
+        # Touches no Qt object: the worker only sets the event, and the GUI thread polls it. A
+        # QEventLoop referenced from here could be destroyed on this thread (when its last
+        # reference goes with this closure) while the GUI thread still delivers events to it,
+        # which crashed the app.
         try:
             outcome["value"] = function(source)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the GUI thread below
             outcome["error"] = exc
         finally:
             finished.set()
-            # Posted to the loop's (GUI) thread; harmless if the loop has already returned.
-            QMetaObject.invokeMethod(loop, "quit", Qt.ConnectionType.QueuedConnection)
 
     threading.Thread(target=work, name="picture-decoding", daemon=True).start()
     if not finished.wait(0.02):  # small files: no event loop needed at all
+        loop = QEventLoop()
+        poll = QTimer()
+        poll.timeout.connect(lambda: finished.is_set() and loop.quit())
+        poll.start(FINISHED_POLL_MS)
         _wait_with_busy_indicator(parent, what, loop, finished)
+        poll.stop()
     if not finished.is_set():
         raise DecodeCancelled(f"Opening {what} was cancelled; nothing changed.")
     if "error" in outcome:
