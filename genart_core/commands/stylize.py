@@ -47,15 +47,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run, writes_files=True)
 
 
+def _style_specs(args: argparse.Namespace) -> list[tuple[str, float]]:
+    """(name, weight) of each --style NAME[:WEIGHT]; a malformed one is a one-line error."""
+    try:
+        return [parse_style_spec(spec) for spec in args.style]
+    except ValueError as exc:
+        raise GenArtError(str(exc)) from None
+
+
 def build_request(args: argparse.Namespace) -> StyleTransferRequest:
     from genart_core.styles import find_style
 
     sources = []
-    for spec in args.style:
-        try:
-            name, weight = parse_style_spec(spec)
-        except ValueError as exc:
-            raise GenArtError(str(exc)) from None
+    for name, weight in _style_specs(args):
         style = find_style(name)
         sources.append(StyleSource(style.name, str(style.path), weight))
     if args.strength < 0:
@@ -78,13 +82,7 @@ def build_request(args: argparse.Namespace) -> StyleTransferRequest:
 def build_fast_request(args: argparse.Namespace) -> FastStyleRequest:
     from genart_core.fast_style.sources import source_for
 
-    sources = []
-    for spec in args.style:
-        try:
-            name, weight = parse_style_spec(spec)
-        except ValueError as exc:
-            raise GenArtError(str(exc)) from None
-        sources.append(source_for(name, weight, use_learned=not args.untuned))
+    sources = [source_for(name, weight, use_learned=not args.untuned) for name, weight in _style_specs(args)]
     return FastStyleRequest(
         content=str(Path(args.content)),
         styles=tuple(sources),
