@@ -12,8 +12,9 @@ import itertools
 import logging
 import traceback
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress, Request, Result
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,8 @@ class InferenceController(QObject):
         self._ids = itertools.count(1)
         self._tokens: dict[int, CancelToken] = {}  # submitted jobs that have not ended yet
         self._current: int | None = None
-        self._thread = QThread()
-        self._thread.setObjectName("genart-inference")
         self._worker = _Worker()
-        self._worker.moveToThread(self._thread)
+        self._thread = start_worker_thread(self._worker, "genart-inference", self.shutdown)
         self._run_on_worker.connect(self._worker.run_job)
         self._warm_up_worker.connect(self._worker.warm_up)
         self._worker.ready.connect(self._on_ready)
@@ -100,12 +99,6 @@ class InferenceController(QObject):
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.cancelled.connect(self._on_cancelled)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
-        application = QCoreApplication.instance()
-        if application is not None:
-            # However the app ends (window closed, app.quit(), session logout), stop the thread first.
-            application.aboutToQuit.connect(self.shutdown)
 
     def warm_up(self) -> None:
         """Start loading torch on the worker thread; engine_ready says when it is done."""
@@ -150,9 +143,7 @@ class InferenceController(QObject):
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Cancel everything and stop the thread. Never terminate(): it can corrupt torch's state."""
         self.cancel()
-        self._thread.quit()
-        if not self._thread.wait(timeout_ms):
-            log.warning("The worker did not stop within %d ms", timeout_ms)
+        stop_worker_thread(self._thread, timeout_ms)
 
     def _end(self, job_id: int) -> None:
         self._tokens.pop(job_id, None)

@@ -18,8 +18,9 @@ import logging
 import time
 import traceback
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
 from genart_core.api import GenArtError, Result
 from genart_core.requests.fast_style import FastStyleRequest
 
@@ -96,20 +97,13 @@ class InstantStyleRunner(QObject):
         self._kept_ids: set[int] = set()
         self._newest = 0
         self.last_seconds = 0.0  # the newest finished job's time on the worker (bench, status bar)
-        self._thread = QThread()
-        self._thread.setObjectName("genart-instant-style")
         self._worker = _InstantWorker()
-        self._worker.moveToThread(self._thread)
+        self._thread = start_worker_thread(self._worker, "genart-instant-style", self.shutdown)
         self._run_on_worker.connect(self._worker.run_job)
         self._warm_up_worker.connect(self._worker.warm_up)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.warmed.connect(self.warmed)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
-        application = QCoreApplication.instance()
-        if application is not None:
-            application.aboutToQuit.connect(self.shutdown)
 
     def warm_up(self) -> None:
         self._warm_up_worker.emit()
@@ -176,6 +170,4 @@ class InstantStyleRunner(QObject):
     def shutdown(self, timeout_ms: int = 5_000) -> None:
         """Instant jobs are short: let the running one end, then stop the thread (never terminate())."""
         self._waiting = None
-        self._thread.quit()
-        if not self._thread.wait(timeout_ms):
-            log.warning("The instant style worker did not stop within %d ms", timeout_ms)
+        stop_worker_thread(self._thread, timeout_ms)
