@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from tests.core.vgg_helpers import save_tiny_vgg, stripes, write
+
 
 @pytest.fixture
 def one_torch_thread():
@@ -21,3 +23,15 @@ def empty_hf_cache(tmp_path, monkeypatch: pytest.MonkeyPatch):
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-hub"))
+
+
+@pytest.fixture
+def tiny_weights(tmp_path):
+    """The tiny seeded VGG of vgg_helpers, saved, as a weights path for style-transfer requests."""
+    return str(save_tiny_vgg(tmp_path))
+
+
+@pytest.fixture
+def style_file(tmp_path):
+    """A small striped style image on disk."""
+    return str(write(tmp_path / "stripes.png", stripes()))

@@ -14,17 +14,7 @@ from genart_core.pipelines import style_images as si
 from genart_core.pipelines import style_transfer as st
 from genart_core.requests.style import ColorMode, Preset, StyleSource, StyleTransferRequest
 from genart_core.vgg_weights import load_vgg
-from tests.core.vgg_helpers import save_tiny_vgg, scene, stripes, write
-
-
-@pytest.fixture
-def tiny_weights(tmp_path):
-    return str(save_tiny_vgg(tmp_path))
-
-
-@pytest.fixture
-def style_file(tmp_path):
-    return str(write(tmp_path / "stripes.png", stripes()))
+from tests.core.vgg_helpers import scene, stripes, write
 
 
 def _noise(height: int, width: int) -> np.ndarray:

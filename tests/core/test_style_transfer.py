@@ -16,17 +16,7 @@ from genart_core.pipelines import style_objective as so
 from genart_core.pipelines import style_transfer as st
 from genart_core.requests.style import ColorMode, Init, Preset, StyleSource, StyleTransferRequest, parse_style_spec
 from genart_core.vgg_weights import load_vgg
-from tests.core.vgg_helpers import scene, stripes, save_tiny_vgg, write
-
-
-@pytest.fixture
-def tiny_weights(tmp_path):
-    return str(save_tiny_vgg(tmp_path))
-
-
-@pytest.fixture
-def style_file(tmp_path):
-    return str(write(tmp_path / "stripes.png", stripes()))
+from tests.core.vgg_helpers import scene, stripes, write
 
 
 def _request(weights, style, **overrides):
