@@ -3,8 +3,8 @@
 A result's GenerationInfo keeps the request that made it (``info.request["type"]`` is the request
 class's name). Each family registers the request types it restores, a restorer (its panel's
 ``apply_info``, which returns what it could not restore) and how to bring that panel into view.
-Parameters without a request (JPEG and WebP keep only the ``parameters`` text) are recognised by
-the fields our pipelines write ("Style weights", "kind"); anything else is Stable Diffusion
+Parameters without a request (files from other tools, or a JPEG/WebP whose request was too big
+for EXIF, keep only the ``parameters`` text) are recognised by the fields our pipelines write ("Style weights", "kind"); anything else is Stable Diffusion
 settings (AUTOMATIC1111's text, or another tool's) and goes to the family registered for them.
 """
 

@@ -2,7 +2,9 @@
 
 PNG files get two text chunks: ``parameters`` in the AUTOMATIC1111 layout that most Stable
 Diffusion tools read and write, and ``genart`` with our full request as JSON. JPEG and WebP get
-the ``parameters`` text in EXIF UserComment, as those tools do. All writes are atomic.
+the ``parameters`` text in EXIF UserComment, as those tools do, and the same JSON in EXIF
+MakerNote (a field viewers do not show as a caption), so Reproduce restores every family from them
+too, not only what the text layout can say. All writes are atomic.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 log = logging.getLogger(__name__)
 
 _EXIF_USER_COMMENT = 0x9286
+_EXIF_MAKER_NOTE = 0x927C
 _EXIF_IFD = 0x8769
+_MAKER_NOTE_PREFIX = b"GENART\0"
+# A JPEG's EXIF segment holds at most 64 KiB in all: the text gets up to 32 KB (a longer prompt is
+# shortened, never a failed save), our JSON what is left; a request too big for that keeps the text.
+_EXIF_TEXT_LIMIT = 32_000
+_EXIF_TOTAL_LIMIT = 60_000
 # The standard fields, in the order AUTOMATIC1111 writes them.
 _STANDARD_KEYS = [("Steps", "steps"), ("Sampler", "sampler"), ("CFG scale", "cfg_scale"), ("Seed", "seed")]
 
@@ -233,10 +241,32 @@ def encode_artwork(image: np.ndarray, info: GenerationInfo | None, fmt: str, qua
     else:
         exif = Image.Exif()
         if info is not None:
-            # EXIF UserComment: an 8-byte charset header, then the text (UTF-16 as A1111 writes it).
-            exif.get_ifd(_EXIF_IFD)[_EXIF_USER_COMMENT] = b"UNICODE\0" + format_parameters(info).encode("utf-16-be")
+            _add_exif_parameters(exif.get_ifd(_EXIF_IFD), info)
         picture.save(buffer, fmt, quality=quality, exif=exif.tobytes())
     return buffer.getvalue()
+
+
+def _add_exif_parameters(exif_fields, info: GenerationInfo) -> None:
+    """The parameters text in UserComment (an 8-byte charset header, then UTF-16 as A1111 writes it)
+    and our JSON in MakerNote, within the EXIF segment's size."""
+    comment = b"UNICODE\0" + format_parameters(info).encode("utf-16-be")
+    shortened = info
+    while len(comment) > _EXIF_TEXT_LIMIT and (shortened.prompt or shortened.negative_prompt):
+        longer = "prompt" if len(shortened.prompt) >= len(shortened.negative_prompt) else "negative_prompt"
+        text = getattr(shortened, longer)
+        shortened = dataclasses.replace(shortened, **{longer: text[: len(text) // 2]})
+        comment = b"UNICODE\0" + format_parameters(shortened).encode("utf-16-be")
+    if len(comment) > _EXIF_TEXT_LIMIT:
+        log.warning("The parameters text is too long for EXIF even without its prompt; the file keeps none.")
+        return
+    if shortened is not info:
+        log.warning("The prompt is too long for a JPEG/WebP's EXIF; the file keeps a shortened one (PNG keeps it whole).")
+    exif_fields[_EXIF_USER_COMMENT] = comment
+    ours = _MAKER_NOTE_PREFIX + json.dumps(dataclasses.asdict(info), default=str).encode("utf-8")
+    if len(comment) + len(ours) <= _EXIF_TOTAL_LIMIT:
+        exif_fields[_EXIF_MAKER_NOTE] = ours
+    else:
+        log.info("The request (%d bytes) is too big for EXIF; only the parameters text is kept.", len(ours))
 
 
 def format_for_path(path: str | Path) -> str:
@@ -275,10 +305,22 @@ def read_generation_info(path: str | Path) -> GenerationInfo | None:
     """How a saved artwork was made: our JSON chunk if it is usable, else the parameters text.
     Both are validated (genart_core.metadata): odd values are dropped, never raised."""
     with Image.open(path) as image:
-        ours = image.info.get("genart")
+        ours = image.info.get("genart") or _maker_note_json(image)
         if isinstance(ours, (str, bytes)) and ours:
             info = info_from_json(ours)
             if info is not None:
                 return info
         text = read_parameters_text(image)
     return parse_parameters(text) if text else None
+
+
+def _maker_note_json(image: Image.Image) -> bytes | None:
+    """Our JSON from a JPEG's or WebP's EXIF MakerNote; None when it holds anything else (a camera's own notes)."""
+    try:
+        note = image.getexif().get_ifd(_EXIF_IFD).get(_EXIF_MAKER_NOTE)
+    except Exception as exc:  # damaged EXIF must not stop reading the picture's parameters text
+        log.info("Unreadable EXIF: %s", exc)
+        return None
+    if isinstance(note, bytes) and note.startswith(_MAKER_NOTE_PREFIX):
+        return note[len(_MAKER_NOTE_PREFIX):]
+    return None

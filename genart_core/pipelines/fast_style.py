@@ -8,6 +8,7 @@ launch does not wait for torch.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sys
@@ -134,8 +135,11 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
             "Preserve colors": request.preserve_colors.value,
             # Reproduce rebuilds the vector from the sources; this tells whether it came out the same.
             "Style vector": hashlib.sha256(vector.astype(np.float32).tobytes()).hexdigest()[:16],
+            "Backend": networks.name,
         },
-        request=request.to_dict(),
+        # The runtime that ran, not "auto": auto changes once torch is loaded, and Reproduce should
+        # remake the picture on the runtime that made it.
+        request=dataclasses.replace(request, backend=networks.name).to_dict(),
     )
     log.info("Instant style: %dx%d in %.3f s on %s", width, height, seconds, networks.name)
     return Result([image], [info], extras={"seconds": seconds, "backend": networks.name, "style_vector": vector.tolist()})

@@ -71,6 +71,35 @@ def test_png_pixels_and_full_request_survive(tmp_path):
     assert read_generation_info(path).request == {"type": "SelfTestRequest", "steps": 4}
 
 
+@pytest.mark.parametrize("suffix", [".jpg", ".webp"])
+def test_jpeg_and_webp_keep_the_full_request_for_reproduce(tmp_path, suffix):
+    styles = [{"name": "Mosaic, blue", "path": "/home/someone/styles/mosaic.jpg", "kind": "image", "weight": 0.5}]
+    info = GenerationInfo(seed=3, request={"type": "FastStyleRequest", "styles": styles, "strength": 0.7})
+    path = save_artwork(tmp_path / f"a{suffix}", gradient(), info)
+    request = read_generation_info(path).request
+    assert request["type"] == "FastStyleRequest" and request["strength"] == 0.7
+    assert request["styles"][0]["name"] == "Mosaic, blue"
+    assert request["styles"][0]["path"] == "mosaic.jpg"  # shared files carry file names, not folders
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".webp"])
+def test_a_prompt_too_long_for_exif_is_shortened_not_a_failed_save(tmp_path, suffix):
+    info = GenerationInfo(prompt="p" * 40_000, seed=5, request={"type": "TextToImageRequest", "prompt": "p" * 40_000})
+    path = save_artwork(tmp_path / f"big{suffix}", gradient(), info)
+    restored = read_generation_info(path)
+    assert restored.seed == 5 and 1000 < len(restored.prompt) < 40_000
+    assert not restored.request  # the JSON did not fit beside the text: the text alone is read
+
+
+def test_a_cameras_maker_note_is_not_read_as_ours(tmp_path):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x927C] = b"Canon\0" + bytes(range(200))
+    Image.fromarray(gradient()).save(tmp_path / "camera.jpg", exif=exif.tobytes())
+    assert read_generation_info(tmp_path / "camera.jpg") is None
+
+
 def test_a_failed_save_keeps_the_old_file_and_leaves_no_debris(tmp_path, monkeypatch):
     path = save_artwork(tmp_path / "keep.png", gradient(), INFO)
     before = path.read_bytes()

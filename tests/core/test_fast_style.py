@@ -83,6 +83,9 @@ def test_the_same_request_gives_the_same_image(engine):
     np.testing.assert_array_equal(first.images[0], second.images[0])
     assert first.infos[0].extra["Style vector"] == second.infos[0].extra["Style vector"]
     assert first.infos[0].request["styles"][0]["kind"] == "image"
+    # "auto" is recorded as the runtime that ran, so Reproduce remakes it there.
+    assert first.infos[0].request["backend"] == first.infos[0].extra["Backend"] == first.extras["backend"]
+    assert first.infos[0].request["backend"] in ("onnxruntime", "torch")
     other_seed = engine.run(_request(seed=3, variation=0.3))
     assert not np.array_equal(first.images[0], other_seed.images[0])
 

@@ -216,14 +216,15 @@ def test_learning_can_be_cancelled_and_keeps_nothing(window, qtbot, tmp_path):
     assert not window.style_picker.is_learned(name) and window.instant_style.learn_job is None
 
 
-def test_reproduce_of_a_saved_instant_result_remakes_the_same_image(window, qtbot, tmp_path):
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_reproduce_of_a_saved_instant_result_remakes_the_same_image(window, qtbot, tmp_path, suffix):
     _photo_with_preview(qtbot, window, "Cubist")
     window.instant_panel.strength.setValue(70)
     with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
         window.stylize_panel.seed.spin.setValue(7)
     window.instant_panel.apply.click()
     applied = window.canvas.image_array()
-    path = save_artwork(tmp_path / "instant.png", applied, window.canvas.document.active.info)
+    path = save_artwork(tmp_path / f"instant{suffix}", applied, window.canvas.document.active.info)
     saved_info = read_generation_info(path)
     assert saved_info.request["styles"][0]["path"] == "cubist.safetensors"  # no folders in a saved file
     window.canvas.undo_stack.undo()  # back to the photo alone

@@ -173,8 +173,10 @@ def test_settings_of_a_kind_no_panel_makes_change_nothing(window):
 
 
 def test_a_style_transfer_saved_as_jpeg_restores_the_style_panel_from_its_text(window, tmp_path):
-    # JPEG and WebP keep only the parameters text (no request): the family is told by its fields.
+    # A JPEG with the parameters text only (another tool's, or a request too big for EXIF): the
+    # family is told by its fields.
     info = _style_transfer_info()
+    info.request = None
     info.extra = {"Strength": 1.7, "Preserve colours": "match", "Preset": "best", "Init": "content", "Style weights": {"Mosaic": 0.3, "Cubist": 0.7}}
     info.width, info.height = 256, 192
     path = save_artwork(tmp_path / "stylised.jpg", np.full((48, 64, 3), 120, np.uint8), info)
@@ -186,8 +188,7 @@ def test_a_style_transfer_saved_as_jpeg_restores_the_style_panel_from_its_text(w
 
 @pytest.mark.parametrize("suffix", [".jpg", ".webp"])
 def test_a_gan_sample_saved_as_jpeg_or_webp_restores_the_generate_panel_when_opened(window, qtbot, tmp_path, suffix):
-    # JPEG and WebP keep only the parameters text: no request, an empty prompt and no "Steps:".
-    # The family is told by its "kind: gan" field, and the settings line is not taken for a prompt.
+    # The request travels in EXIF MakerNote beside the parameters text (an empty prompt, no "Steps:").
     _export("gan", "tiny-gan")
     _export("gan", "other-gan")
     window.generate_panel.refresh_models(select="other-gan")
