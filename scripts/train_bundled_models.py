@@ -35,7 +35,7 @@ from genart_core.weights import load_fp32_state_dict, read_card
 # generator is 128 channels wide rather than the tutorial's 256: a quarter of the weights (1.8 MB
 # in fp16) and fast enough on two CPU cores. The VGG perceptual term makes a VAE step about ten
 # times slower on a CPU, so the sharper VAE fine-tunes the pixel-loss one rather than starting over.
-SHARP_STEPS, PERCEPTUAL_WEIGHT, ADVERSARIAL_WEIGHT = 1500, 1.0, 0.1
+SHARP_STEPS, PERCEPTUAL_WEIGHT, ADVERSARIAL_WEIGHT = 800, 1.0, 0.1
 MODELS = {
     "dcgan-digits": ("bundled:digits", TrainSettings(method="gan", steps=6000, batch=64, width=128, seed=0), None),
     "vae-digits-base": ("bundled:digits", TrainSettings(method="vae", steps=6000, batch=64, latent_dim=16, beta=1.0, seed=0), None),
