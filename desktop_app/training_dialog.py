@@ -99,7 +99,10 @@ class TrainingDialog(QDialog):
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         self.diversity_label = QLabel("")
-        self.diversity_label.setToolTip("Mode-collapse signal: spread of the samples relative to the data (≈1 good, near 0 collapsed); classes reached where the data has labels")
+        self.diversity_label.setToolTip(
+            "Mode-collapse signal: spread of the samples relative to the data (≈1 good, near 0 collapsed); classes reached "
+            "where the data has labels. Sharpness: the samples' edge energy relative to the data's (≈1 as crisp, lower blurrier)"
+        )
         self.train_button = QPushButton("Train")
         self.train_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel")
@@ -195,6 +198,8 @@ class TrainingDialog(QDialog):
             text = f"Diversity {figures['diversity']:.2f}"
             if "classes_seen" in figures:
                 text += f" · classes {figures['classes_seen']} ({figures['class_coverage']:.0%})"
+            if "sharpness" in figures:
+                text += f" · sharpness {figures['sharpness']:.2f}"
             self.diversity_label.setText(text)
         if progress.preview is not None:
             show_in_label(self.samples_label, progress.preview)

@@ -97,6 +97,7 @@ def test_training_dialog_trains_saves_and_lists_the_model(qtbot, window, panel, 
     assert saved.args == ["from-folder"]
     assert (paths.models_dir() / "from-folder" / "model.safetensors").is_file()
     assert dialog.plot.series and not dialog.running
+    assert "Diversity" in dialog.diversity_label.text() and "sharpness" in dialog.diversity_label.text()
     assert any("from-folder" in panel.model_combo.itemText(i) for i in range(panel.model_combo.count()))
     assert not window.canvas.has_image
 
