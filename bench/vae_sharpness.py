@@ -3,6 +3,7 @@
     python bench/vae_sharpness.py                                  # the bundled vae-digits
     python bench/vae_sharpness.py --model old/vae-digits --model resources/models/vae-digits \
         --side-by-side /tmp/vae.png                                # compare two, same seeds
+    python bench/vae_sharpness.py --step-times 10                  # also: training step time with each term
 
 (bench/detail.py, where the issue puts these figures, does not exist on this branch yet; its
 "vae" section can call ``vae_figures`` from here.)
@@ -34,6 +35,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from genart_core.atomic import write_bytes_atomic
 from genart_core.datasets import synthetic_digits
 from genart_core.diversity import measure
 from genart_core.latents import enlarge, make_grid
@@ -145,6 +147,29 @@ def vae_figures(samples: torch.Tensor, reconstructions: torch.Tensor, digits: to
     }
 
 
+def step_times(steps: int) -> None:
+    """Training steps per second of the bundled VAE's shape with each term, one after the other in one run."""
+    from genart_core.datasets import load_dataset
+    from genart_core.training import TrainSettings, Trainer
+
+    data = load_dataset("bundled:sklearn-digits", 28, 1)
+    plain = None
+    variants = (
+        ("pixel loss", {}),
+        ("+ perceptual", {"perceptual_weight": 1.0}),
+        ("+ perceptual + adversarial", {"perceptual_weight": 1.0, "adversarial_weight": 0.1}),
+    )
+    for label, terms in variants:
+        trainer = Trainer(TrainSettings(method="vae", steps=steps + 2, batch=64, latent_dim=16, **terms), data.images, data.labels)
+        trainer.train_step()  # untimed: first-call allocations
+        started = time.perf_counter()
+        for _ in range(steps):
+            trainer.train_step()
+        rate = steps / (time.perf_counter() - started)
+        plain = plain or rate
+        print(f"  VAE step, batch 64, {label}: {rate:.2f} steps/s ({plain / rate:.1f}× the time of the pixel loss)")
+
+
 def side_by_side(path: Path, folders: list[str], sheets: list[tuple[torch.Tensor, torch.Tensor]], digits: torch.Tensor) -> None:
     """Top: 32 samples of each model, same codes, side by side. Bottom: 16 held-out digits, then each model's reconstructions."""
     gap = np.full((8 * 29 + 1, 8, 3), 255, np.uint8)
@@ -167,7 +192,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--side-by-side", type=Path, help="write a PNG of samples and reconstructions of each model")
+    parser.add_argument("--step-times", type=int, default=0, metavar="STEPS", help="also time this many training steps with each term")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--record-in-card", action="store_true",
+        help="write the figures of the first --model (before) and the last (after) into the last one's card.json",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     folders = args.model or ["vae-digits"]
@@ -189,8 +219,32 @@ def main() -> None:
         print(f"{folder}: {figures[folder]}")
     if args.side_by_side:
         side_by_side(args.side_by_side, folders, sheets, digits)
+    if args.step_times:
+        step_times(args.step_times)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.record_in_card:
+        record_in_card(find_model("vae", folders[-1]).location, figures, folders, args.count)
+
+
+def _described(folder: str) -> str:
+    card = find_model("vae", folder).card
+    return f"{card['name']}, {card.get('steps')} steps: {card.get('description')}"
+
+
+def record_in_card(folder: str, figures: dict, folders: list[str], count: int) -> None:
+    """Add {"before", "after", "real_digits", "how"} as "sharpness_figures" to the card, atomically."""
+    card_path = Path(folder) / "card.json"
+    card = json.loads(card_path.read_text())
+    card["sharpness_figures"] = {
+        "before": {"model": _described(folders[0]), **figures[folders[0]]},
+        "after": {"model": _described(folders[-1]), **figures[folders[-1]]},
+        "real_digits": figures["real digits"],
+        "how": f"python bench/vae_sharpness.py: {count} samples (seed 0) and reconstructions of {count} held-out font digits; "
+        "classifier trained on scikit-learn's digits only",
+    }
+    write_bytes_atomic(card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    print(f"recorded in {card_path}")
 
 
 if __name__ == "__main__":
