@@ -8,11 +8,12 @@ resumable checkpoint and a 64-sample grid per checkpoint go to --work-dir.
 vae-digits is made in two stages: vae-digits-base (the pixel loss and KL only) is trained first
 into --work-dir, then fine-tuned with the perceptual and adversarial terms against its blur:
 
-    nice -n 10 nohup python scripts/train_bundled_models.py vae-digits --minutes 40 > vae.log 2>&1 &
+    nice -n 10 nohup python scripts/train_bundled_models.py vae-digits --images 10000 > vae.log 2>&1 &
 
 ``--base FOLDER`` starts from an existing model instead of training the base again, after
-checking that its card records exactly the base's settings (the vae-digits shipped before the
-sharper terms existed was trained with them).
+checking that its card records exactly the base's settings. The shipped vae-digits was made
+that way: its fine-tune (800 steps on 10 000 digits) started from the pixel-loss vae-digits
+shipped before, whose card records exactly vae-digits-base's settings.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from genart_core.weights import load_fp32_state_dict, read_card
 
 # name -> (data source, settings, the model whose weights training starts from or None). The
 # generator is 128 channels wide rather than the tutorial's 256: a quarter of the weights (1.8 MB
-# in fp16) and fast enough on two CPU cores. The VGG perceptual term makes a VAE step about ten
-# times slower on a CPU, so the sharper VAE fine-tunes the pixel-loss one rather than starting over.
+# in fp16) and fast enough on two CPU cores. The VGG perceptual term makes a VAE step about 12
+# times slower on a CPU (bench/vae_sharpness.py --step-times), so the sharper VAE fine-tunes the pixel-loss one rather than starting over.
 SHARP_STEPS, PERCEPTUAL_WEIGHT, ADVERSARIAL_WEIGHT = 800, 1.0, 0.1
 MODELS = {
     "dcgan-digits": ("bundled:digits", TrainSettings(method="gan", steps=6000, batch=64, width=128, seed=0), None),
