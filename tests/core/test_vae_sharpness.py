@@ -29,3 +29,15 @@ def test_blur_lowers_sharpness_step_by_step_and_noise_raises_it():
     assert 1.0 > sharpness(once, images) > sharpness(twice, images) > 0.0
     noisy = (images + 0.2 * torch.randn(images.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
     assert sharpness(noisy, images) > 1.0
+
+
+def test_the_perceptual_term_is_zero_for_a_perfect_reconstruction_and_grows_with_blur(tiny_weights):
+    from genart_core.vae_terms import PerceptualDistance
+    from genart_core.vgg_weights import load_vgg
+
+    distance = PerceptualDistance(load_vgg(tiny_weights))
+    images = _strokes()
+    once = F.avg_pool2d(images, 3, 1, padding=1)
+    twice = F.avg_pool2d(once, 3, 1, padding=1)
+    assert float(distance(images, images)) == 0.0
+    assert 0.0 < float(distance(once, images)) < float(distance(twice, images))
