@@ -201,9 +201,10 @@ def test_cli_records_the_sharpening_weights_in_the_card(tmp_path):
     for index, image in enumerate(_images(8)):
         Image.fromarray(image[..., 0]).save(data / f"{index}.png")
     out = tmp_path / "sharp"
-    arguments = ["train", "vae", "--data", str(data), "--out", str(out), "--epochs", "1", "--batch", "8", "--adversarial-weight", "0.25"]
-    assert main(arguments) == 0
+    arguments = ["train", "vae", "--data", str(data), "--out", str(out), "--epochs", "1", "--batch", "8"]
+    assert main([*arguments, "--perceptual-weight", "0.5", "--adversarial-weight", "0.25"]) == 0  # the bundled VGG-19
     card = read_card(out)
-    assert card["settings"]["adversarial_weight"] == 0.25 and card["settings"]["perceptual_weight"] == 0.0
-    assert "PatchGAN adversarial ×0.25" in card["description"]
+    assert card["settings"]["adversarial_weight"] == 0.25 and card["settings"]["perceptual_weight"] == 0.5
+    assert card["description"].endswith("pixel BCE + VGG perceptual ×0.5 + PatchGAN adversarial ×0.25")
+    assert {"perceptual", "adversarial", "d_loss"} <= set(card["final_losses"])
     assert "sharpness" in card["diversity"]
