@@ -75,7 +75,7 @@ class TrainingDialog(QDialog):
             "Slower to train. 0 = off; 1 is about as strong as the pixel loss."
         )
         self.adversarial_spin = _weight_spin(
-            "Weight of an adversarial patch term (a small PatchGAN judges 7×7 patches), making a VAE-GAN: crisper samples, "
+            "Weight of an adversarial patch term (a small PatchGAN judges a 7×7 grid of overlapping 18-pixel patches), making a VAE-GAN: crisper samples, "
             "less stable training. 0 = off; try 0.05–0.2."
         )
         self.method_combo.currentIndexChanged.connect(self._method_changed)

@@ -2,7 +2,7 @@
 
 Judging patches (Isola et al. 2017, pix2pix) makes the critic care about local texture — crisp
 strokes against soft ones — which is the detail a pixel-wise VAE loss averages away. At 28×28
-the output is a 7×7 map of logits, each looking at a 22×22 patch (receptive field of the three
+the output is a 7×7 map of logits, each looking at an 18×18 patch (receptive field of the three
 convolutions below).
 """
 
