@@ -26,8 +26,11 @@ from genart_core.diversity import measure
 from genart_core.imaging import batch_from_tensor
 from genart_core.latents import make_grid
 from genart_core.models.dcgan import DCGANConfig, Discriminator, Generator, init_weights
+from genart_core.models.patch_discriminator import PatchDiscriminator
 from genart_core.models.vae import ConvVAE, VAEConfig, vae_loss
 from genart_core.pipelines.sampling import sample_latents
+from genart_core.sharpness import sharpness
+from genart_core.vae_terms import MAX_TERM_WEIGHT, PerceptualDistance, TrainingTerms, adversarial_loss, discriminator_loss
 from genart_core.weights import save_model
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 METHODS = ("gan", "wgan-gp", "vae")
 CHECKPOINT_FILE = "checkpoint.pt"
 DIRECTIONS = 8  # principal latent directions stored with a VAE
+# Settings added after checkpoints were first written: an older checkpoint trained without them.
+_LATER_SETTINGS = {"perceptual_weight": 0.0, "adversarial_weight": 0.0, "perceptual_net": "auto"}
 
 
 @dataclass(frozen=True)
@@ -54,12 +59,20 @@ class TrainSettings:
     gp_weight: float = 10.0  # WGAN-GP: λ of the gradient penalty
     seed: int = 0
     bf16: bool = True  # bf16 autocast where the device runs it faster
+    perceptual_weight: float = 0.0  # VAE: weight of the VGG-19 feature reconstruction term (vae_terms.py)
+    adversarial_weight: float = 0.0  # VAE: weight of the PatchGAN term, making it a VAE-GAN
+    perceptual_net: str = "auto"  # VGG-19 weights for that term: "auto", "oxford", "torchvision" or a .safetensors path
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise GenArtError(f"Unknown training method “{self.method}”; use one of {', '.join(METHODS)}.")
         if self.steps < 1 or self.batch < 2:
             raise GenArtError("Training needs at least one step and a batch of at least two images.")
+        for name, weight in (("perceptual", self.perceptual_weight), ("adversarial", self.adversarial_weight)):
+            if not 0.0 <= weight <= MAX_TERM_WEIGHT:  # also refuses NaN
+                raise GenArtError(f"The {name} weight must be between 0 and {MAX_TERM_WEIGHT:g}, not {weight}.")
+            if weight and self.method != "vae":
+                raise GenArtError(f"The {name} term sharpens VAE training; a GAN is adversarial already.")
 
     @property
     def is_gan(self) -> bool:
@@ -124,6 +137,14 @@ class Trainer:
             self.config = VAEConfig(settings.image_size, settings.channels, settings.latent_dim, settings.width, beta=settings.beta)
             self.vae = ConvVAE(self.config).to(self.device)
             self.optimisers = {"vae": torch.optim.Adam(self.vae.parameters(), settings.lr)}
+            self.perceptual = self.discriminator = None
+            if settings.perceptual_weight:
+                from genart_core.vgg_weights import load_vgg
+
+                self.perceptual = PerceptualDistance(load_vgg(settings.perceptual_net)).to(self.device)
+            if settings.adversarial_weight:
+                self.discriminator = PatchDiscriminator(settings.channels).to(self.device)
+                self.optimisers["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), 2e-4, betas=(0.5, 0.999))
         self.schedulers = {name: torch.optim.lr_scheduler.LambdaLR(opt, factor) for name, opt in self.optimisers.items()}
 
     def _bf16_pays_off(self) -> bool:
@@ -215,10 +236,41 @@ class Trainer:
         with self._amp():
             logits, mean, log_var = self.vae(images)
         total, reconstruction, kl = vae_loss(logits, images, mean, log_var, self.settings.beta)
+        losses = {"reconstruction": reconstruction.item(), "kl": kl.item()}
+        decoded = torch.sigmoid(logits.float())
+        if self.perceptual is not None:
+            with self._amp():
+                perceptual = self.perceptual(decoded, images)
+            total = total + self.settings.perceptual_weight * perceptual
+            losses["perceptual"] = perceptual.item()
+        if self.discriminator is not None:
+            adversarial, critic_losses = self._patch_adversarial(images, decoded)
+            total = total + self.settings.adversarial_weight * adversarial
+            losses |= critic_losses
         self.optimisers["vae"].zero_grad(set_to_none=True)
         total.backward()
         self.optimisers["vae"].step()
-        return {"loss": total.item(), "reconstruction": reconstruction.item(), "kl": kl.item()}
+        return {"loss": total.item(), **losses}
+
+    def _patch_adversarial(self, images: torch.Tensor, decoded: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """One PatchGAN update, then the decoder's adversarial loss against the updated critic.
+
+        As in Larsen et al.'s VAE-GAN, the critic judges reconstructions and samples from the
+        prior: samples are what users see, and the pixel loss never looks at them.
+        """
+        with self._amp():
+            sampled = self.vae.decode(self._noise(len(images))).float()
+        fakes = torch.cat([decoded, sampled])
+        with self._amp():
+            critic_loss = discriminator_loss(self.discriminator(images), self.discriminator(fakes.detach()))
+        self.optimisers["discriminator"].zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.optimisers["discriminator"].step()
+        self.discriminator.requires_grad_(False)  # the decoder's loss needs no gradient for the critic's weights
+        with self._amp():
+            adversarial = adversarial_loss(self.discriminator(fakes), images.shape[-2] * images.shape[-1])
+        self.discriminator.requires_grad_(True)
+        return adversarial, {"adversarial": adversarial.item(), "d_loss": critic_loss.item()}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -250,14 +302,15 @@ class Trainer:
         samples = self.samples() if samples is None else samples
         picked = torch.linspace(0, len(self.data) - 1, min(reference, len(self.data))).long()
         labels = None if self.labels is None else self.labels[picked]
-        return measure(samples.cpu(), self.data[picked].float() / 255.0, labels).to_dict()
+        data = self.data[picked].float() / 255.0
+        return {**measure(samples.cpu(), data, labels).to_dict(), "sharpness": round(sharpness(samples.cpu(), data), 4)}
 
     # -- checkpoints -----------------------------------------------------------------------
 
     def _modules(self) -> dict[str, torch.nn.Module]:
         if self.settings.is_gan:
             return {"generator": self.generator, "critic": self.critic, "ema": self.ema}
-        return {"vae": self.vae}
+        return {"vae": self.vae} | ({"discriminator": self.discriminator} if self.discriminator is not None else {})
 
     def save_checkpoint(self, path: Path) -> None:
         state = {
@@ -283,7 +336,7 @@ class Trainer:
             state = torch.load(path, map_location=self.device, weights_only=True)
         except (OSError, RuntimeError, ValueError) as exc:
             raise GenArtError(f"The checkpoint {path} could not be read ({exc}).") from None
-        if state["settings"] != asdict(self.settings):
+        if {**_LATER_SETTINGS, **state["settings"]} != asdict(self.settings):
             raise GenArtError(f"The checkpoint {path} was made with other settings; train into a new folder or use the same settings.")
         for name, module in self._modules().items():
             module.load_state_dict(state["modules"][name])
@@ -345,7 +398,8 @@ class Trainer:
 def _describe(settings: TrainSettings) -> str:
     size = f"{settings.image_size}×{settings.image_size} {'greyscale' if settings.channels == 1 else 'RGB'}"
     if settings.method == "vae":
-        return f"Convolutional VAE, {settings.latent_dim}-d code, β={settings.beta:g}, {size}"
+        terms = TrainingTerms(settings.perceptual_weight, settings.adversarial_weight).describe()
+        return f"Convolutional VAE, {settings.latent_dim}-d code, β={settings.beta:g}, {size}, {terms}"
     loss = "non-saturating BCE (TensorFlow tutorial)" if settings.method == "gan" else f"WGAN-GP (λ={settings.gp_weight:g}, {settings.critic_steps} critic steps)"
     return f"DCGAN, {settings.width}-channel generator, {loss}, EMA weights, {size}"
 
@@ -378,12 +432,14 @@ def fit(
     max_seconds: float | None = None,
     resume: bool = False,
     checkpoint_dir: Path | None = None,
+    card_extra: dict | None = None,
 ) -> dict:
     """Train to ``trainer.settings.steps`` (or ``max_seconds``), exporting the model to ``out``.
 
     Every ``checkpoint_every`` steps the checkpoint and the model folder are rewritten, so
     stopping (``check_cancelled`` raising) keeps the last checkpoint, usable and resumable.
-    ``checkpoint_dir`` keeps the checkpoint elsewhere (bundled models ship without it).
+    ``checkpoint_dir`` keeps the checkpoint elsewhere (bundled models ship without it);
+    ``card_extra`` adds fields to the card (e.g. the model training started from).
     Returns the card of the final export.
     """
     checkpoint = (checkpoint_dir or out) / CHECKPOINT_FILE
@@ -408,8 +464,8 @@ def fit(
             report(Snapshot(step, total, losses, sheet, figures))
         if step % checkpoint_every == 0 or last:
             trainer.save_checkpoint(checkpoint)
-            card = trainer.export(out, name, data)
+            card = trainer.export(out, name, data, card_extra)
         if out_of_time:
             log.info("Training time budget reached at step %d of %d", step, total)
             break
-    return card or trainer.export(out, name, data)
+    return card or trainer.export(out, name, data, card_extra)

@@ -25,6 +25,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rgb", action="store_true", help="train in colour (default greyscale)")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
+    parser.add_argument(
+        "--perceptual-weight", type=float, default=0.0, metavar="W",
+        help="VAE: add a VGG-19 feature (perceptual) reconstruction term of this weight, against blur (e.g. 1; default 0, off)",
+    )
+    parser.add_argument(
+        "--adversarial-weight", type=float, default=0.0, metavar="A",
+        help="VAE: add a PatchGAN adversarial term of this weight, making a VAE-GAN (e.g. 0.1; default 0, off)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="", help="model name (default: the folder's name)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out")
@@ -40,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     request = TrainRequest(
         data=args.data, out=str(args.out), method=method, name=args.name, epochs=args.epochs, image_size=args.size,
         channels=3 if args.rgb else 1, batch=args.batch, seed=args.seed, beta=args.beta, resume=not args.fresh,
+        perceptual_weight=args.perceptual_weight, adversarial_weight=args.adversarial_weight,
     )
     card = run_in_terminal(request, engine_for(args)).extras["card"]
     losses = ", ".join(f"{k} {v:.4g}" for k, v in card["final_losses"].items())

@@ -26,6 +26,7 @@ def settings_for(request: TrainRequest, images: int) -> TrainSettings:
     return TrainSettings(
         method=request.method, image_size=request.image_size, channels=request.channels, steps=steps,
         batch=request.batch, beta=request.beta, width=request.width, seed=request.seed,
+        perceptual_weight=request.perceptual_weight, adversarial_weight=request.adversarial_weight,
     )
 
 

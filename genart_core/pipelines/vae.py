@@ -24,6 +24,8 @@ from genart_core.requests.generative import (
     as_latents,
 )
 from genart_core.pipelines.sampling import check_sample_count, decode_in_chunks, find_generative_model, sample_latents, slider_axes
+from genart_core.vae_terms import TrainingTerms, terms_from_card
+from genart_core.validate import InvalidDataError
 from genart_core.weights import WEIGHTS_FILE, ModelEntry, ModelError, load_fp32_state_dict, load_into
 
 
@@ -31,6 +33,7 @@ from genart_core.weights import WEIGHTS_FILE, ModelEntry, ModelError, load_fp32_
 class LoadedVAE:
     vae: ConvVAE
     axes: dict[str, np.ndarray]  # "directions" (k × latent), "scales" (k), "mean" (latent)
+    terms: TrainingTerms  # the reconstruction terms it was trained with, recorded with its pictures
 
 
 def load_vae(entry: ModelEntry) -> LoadedVAE:
@@ -38,12 +41,16 @@ def load_vae(entry: ModelEntry) -> LoadedVAE:
         config = VAEConfig.from_dict(entry.card["config"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"The card of the VAE “{entry.name}” has no usable config ({exc}).") from None
+    try:
+        terms = terms_from_card(entry.card, f"The card of the VAE “{entry.name}”")
+    except InvalidDataError as exc:
+        raise ModelError(str(exc)) from None
     state = load_fp32_state_dict(f"{entry.location}/{WEIGHTS_FILE}")
     axes = {k.removeprefix("latent."): state.pop(k).numpy() for k in list(state) if k.startswith("latent.")}
     vae = load_into(ConvVAE(config), state, f"the VAE “{entry.name}”")
     if "directions" not in axes:  # a model without stored directions: move along the code's own axes
         axes = {**slider_axes(config.latent_dim), "mean": np.zeros(config.latent_dim, np.float32)}
-    return LoadedVAE(vae, axes)
+    return LoadedVAE(vae, axes, terms)
 
 
 def _model(request, ctx) -> tuple[ModelEntry, LoadedVAE]:
@@ -71,10 +78,11 @@ def encode(vae: ConvVAE, image: np.ndarray) -> np.ndarray:
     return mean[0].numpy()
 
 
-def _info(entry: ModelEntry, request, image: np.ndarray, seed: int | None = None, **extra) -> GenerationInfo:
+def _info(entry: ModelEntry, model: LoadedVAE, request, image: np.ndarray, seed: int | None = None, **extra) -> GenerationInfo:
     return GenerationInfo(
         seed=seed, width=image.shape[1], height=image.shape[0], model=entry.name,
-        extra={"kind": "vae", "beta": entry.card.get("config", {}).get("beta"), **extra}, request=request.to_dict(),
+        extra={"kind": "vae", "beta": entry.card.get("config", {}).get("beta"), "trained_with": model.terms.describe(), **extra},
+        request=request.to_dict(),
     )
 
 
@@ -97,7 +105,7 @@ def _sample(request: VaeSampleRequest, ctx) -> Result:
     entry, model = _model(request, ctx)
     latents = sample_latents(request.count, model.vae.config.latent_dim, request.seed)
     images = decode_in_chunks(ctx, latents, lambda chunk: decode(model.vae, chunk))
-    infos = [_info(entry, request, image, request.seed, index=i) for i, image in enumerate(images)]
+    infos = [_info(entry, model, request, image, request.seed, index=i) for i, image in enumerate(images)]
     return Result(images, infos, {"grid": make_grid(images, request.columns), "latents": latents, **model.axes})
 
 
@@ -105,7 +113,7 @@ def _decode(request: VaeDecodeRequest, ctx) -> Result:
     entry, model = _model(request, ctx)
     ctx.check_cancelled()
     images = decode(model.vae, np.asarray(request.latents, np.float32))
-    return Result(images, [_info(entry, request, image) for image in images])
+    return Result(images, [_info(entry, model, request, image) for image in images])
 
 
 def _reconstruct(request: VaeReconstructRequest, ctx) -> Result:
@@ -114,7 +122,7 @@ def _reconstruct(request: VaeReconstructRequest, ctx) -> Result:
     entry, model = _model(request, ctx)
     code = encode(model.vae, request.image)
     images = decode(model.vae, code[None])
-    return Result(images, [_info(entry, request, images[0])], {"latents": code[None], **model.axes})
+    return Result(images, [_info(entry, model, request, images[0])], {"latents": code[None], **model.axes})
 
 
 def _interpolate(request: VaeInterpolateRequest, ctx) -> Result:
@@ -126,5 +134,5 @@ def _interpolate(request: VaeInterpolateRequest, ctx) -> Result:
         raise GenArtError("An interpolation needs two ends: two codes or two images.")
     path = interpolation_path(start, end, max(2, request.steps))
     images = decode(model.vae, path)
-    infos = [_info(entry, request, image, slerp_t=i / (len(images) - 1)) for i, image in enumerate(images)]
+    infos = [_info(entry, model, request, image, slerp_t=i / (len(images) - 1)) for i, image in enumerate(images)]
     return Result(images, infos, {"strip": make_grid(images, columns=len(images)), "latents": as_latents(path)})

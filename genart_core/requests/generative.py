@@ -112,6 +112,8 @@ class TrainRequest(Request):
     batch: int = 64
     seed: int = 0
     beta: float = 1.0
+    perceptual_weight: float = 0.0  # VAE: VGG-19 feature reconstruction term (0 = off)
+    adversarial_weight: float = 0.0  # VAE: PatchGAN term, a VAE-GAN (0 = off)
     width: int = 0  # 0 = the method's default
     sample_every: int = 100
     checkpoint_every: int = 200

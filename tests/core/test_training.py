@@ -127,3 +127,84 @@ def test_cli_trains_a_wgan_gp_and_resumes(tmp_path, capsys):
     assert card["method"] == "wgan-gp" and card["steps"] == 1 and card["config"]["critic"] is True
     assert main(["train", "gan", "--data", str(data), "--out", str(out), "--wgan-gp", "--epochs", "2", "--batch", "8"]) == 1
     assert "other settings" in capsys.readouterr().err  # 2 epochs is a different schedule: refused, not mixed
+
+
+# -- the sharper-VAE terms (issue 14) --------------------------------------------------------------
+
+def _changed_parameters(module: torch.nn.Module, before: dict[str, torch.Tensor]) -> set[str]:
+    return {name for name, value in module.state_dict().items() if not torch.equal(value, before[name])}
+
+
+@pytest.mark.parametrize("term", ["perceptual_weight", "adversarial_weight"])
+def test_each_sharpening_term_takes_a_step_that_moves_the_decoder(tiny_weights, term):
+    settings = _settings("vae", perceptual_net=tiny_weights, **{term: 1.0})
+    trainer = Trainer(settings, _images())
+    plain = Trainer(_settings("vae"), _images())  # the same seed, data and first batch without the term
+    before = {name: value.clone() for name, value in trainer.vae.state_dict().items()}
+    losses, plain_losses = trainer.train_step(), plain.train_step()
+    assert all(np.isfinite(v) for v in losses.values())
+    assert ("perceptual" in losses) == (term == "perceptual_weight")
+    assert ("adversarial" in losses and "d_loss" in losses) == (term == "adversarial_weight")
+    assert losses["loss"] > plain_losses["loss"]  # the term adds to what is minimised
+    assert any(name.startswith("decoder") for name in _changed_parameters(trainer.vae, before))
+    # The step differs from the plain one: the term's gradient reached the weights.
+    assert any(not torch.equal(a, b) for a, b in zip(trainer.vae.state_dict().values(), plain.vae.state_dict().values()))
+
+
+def test_the_patch_critic_learns_and_resumes_exactly(tmp_path, tiny_weights):
+    settings = _settings("vae", adversarial_weight=0.5, perceptual_weight=0.5, perceptual_net=tiny_weights)
+    first = Trainer(settings, _images())
+    critic_before = {name: value.clone() for name, value in first.discriminator.state_dict().items()}
+    for _ in range(2):
+        first.train_step()
+    assert _changed_parameters(first.discriminator, critic_before)
+    first.save_checkpoint(tmp_path / CHECKPOINT_FILE)
+    expected = first.train_step()
+    second = Trainer(settings, _images())
+    second.load_checkpoint(tmp_path / CHECKPOINT_FILE)
+    assert second.train_step() == expected
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(method="gan", adversarial_weight=0.1), "VAE"),
+        (dict(method="vae", perceptual_weight=-1.0), "between 0"),
+        (dict(method="vae", adversarial_weight=float("nan")), "between 0"),
+    ],
+)
+def test_sharpening_weights_out_of_place_or_range_are_refused(changes, message):
+    with pytest.raises(GenArtError, match=message):
+        _settings(**changes)
+
+
+def test_checkpoint_from_before_the_sharpening_terms_still_resumes(tmp_path):
+    trainer = Trainer(_settings("vae"), _images())
+    trainer.train_step()
+    trainer.save_checkpoint(tmp_path / CHECKPOINT_FILE)
+    state = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)
+    for key in ("perceptual_weight", "adversarial_weight", "perceptual_net"):
+        del state["settings"][key]
+    torch.save(state, tmp_path / CHECKPOINT_FILE)
+    resumed = Trainer(_settings("vae"), _images())
+    resumed.load_checkpoint(tmp_path / CHECKPOINT_FILE)
+    assert resumed.step == 1
+
+
+def test_cli_records_the_sharpening_weights_in_the_card(tmp_path):
+    from PIL import Image
+
+    from genart_core.cli import main
+
+    data = tmp_path / "pictures"
+    data.mkdir()
+    for index, image in enumerate(_images(8)):
+        Image.fromarray(image[..., 0]).save(data / f"{index}.png")
+    out = tmp_path / "sharp"
+    arguments = ["train", "vae", "--data", str(data), "--out", str(out), "--epochs", "1", "--batch", "8"]
+    assert main([*arguments, "--perceptual-weight", "0.5", "--adversarial-weight", "0.25"]) == 0  # the bundled VGG-19
+    card = read_card(out)
+    assert card["settings"]["adversarial_weight"] == 0.25 and card["settings"]["perceptual_weight"] == 0.5
+    assert card["description"].endswith("pixel BCE + VGG perceptual ×0.5 + PatchGAN adversarial ×0.25")
+    assert {"perceptual", "adversarial", "d_loss"} <= set(card["final_losses"])
+    assert "sharpness" in card["diversity"]

@@ -79,3 +79,35 @@ def test_bundled_vae_samples_and_moves_along_a_direction():
     code = result.extras["latents"][0] + 3 * result.extras["scales"][0] * result.extras["directions"][0]
     moved = engine.run(VaeDecodeRequest(latents=(tuple(map(float, code)),))).images[0]
     assert np.abs(moved.astype(int) - result.images[0].astype(int)).mean() > 5  # the slider visibly changes the digit
+
+
+def _edit_card(folder, **settings) -> None:
+    import json
+
+    card = json.loads((folder / "card.json").read_text())
+    card["settings"] |= settings
+    (folder / "card.json").write_text(json.dumps(card))
+
+
+def test_the_training_terms_are_read_back_from_the_card(tiny_vae):
+    _edit_card(tiny_vae, perceptual_weight=1.5, adversarial_weight=0.1)
+    info = Engine().run(VaeSampleRequest(model="tiny-vae", count=1)).infos[0]
+    assert info.extra["trained_with"] == "pixel BCE + VGG perceptual ×1.5 + PatchGAN adversarial ×0.1"
+
+
+@pytest.mark.parametrize("value", ["lots", -1, 1e9, None])
+def test_a_damaged_training_term_in_the_card_is_a_clear_model_error(tiny_vae, value):
+    from genart_core.weights import ModelError
+
+    _edit_card(tiny_vae, adversarial_weight=value)
+    with pytest.raises(ModelError, match="adversarial_weight"):
+        Engine().run(VaeSampleRequest(model="tiny-vae", count=1))
+
+
+def test_a_card_from_before_the_training_terms_reads_as_pixel_loss_only(tiny_vae):
+    import json
+
+    card = json.loads((tiny_vae / "card.json").read_text())
+    del card["settings"]
+    (tiny_vae / "card.json").write_text(json.dumps(card))
+    assert Engine().run(VaeSampleRequest(model="tiny-vae", count=1)).infos[0].extra["trained_with"] == "pixel BCE"

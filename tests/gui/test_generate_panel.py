@@ -97,6 +97,7 @@ def test_training_dialog_trains_saves_and_lists_the_model(qtbot, window, panel, 
     assert saved.args == ["from-folder"]
     assert (paths.models_dir() / "from-folder" / "model.safetensors").is_file()
     assert dialog.plot.series and not dialog.running
+    assert "Diversity" in dialog.diversity_label.text() and "sharpness" in dialog.diversity_label.text()
     assert any("from-folder" in panel.model_combo.itemText(i) for i in range(panel.model_combo.count()))
     assert not window.canvas.has_image
 
@@ -126,3 +127,18 @@ def test_the_dock_fits_a_1280_pixel_window_with_labelled_sliders(qtbot, window, 
         right = button.mapTo(viewport, button.rect().topRight()).x()
         assert 0 <= left and right < viewport.width(), f"{button.text()} is cut off"
     assert [label.text() for label in panel.slider_labels] == [f"Dir. {n}" for n in range(1, len(panel.sliders) + 1)]
+
+
+def test_training_dialog_offers_the_sharper_vae_terms_for_a_vae_only(qtbot, panel):
+    panel.open_training()
+    dialog = panel.training_dialog
+    dialog.method_combo.setCurrentIndex(2)  # VAE
+    assert dialog.perceptual_spin.isEnabled() and dialog.adversarial_spin.isEnabled()
+    assert dialog.perceptual_spin.text() == "Off"  # 0 until chosen
+    dialog.perceptual_spin.setValue(1.0)
+    dialog.adversarial_spin.setValue(0.15)
+    request = dialog.request()
+    assert (request.method, request.perceptual_weight, request.adversarial_weight) == ("vae", 1.0, 0.15)
+    dialog.method_combo.setCurrentIndex(0)  # GAN: the terms do not apply
+    assert not dialog.perceptual_spin.isEnabled() and not dialog.adversarial_spin.isEnabled()
+    assert (dialog.request().perceptual_weight, dialog.request().adversarial_weight) == (0.0, 0.0)
