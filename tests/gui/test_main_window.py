@@ -110,17 +110,6 @@ def test_stop_and_keep_ends_a_diffusion_job_with_the_picture_so_far(window, qtbo
     assert not window.stop_button.isVisible() and not window.stop_action.isEnabled()
 
 
-def test_a_new_job_replaces_the_running_one(window, qtbot):
-    with qtbot.waitSignal(window.controller.progress, timeout=60_000):
-        first = window.submit(SelfTestRequest(steps=400, work_size=384))
-    ended = []
-    window.controller.cancelled.connect(lambda job: ended.append(("cancelled", job)))
-    window.controller.finished.connect(lambda job, _result: ended.append(("finished", job)))
-    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
-        second = window.submit(SelfTestRequest(width=32, height=32, steps=2, work_size=16))
-    assert ended == [("cancelled", first), ("finished", second)]
-
-
 def test_save_as_writes_the_image_with_its_parameters(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.controller.finished, timeout=60_000):
         window.submit(SelfTestRequest(width=64, height=64, steps=3, seed=77, work_size=16))
