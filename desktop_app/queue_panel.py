@@ -1,6 +1,6 @@
 """The Queue dock: what runs, what waits its turn, and the last few jobs that failed.
 
-The running job shows its progress; each row has its own Cancel; waiting jobs move up and down
+The running job shows its phase and progress in a bar; each row has its own Cancel (✕); waiting jobs move up and down
 (what runs next is the top one); Cancel all empties the queue. Finished and cancelled jobs drop
 out; the last FAILED_KEPT failures stay, with their message, until dismissed.
 """
@@ -29,7 +29,8 @@ from desktop_app.jobs import Job, JobState
 from genart_core.api import Progress
 
 FAILED_KEPT = 3
-NAME, STATE, PROGRESS, ACTION = range(4)
+STATE_WIDTH = 120  # pixels: room for a phase ("Denoising") and a bar, while the name keeps the rest
+NAME, STATE, ACTION = range(3)  # the running job's STATE cell holds its phase and progress bar
 
 
 def state_text(job: Job) -> str:
@@ -50,17 +51,19 @@ class QueuePanel(QWidget):
         self._failed: deque[Job] = deque(maxlen=FAILED_KEPT)  # newest first
 
         self.summary = QLabel()
-        self.table = QTableWidget(0, 4)
+        self.table = QTableWidget(0, 3)
         self.table.setObjectName("QueueTable")
-        self.table.setHorizontalHeaderLabels(["Job", "State", "Progress", ""])
+        self.table.setHorizontalHeaderLabels(["Job", "State", ""])
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(True)  # the dock is narrow: a long name takes two lines
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for column in (STATE, PROGRESS, ACTION):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(STATE, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(STATE, STATE_WIDTH)
+        header.setSectionResizeMode(ACTION, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
         self.up_button = QPushButton("Move up")
@@ -92,8 +95,8 @@ class QueuePanel(QWidget):
         return tuple(self._rows)
 
     def progress_bar(self, row: int) -> QProgressBar | None:
-        widget = self.table.cellWidget(row, PROGRESS)
-        return widget if isinstance(widget, QProgressBar) else None
+        widget = self.table.cellWidget(row, STATE)
+        return widget.bar if isinstance(widget, _RunningCell) else None
 
     def row_button(self, row: int) -> QToolButton | None:
         widget = self.table.cellWidget(row, ACTION)
@@ -109,6 +112,10 @@ class QueuePanel(QWidget):
         self.table.setRowCount(len(self._rows))
         for row, job in enumerate(self._rows):
             self._fill_row(row, job)
+        self.table.resizeRowsToContents()
+        cell = self.table.cellWidget(0, STATE)
+        if isinstance(cell, _RunningCell):  # the row's own size hint leaves the bar over the phase
+            self.table.setRowHeight(0, max(self.table.rowHeight(0), cell.sizeHint().height()))
         if selected in self._rows:
             self.table.selectRow(self._rows.index(selected))
         else:
@@ -121,25 +128,24 @@ class QueuePanel(QWidget):
     def _fill_row(self, row: int, job: Job) -> None:
         name = QTableWidgetItem(job.name)
         name.setToolTip(job.name)
-        state = QTableWidgetItem(state_text(job))
-        state.setToolTip(job.error or state.text())
+        # The running job's cell widget shows its state; text under it would show through.
+        state = QTableWidgetItem("" if job.state is JobState.RUNNING else state_text(job))
+        state.setToolTip(job.error or state_text(job))
         self.table.setItem(row, NAME, name)
         self.table.setItem(row, STATE, state)
-        self.table.removeCellWidget(row, PROGRESS)
+        self.table.removeCellWidget(row, STATE)
         if job.state is JobState.RUNNING:
-            bar = QProgressBar()
-            bar.setMaximumWidth(140)
-            self.table.setCellWidget(row, PROGRESS, bar)
-            _show_progress(bar, job.last_progress)
+            cell = _RunningCell()
+            self.table.setCellWidget(row, STATE, cell)
+            cell.show_progress(job)
         button = QToolButton()
         button.setAutoRaise(True)
+        button.setText("✕")
         if job.active:
-            button.setText("Cancel")
             button.setToolTip("Cancel this job only")
             button.clicked.connect(job.cancel)
         else:
-            button.setText("Dismiss")
-            button.setToolTip("Remove this failed job from the list")
+            button.setToolTip("Dismiss: remove this failed job from the list")
             button.clicked.connect(lambda: self._dismiss(job))
         self.table.setCellWidget(row, ACTION, button)
 
@@ -167,21 +173,36 @@ class QueuePanel(QWidget):
     @Slot(object, object)
     def _on_progress(self, job: Job, progress: Progress) -> None:
         if self._rows and self._rows[0] is job:
-            bar = self.progress_bar(0)
-            if bar is not None:
-                _show_progress(bar, progress)
-            self.table.item(0, STATE).setText(state_text(job))
+            cell = self.table.cellWidget(0, STATE)
+            if isinstance(cell, _RunningCell):
+                cell.show_progress(job)
 
     @Slot(object, str)
     def _on_failed(self, job: Job, _message: str) -> None:
         self._failed.appendleft(job)  # queue_changed follows and shows it
 
 
-def _show_progress(bar: QProgressBar, progress: Progress | None) -> None:
-    if progress is None:
-        bar.setRange(0, 0)  # busy until the first report
-        return
-    bar.setRange(0, max(1, progress.total))
-    bar.setValue(progress.step)
-    bar.setFormat("%v/%m")
-    bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+class _RunningCell(QWidget):
+    """The running job's phase (or Cancelling…) above its progress bar."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setFormat("%v/%m")
+        self.bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 1, 2, 1)
+        layout.setSpacing(0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+
+    def show_progress(self, job: Job) -> None:
+        self.label.setText(state_text(job))
+        self.setToolTip(state_text(job))
+        progress = job.last_progress
+        if progress is None:
+            self.bar.setRange(0, 0)  # busy until the first report
+            return
+        self.bar.setRange(0, max(1, progress.total))
+        self.bar.setValue(progress.step)

@@ -165,6 +165,8 @@ def test_the_queue_panel_shows_rows_progress_and_failures(window, qtbot):
     assert window.status_label.text().endswith("(2 waiting)")
     qtbot.waitUntil(lambda: queue.progress_bar(0).value() >= 2, timeout=JOB_TIMEOUT)
     assert queue.progress_bar(0).maximum() == 400 and queue.progress_bar(1) is None
+    assert queue.progress_bar(0).text() == f"{queue.progress_bar(0).value()}/400"
+    assert queue.table.cellWidget(0, 1).label.text() == "Rendering"
     queue.row_button(1).click()  # that row's Cancel
     assert waiting[0].state is JobState.CANCELLED and queue.rows == (running, waiting[1])
     assert window.status_label.text().endswith("(1 waiting)")
@@ -174,6 +176,6 @@ def test_the_queue_panel_shows_rows_progress_and_failures(window, qtbot):
         running.cancel()
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=JOB_TIMEOUT)
     assert queue.rows == (broken,)  # finished and cancelled jobs drop out; the failure stays
-    assert queue.table.item(0, 1).text().startswith("Failed: ") and queue.row_button(0).text() == "Dismiss"
+    assert queue.table.item(0, 1).text().startswith("Failed: ") and queue.row_button(0).toolTip().startswith("Dismiss")
     queue.row_button(0).click()
     assert queue.rows == () and queue.summary.text() == "Nothing running"
