@@ -113,11 +113,6 @@ class Job(QObject):
         """Queued or running: it has not ended yet."""
         return self.state in (JobState.QUEUED, JobState.RUNNING)
 
-    @property
-    def cancelling(self) -> bool:
-        """Running, but asked to end (Cancel or Stop & Keep); the worker has not answered yet."""
-        return self.state is JobState.RUNNING and self.token.cancelled
-
     @Slot()
     def cancel(self) -> None:
         """Cancel this job only, waiting or running."""
@@ -144,10 +139,6 @@ class JobGroup(QObject):
             ended.connect(self._forget)
         if not was_active:
             self.active_changed.emit(True)
-
-    @property
-    def jobs(self) -> tuple[Job, ...]:
-        return tuple(self._jobs)
 
     @Slot()
     def cancel_all(self) -> None:

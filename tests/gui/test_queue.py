@@ -60,6 +60,19 @@ def test_cancelling_one_job_leaves_the_others(window, qtbot):
     assert running.state is JobState.CANCELLED and second_waiting.state is JobState.FINISHED
 
 
+def test_a_panels_cancel_cancels_only_that_panels_jobs(window, qtbot):
+    running = window.submit(_long())
+    window.prompt_panel.prompt.setPlainText("digit 4")
+    window.prompt_panel.generate_button.click()
+    generate = window.controller.waiting_jobs[0]
+    assert window.prompt_panel.cancel_button.isEnabled() and not window.stylize_panel.cancel_button.isEnabled()
+    window.prompt_panel.cancel_button.click()
+    assert generate.state is JobState.CANCELLED and not window.prompt_panel.cancel_button.isEnabled()
+    assert running.state is JobState.RUNNING and not running.token.cancelled
+    with qtbot.waitSignal(running.cancelled, timeout=JOB_TIMEOUT):
+        running.cancel()
+
+
 def test_cancel_all_ends_the_running_job_and_empties_the_queue(window, qtbot):
     jobs = [window.submit(_long()), window.submit(_quick(1)), window.submit(_quick(2))]
     with qtbot.waitSignal(window.controller.busy_changed, timeout=JOB_TIMEOUT, check_params_cb=lambda busy: not busy):
