@@ -10,6 +10,7 @@ from desktop_app.jobs import JobKind, JobState
 from genart_core.requests.generative import GanSampleRequest
 from genart_core.requests.selftest import SelfTestRequest
 from tests.gui.test_generate_panel import JOB_TIMEOUT, _export, start_long_training
+from tests.gui.test_main_window import start_long_diffusion
 
 
 def _long() -> SelfTestRequest:
@@ -192,3 +193,13 @@ def test_the_queue_panel_shows_rows_progress_and_failures(window, qtbot):
     assert queue.table.item(0, 1).text().startswith("Failed: ") and queue.row_button(0).toolTip().startswith("Dismiss")
     queue.row_button(0).click()
     assert queue.rows == () and queue.summary.text() == "Nothing running"
+
+
+def test_stop_and_keep_ends_the_running_job_only(window, qtbot):
+    start_long_diffusion(window, qtbot)
+    diffusion = window.controller.current_job
+    waiting = window.submit(_quick(), to_canvas=False)
+    with qtbot.waitSignal(waiting.finished, timeout=JOB_TIMEOUT):
+        window.stop_action.trigger()
+    assert diffusion.state is JobState.FINISHED and diffusion.result.stopped.startswith("at image 1/16")
+    assert not waiting.token.cancelled and not waiting.result.stopped  # the waiting job ran in full
