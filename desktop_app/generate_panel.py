@@ -2,8 +2,9 @@
 
 Every job goes through MainWindow.submit(..., to_canvas=False), so results come back here rather
 than onto the canvas; a sample reaches the canvas (enlarged, undoable) only when asked. Slider
-moves are debounced and each new decode replaces the previous one. While a training run is
-going, sampling waits: a new job would cancel the training.
+moves are debounced and each new decode replaces the previous one (and only that one: its
+``replaces`` key); so does each new interpolation strip. Jobs wait their turn in the queue, so
+sampling during a training run simply runs after it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.canvas.mime import image_source_from_mime
 from desktop_app.image_loading import decode_off_gui_thread
+from desktop_app.jobs import Job
 from desktop_app.qimage import show_in_label, to_qimage
 from desktop_app.seed_field import SeedField
 from desktop_app.training_dialog import TrainingDialog
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 ICON = 56  # pixels of a sample in the grid
 SLIDER_STEPS = 30  # each slider runs from -3 to +3 standard deviations in steps of 0.1
 CANVAS_SIDE = 512  # samples are enlarged to about this size on the canvas
+WAITING_NOTE = " — waiting in the queue"
 REQUESTS = {
     "gan": (requests.GanSampleRequest, requests.GanDecodeRequest, requests.GanInterpolateRequest),
     "vae": (requests.VaeSampleRequest, requests.VaeDecodeRequest, requests.VaeInterpolateRequest),
@@ -100,7 +103,7 @@ class GeneratePanel(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._window = window
-        self._jobs: dict[int, str] = {}  # job id -> what its result is for ("sample", "slider", "strip")
+        self._jobs: dict[str, Job] = {}  # what a result is for ("sample", "slider", "strip") -> the newest job for it
         self._samples: list[np.ndarray] = []
         self._sample_infos: list = []
         self._grid: np.ndarray | None = None
@@ -208,10 +211,6 @@ class GeneratePanel(QScrollArea):
         layout.addWidget(self.status_label)
         self.setWidget(body)
 
-        controller = window.controller
-        controller.finished.connect(self._on_finished)
-        controller.failed.connect(self._on_failed)
-        controller.cancelled.connect(self._on_cancelled)
         self.refresh_models()
 
     # -- models -----------------------------------------------------------------------------
@@ -233,13 +232,23 @@ class GeneratePanel(QScrollArea):
 
     # -- jobs -------------------------------------------------------------------------------
     def _submit(self, request, purpose: str) -> None:
-        if self.training_dialog is not None and self.training_dialog.running:
-            self.status_label.setText("A model is training; sampling waits until it has finished or is cancelled.")
-            return
-        for job, what in list(self._jobs.items()):  # the new job replaces an older one of the same kind
-            if what == purpose:
-                del self._jobs[job]
-        self._jobs[self._window.submit(request, to_canvas=False)] = purpose
+        # A slider position or strip is out of date once the next is asked for; a sample grid is
+        # a result of its own, so it is never replaced.
+        replaces = None if purpose == "sample" else f"generate-panel-{purpose}"
+        job = self._window.submit(request, to_canvas=False, replaces=replaces)
+        self._jobs[purpose] = job
+        job.finished.connect({"sample": self._show_samples, "slider": self._show_slider, "strip": self._show_strip}[purpose])
+        job.finished.connect(self._forget)
+        job.failed.connect(self._forget)  # the main window shows the message
+        job.cancelled.connect(self._forget)
+        if self._window.controller.current_job is not job:
+            self.status_label.setText(f"{job.name}{WAITING_NOTE}")
+            job.started.connect(self._clear_waiting_note)
+
+    @Slot(object)
+    def _clear_waiting_note(self, _job: Job) -> None:
+        if self.status_label.text().endswith(WAITING_NOTE):
+            self.status_label.clear()
 
     @Slot()
     def sample(self) -> None:
@@ -248,28 +257,32 @@ class GeneratePanel(QScrollArea):
             kind, location = model
             self._submit(REQUESTS[kind][0](model=location, count=self.count_spin.value(), seed=self.seed_field.value()), "sample")
 
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Result) -> None:
-        purpose = self._jobs.pop(job_id, None)
-        if purpose == "sample":
-            self._show_samples(result)
-        elif purpose == "slider":
+    @Slot(object)
+    def _forget(self, job: Job, *_outcome: object) -> None:
+        for purpose, held in list(self._jobs.items()):
+            if held is job:
+                del self._jobs[purpose]
+
+    @property
+    def jobs(self) -> dict[str, Job]:
+        """The newest job for each purpose that has not ended yet."""
+        return dict(self._jobs)
+
+    @Slot(object, object)
+    def _show_slider(self, job: Job, result: Result) -> None:
+        if self._jobs.get("slider") is job:  # an older position that ended anyway is not shown
             self._current = (result.images[0], result.infos[0])
             show_in_label(self.preview, result.images[0])
-        elif purpose == "strip":
+
+    @Slot(object, object)
+    def _show_strip(self, job: Job, result: Result) -> None:
+        if self._jobs.get("strip") is job:
             strip = result.extras["strip"]
             scale = max(1, min(3, 360 // strip.shape[1] + 1))
             self.strip_label.setPixmap(QPixmap.fromImage(to_qimage(enlarge(strip, scale))))
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, _message: str) -> None:
-        self._jobs.pop(job_id, None)  # the main window shows the message
-
-    @Slot(int)
-    def _on_cancelled(self, job_id: int) -> None:
-        self._jobs.pop(job_id, None)
-
-    def _show_samples(self, result: Result) -> None:
+    @Slot(object, object)
+    def _show_samples(self, _job: Job, result: Result) -> None:
         self._samples, self._sample_infos = result.images, result.infos
         self._grid = result.extras["grid"]
         self._latents = np.asarray(result.extras["latents"], np.float32)

@@ -1,19 +1,23 @@
-"""Runs core jobs off the GUI thread: one worker on one long-lived QThread, driven by a controller.
+"""Runs core jobs off the GUI thread: one worker on one long-lived QThread, fed by a queue.
 
-The controller lives on the GUI thread. Submitting cancels the job it replaces; Cancel (and Stop
-and keep) sets the job's token directly (a queued slot would not run while the worker is busy).
-The worker's signals reach the controller's slots queued, on the GUI thread; progress of stale
-jobs is dropped.
+The controller lives on the GUI thread and keeps the queue: submit() returns a Job that waits
+its turn; one job runs on the worker at a time and the next starts when it ends. A new job never
+cancels another, except one that declares the same ``replaces`` key (slider previews: only the
+newest position matters). Cancel and Stop & Keep set the running job's token directly from the
+GUI thread (a queued slot would not run while the worker is busy); a waiting job is simply taken
+out of the queue. The worker's signals reach the controller's slots queued, on the GUI thread;
+progress of a job asked to end is dropped.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import traceback
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop_app.job_names import describe_job
+from desktop_app.jobs import Destination, Job, JobState
 from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress, Request, Result
 
@@ -33,16 +37,22 @@ class _Worker(QObject):
         super().__init__()
         self._engine = None
 
+    def _make_engine(self):
+        """The engine jobs run on (the one place that chooses it)."""
+        from genart_core.engine import Engine
+
+        return Engine()
+
     @Slot()
     def warm_up(self) -> None:
         """Import torch and friends here, after the window is on screen (they take seconds)."""
         try:
             from genart_core import device
-            from genart_core.engine import Engine, warm_up
+            from genart_core.engine import warm_up
 
             device.configure_threads()
             warm_up()
-            self._engine = Engine()
+            self._engine = self._make_engine()
             info = device.describe()
             self.ready.emit(f"Ready — {info['device']}, {info['fast dtype']}")
         except Exception as exc:  # a broken install must show up as a message, not a crash
@@ -72,24 +82,25 @@ class _Worker(QObject):
 
 
 class InferenceController(QObject):
-    """The GUI's handle on background work. All signals are emitted on the GUI thread."""
+    """The GUI's handle on background work and its queue. All signals are emitted on the GUI
+    thread; each job also emits its own (desktop_app/jobs.py) just before the controller's."""
 
     engine_ready = Signal(str)
-    job_started = Signal(int, object)  # job id, Request
-    progress = Signal(int, object)  # job id, Progress (only for the current job)
-    finished = Signal(int, object)  # job id, Result
-    failed = Signal(int, str)
-    cancelled = Signal(int)
-    busy_changed = Signal(bool)
+    job_started = Signal(object)  # Job
+    progress = Signal(object, object)  # Job, Progress (only while it is not asked to end)
+    finished = Signal(object, object)  # Job, Result
+    failed = Signal(object, str)  # Job, message
+    cancelled = Signal(object)  # Job
+    busy_changed = Signal(bool)  # a job runs or waits
+    queue_changed = Signal()  # a job was added, started, ended, asked to end or moved
 
     _run_on_worker = Signal(int, object, object)
     _warm_up_worker = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._ids = itertools.count(1)
-        self._tokens: dict[int, CancelToken] = {}  # submitted jobs that have not ended yet
-        self._current: int | None = None
+        self._waiting: list[Job] = []
+        self._running: Job | None = None
         self._worker = _Worker()
         self._thread = start_worker_thread(self._worker, "genart-inference", self.shutdown)
         self._run_on_worker.connect(self._worker.run_job)
@@ -106,51 +117,127 @@ class InferenceController(QObject):
 
     @property
     def busy(self) -> bool:
-        return bool(self._tokens)
+        return self._running is not None or bool(self._waiting)
 
     @property
-    def current_job(self) -> int | None:
-        return self._current
+    def current_job(self) -> Job | None:
+        return self._running
 
-    def submit(self, request: Request) -> int:
-        """Queue ``request``; a job still running is cancelled, since the new one replaces it."""
-        for token in self._tokens.values():
-            token.cancel()
-        job_id = next(self._ids)
-        token = CancelToken()
+    @property
+    def waiting_jobs(self) -> tuple[Job, ...]:
+        """The jobs waiting their turn, the next one first."""
+        return tuple(self._waiting)
+
+    def submit(
+        self,
+        request: Request,
+        *,
+        name: str | None = None,
+        destination: Destination = Destination.CANVAS,
+        region: tuple[int, int, int, int] | None = None,
+        replaces: str | None = None,
+    ) -> Job:
+        """Queue ``request``; it runs when the jobs before it have ended. A job with a ``replaces``
+        key cancels the earlier job with the same key (waiting or running), and only that one."""
+        job = Job(request, name or describe_job(request, str), destination, region, replaces)
+        job.cancel_requested.connect(self.cancel_job)
         was_busy = self.busy
-        self._tokens[job_id] = token
-        self._current = job_id
-        self._run_on_worker.emit(job_id, request, token)
-        self.job_started.emit(job_id, request)
+        if replaces is not None:
+            for older in [self._running, *self._waiting]:
+                if older is not None and older.replaces == replaces:
+                    self.cancel_job(older)
+        self._waiting.append(job)
+        self._start_next()
+        self.queue_changed.emit()
         if not was_busy:
             self.busy_changed.emit(True)
-        return job_id
+        return job
+
+    @Slot(object)
+    def cancel_job(self, job: Job) -> None:
+        """A waiting job leaves the queue now; a running one is asked to end (its cancelled signal
+        follows when the worker has stopped)."""
+        if job in self._waiting:
+            self._waiting.remove(job)
+            self._end(job, JobState.CANCELLED)
+        elif job is self._running and not job.token.cancelled:
+            job.token.cancel()
+            self.queue_changed.emit()
 
     @Slot()
-    def cancel(self) -> None:
-        for token in self._tokens.values():
-            token.cancel()
+    def cancel_current(self) -> None:
+        """Cancel the running job only; the waiting ones stay in the queue."""
+        if self._running is not None:
+            self.cancel_job(self._running)
+
+    @Slot()
+    def cancel_all(self) -> None:
+        """Empty the queue and cancel the running job."""
+        for job in [*self._waiting, self._running]:
+            if job is not None:
+                self.cancel_job(job)
 
     @Slot()
     def stop_and_keep(self) -> None:
-        """End the current job early; it finishes with what it has (a job that cannot keep a
-        partial result is cancelled). Jobs it replaced were cancelled already."""
-        if self._current is not None:
-            self._tokens[self._current].stop_and_keep()
+        """End the running job early; it finishes with what it has (a job that cannot keep a
+        partial result is cancelled). Waiting jobs are not touched."""
+        if self._running is not None:
+            self._running.token.stop_and_keep()
+            self.queue_changed.emit()
+
+    def move(self, job: Job, offset: int) -> None:
+        """Move a waiting job ``offset`` places towards the front (negative) or back of the queue."""
+        if job not in self._waiting:
+            return
+        index = self._waiting.index(job)
+        target = max(0, min(len(self._waiting) - 1, index + offset))
+        if target != index:
+            self._waiting.insert(target, self._waiting.pop(index))
+            self.queue_changed.emit()
 
     @Slot()
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Cancel everything and stop the thread. Never terminate(): it can corrupt torch's state."""
-        self.cancel()
+        self.cancel_all()
         stop_worker_thread(self._thread, timeout_ms)
 
-    def _end(self, job_id: int) -> None:
-        self._tokens.pop(job_id, None)
-        if job_id == self._current:
-            self._current = None
+    def _start_next(self) -> None:
+        if self._running is not None or not self._waiting:
+            return
+        job = self._running = self._waiting.pop(0)
+        job.state = JobState.RUNNING
+        self._run_on_worker.emit(job.id, job.request, job.token)
+        job.started.emit(job)
+        self.job_started.emit(job)
+
+    def _end(self, job: Job, state: JobState, outcome: object = None) -> None:
+        """Record how ``job`` ended, tell its listeners, then start the next job. The listeners
+        hear of the end before the next start, so a status bar reads in the order things happen."""
+        job.state = state
+        if job is self._running:
+            self._running = None
+        if state is JobState.FINISHED:
+            job.result = outcome
+            job.finished.emit(job, outcome)
+            self.finished.emit(job, outcome)
+        elif state is JobState.FAILED:
+            job.error = outcome
+            job.failed.emit(job, outcome)
+            self.failed.emit(job, outcome)
+        else:
+            job.cancelled.emit(job)
+            self.cancelled.emit(job)
+        self._start_next()
+        self.queue_changed.emit()
         if not self.busy:
             self.busy_changed.emit(False)
+
+    def _running_job(self, job_id: int) -> Job | None:
+        """The running job the worker reports on; None for a report about any other (none expected)."""
+        if self._running is not None and self._running.id == job_id:
+            return self._running
+        log.warning("The worker reported on job %d, which is not the running job", job_id)
+        return None
 
     @Slot(str)
     def _on_ready(self, message: str) -> None:
@@ -158,20 +245,26 @@ class InferenceController(QObject):
 
     @Slot(int, object)
     def _on_progress(self, job_id: int, progress: Progress) -> None:
-        if job_id == self._current and not self._tokens[job_id].cancelled:
-            self.progress.emit(job_id, progress)
+        job = self._running
+        if job is not None and job.id == job_id and not job.token.cancelled:
+            job.last_progress = progress
+            job.progress.emit(job, progress)
+            self.progress.emit(job, progress)
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Result) -> None:
-        self._end(job_id)
-        self.finished.emit(job_id, result)
+        job = self._running_job(job_id)
+        if job is not None:
+            self._end(job, JobState.FINISHED, result)
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:
-        self._end(job_id)
-        self.failed.emit(job_id, message)
+        job = self._running_job(job_id)
+        if job is not None:
+            self._end(job, JobState.FAILED, message)
 
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:
-        self._end(job_id)
-        self.cancelled.emit(job_id)
+        job = self._running_job(job_id)
+        if job is not None:
+            self._end(job, JobState.CANCELLED)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 from desktop_app.instant_panel import InstantStylePanel
 from desktop_app.instant_worker import InstantStyleRunner
+from desktop_app.jobs import Job
 from desktop_app.qimage import to_qimage
 from desktop_app.widget_values import set_number
 from genart_core.api import GenArtError, GenerationInfo, Progress, Result
@@ -43,8 +44,7 @@ class InstantStyle(QObject):
         self.runner = runner or InstantStyleRunner(self)
         self._shown: tuple[FastStyleRequest, Result] | None = None  # the preview on the canvas
         self._apply_ids: set[int] = set()
-        self._learn_job: int | None = None
-        self._learning: str = ""  # the style being learned
+        self._learn_job: Job | None = None
         # Name -> (path, kind) of styles restored by Reproduce: their stored vector source wins
         # over the gallery's current one (a style learned since would make another picture).
         self._restored_sources: dict[str, tuple[str, str]] = {}
@@ -66,10 +66,6 @@ class InstantStyle(QObject):
         panel.refine_requested.connect(self.refine)
         panel.learn_requested.connect(self.learn)
         self._canvas.image_changed.connect(self._on_canvas_changed)
-        window.controller.progress.connect(self._on_job_progress)
-        window.controller.finished.connect(self._on_job_finished)
-        window.controller.failed.connect(self._on_job_ended)
-        window.controller.cancelled.connect(self._on_job_ended)
 
     # -- requests ------------------------------------------------------------------------------
     def sources(self) -> tuple[StyleVectorSource, ...]:
@@ -244,30 +240,35 @@ class InstantStyle(QObject):
             weights=self._styles_panel.weights_source,
         )
         self.discard()
-        self._learning = style.name
-        self._learn_job = self._window.submit(request, to_canvas=False)
+        self._learn_job = job = self._window.submit(request, to_canvas=False)
+        job.progress.connect(self._on_learn_progress)
+        job.finished.connect(self._on_learned)
+        job.failed.connect(self._on_learn_ended)
+        job.cancelled.connect(self._on_learn_ended)
 
-    @Slot(int, object)
-    def _on_job_progress(self, job_id: int, progress: Progress) -> None:
-        if job_id == self._learn_job and progress.preview is not None:
+    @Slot(object, object)
+    def _on_learn_progress(self, _job: Job, progress: Progress) -> None:
+        if progress.preview is not None:
             self._canvas.set_preview(to_qimage(progress.preview))
 
-    @Slot(int, object)
-    def _on_job_finished(self, job_id: int, result: Result) -> None:
-        if job_id != self._learn_job:
-            return
-        self._learn_job = None
+    @Slot(object, object)
+    def _on_learned(self, job: Job, result: Result) -> None:
+        self._on_learn_ended(job)
+        name = job.request.style_name
         self._picker.reload()
-        self._picker.select_styles([self._learning])
-        self._window.show_status(f"Learned “{self._learning}” — it now applies instantly" + (f" (stopped {result.stopped})" if result.stopped else ""))
+        self._picker.select_styles([name])
+        self._window.show_status(f"Learned “{name}” — it now applies instantly" + (f" (stopped {result.stopped})" if result.stopped else ""))
 
-    @Slot(int)
-    def _on_job_ended(self, job_id: int, *_message) -> None:
-        if job_id == self._learn_job:
+    @Slot(object)
+    def _on_learn_ended(self, job: Job, *_message: object) -> None:
+        """The learning previews leave the canvas (unless an instant preview replaced them)."""
+        if job is self._learn_job:
             self._learn_job = None
+            if job.last_progress is not None and self._shown is None:
+                self._canvas.set_preview(None)
 
     @property
-    def learn_job(self) -> int | None:
+    def learn_job(self) -> Job | None:
         return self._learn_job
 
     def shutdown(self) -> None:

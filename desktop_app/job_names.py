@@ -1,4 +1,4 @@
-"""What the status bar says when a job starts: words for people, not request class names."""
+"""What the status bar and the Queue panel call a job: words for people, not request class names."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Callable
 from genart_core.api import Request
 from genart_core.requests import generative
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
+from genart_core.requests.fast_style import LearnStyleRequest, RefineRequest
 from genart_core.requests.selftest import SelfTestRequest
 from genart_core.requests.style import StyleTransferRequest
 
@@ -24,6 +25,11 @@ def describe_job(request: Request, model_label: Callable[[str], str]) -> str:
     if isinstance(request, StyleTransferRequest):
         names = ", ".join(style.name for style in request.styles) or "the chosen style"
         return f"Stylising in {names}…"
+    if isinstance(request, RefineRequest):
+        names = ", ".join(style.name for style in request.instant.styles) or "the chosen style"
+        return f"Refining the instant {names}…"
+    if isinstance(request, LearnStyleRequest):
+        return f"Learning the style “{request.style_name}”…"
     if isinstance(request, generative.TrainRequest):
         return f"Training a {request.method.upper()}…"
     if isinstance(request, (generative.SampleRequest, generative.DecodeRequest, generative.InterpolateRequest, generative.VaeReconstructRequest)):

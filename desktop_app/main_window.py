@@ -32,8 +32,10 @@ from desktop_app.inference import InferenceController
 from desktop_app.instant_panel import InstantStylePanel
 from desktop_app.instant_style import InstantStyle
 from desktop_app.job_names import describe_job
+from desktop_app.jobs import Destination, Job
 from desktop_app.layers_panel import LayersPanel
 from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
+from desktop_app.queue_panel import QueuePanel
 from desktop_app.qimage import to_qimage
 from desktop_app.readback_notice import show_readback_notice
 from desktop_app.recent_files import RecentFilesMenu
@@ -102,12 +104,10 @@ class MainWindow(QMainWindow):
         self.add_prompt_model("Plasma pattern (diagnostic, no model)", "selftest", _selftest_request)
         connect_diffusion(self)
         self.prompt_panel.generate_requested.connect(self._generate)
-        self.prompt_panel.cancel_requested.connect(self.controller.cancel)
         self.style_dock = self._add_dock("Styles", "StylesDock", self.style_picker, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.prompt_dock = self._add_dock("Prompt", "PromptDock", self.prompt_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.stylize_panel = StylizePanel(self.style_picker)
         self.stylize_panel.stylize_requested.connect(self._stylize)
-        self.stylize_panel.cancel_requested.connect(self.controller.cancel)
         self.instant_panel = InstantStylePanel()
         self.stylize_dock = self._add_dock("Style Transfer", "StylizeDock", stacked(self.instant_panel, self.stylize_panel), Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_painting_docks()
@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
         self.generate_dock = self._add_dock("Generate (GAN / VAE)", "GenerateDock", self.generate_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.prompt_dock, self.generate_dock)
         self.prompt_dock.raise_()
+        self.queue_panel = QueuePanel(self.controller)
+        self.queue_dock = self._add_dock("Queue", "QueueDock", self.queue_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.history_dock, self.queue_dock)
         self._register_restorers()
 
         self._build_status_bar()
@@ -128,10 +131,8 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.style_dock.raise_)
         self._error_box: QMessageBox | None = None
         self._idle_message = "Ready"  # what the status bar says between jobs, once an error is dismissed
-        # Jobs that work on a canvas region remember it, so the result goes back there.
-        self._job_regions: dict[int, tuple[int, int, int, int] | None] = {}
-        # Jobs whose results a panel handles itself (sample grids, slider moves, training).
-        self._off_canvas_jobs: set[int] = set()
+        self._shown_job: Job | None = None  # the running job the status bar speaks of
+        self._job_text = ""  # what the status bar says of it, before "(n waiting)"
         self._update_title()
         # Damaged history entries or remembered models were set aside while the panels loaded: say so once.
         self.readback_notice = show_readback_notice(self, self.history_panel.store)
@@ -193,9 +194,9 @@ class MainWindow(QMainWindow):
         self.progress_bar.setMaximumWidth(240)
         self.progress_bar.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Cancel the running job (Esc)")
+        self.cancel_button.setToolTip("Cancel the running job only (Esc); waiting jobs stay in the queue (Queue panel, Ctrl+J)")
         self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.controller.cancel)
+        self.cancel_button.clicked.connect(self.controller.cancel_current)
         # Only while a job runs that can end early with a usable picture (diffusion, style transfer).
         self.stop_button = QPushButton("Stop && Keep")
         self.stop_button.setToolTip("Stop the running job now and keep the picture so far (Shift+Esc)")
@@ -251,15 +252,19 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self._action("Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut))
         view_menu.addSeparator()
         self.view_menu = view_menu
-        for dock in (self.style_dock, self.prompt_dock, self.tools_panel, self.layers_dock, self.history_dock, self.stylize_dock, self.generate_dock):
+        for dock in (self.style_dock, self.prompt_dock, self.tools_panel, self.layers_dock, self.history_dock, self.stylize_dock, self.generate_dock, self.queue_dock):
             view_menu.addAction(dock.toggleViewAction())
+        self.show_queue_action = self._action("Show the &Queue", lambda: _bring_forward(self.queue_dock), "Ctrl+J")
+        view_menu.addAction(self.show_queue_action)
 
-        self.cancel_action = self._action("Cancel Job", self.controller.cancel, "Esc")
+        self.cancel_action = self._action("Cancel Running Job", self.controller.cancel_current, "Esc")
+        self.cancel_action.setToolTip("Cancel the running job only; waiting jobs stay in the queue")
         self.addAction(self.cancel_action)
+        self.cancel_all_action = self._action("Cancel &All Jobs", self.controller.cancel_all)
         self.stop_action = self._action("Stop and &Keep", self.stop_and_keep, "Shift+Esc")
         self.stop_action.setEnabled(False)
         edit_menu.addSeparator()
-        edit_menu.addActions([self.cancel_action, self.stop_action])
+        edit_menu.addActions([self.cancel_action, self.cancel_all_action, self.stop_action])
 
         help_menu = menu_bar.addMenu("&Help")
         help_menu.addAction(self._action("Run &Self-Test Job", self.run_self_test))
@@ -273,6 +278,7 @@ class MainWindow(QMainWindow):
         self.controller.failed.connect(self._on_failed)
         self.controller.cancelled.connect(self._on_cancelled)
         self.controller.busy_changed.connect(self._on_busy_changed)
+        self.controller.queue_changed.connect(self._show_job_text)
 
     # -- files ------------------------------------------------------------------------------
     @Slot()
@@ -313,16 +319,19 @@ class MainWindow(QMainWindow):
             return
         # A builder may return (request, canvas region) when its result belongs in a region.
         request, region = built if isinstance(built, tuple) else (built, None)
-        self.submit(request, region)
+        self.prompt_panel.jobs.add(self.submit(request, region))
 
-    def submit(self, request: Request, region: tuple[int, int, int, int] | None = None, to_canvas: bool = True) -> int:
-        """Run ``request`` in the background; its first image lands on the canvas (in ``region``).
-        With ``to_canvas=False`` the result, and its previews, stay off the canvas and the history."""
-        job_id = self.controller.submit(request)
-        self._job_regions[job_id] = region
-        if not to_canvas:
-            self._off_canvas_jobs.add(job_id)
-        return job_id
+    def submit(self, request: Request, region: tuple[int, int, int, int] | None = None, to_canvas: bool = True, replaces: str | None = None) -> Job:
+        """Queue ``request``; it runs after the jobs before it, and its first image lands on the canvas
+        (in ``region``). With ``to_canvas=False`` the result, and its previews, stay off the canvas and
+        the history: the panel that holds the Job shows them. ``replaces``: see InferenceController.submit."""
+        return self.controller.submit(
+            request,
+            name=describe_job(request, self.prompt_panel.model_label),
+            destination=Destination.CANVAS if to_canvas else Destination.PANEL,
+            region=region,
+            replaces=replaces,
+        )
 
     @Slot(object)
     def _stylize(self, choice: StyleSettings) -> None:
@@ -331,7 +340,7 @@ class MainWindow(QMainWindow):
             self.show_error("Open or drop a photo on the canvas first, then choose a style and Stylise.")
             return
         region = self.canvas.selection_rect()
-        self.submit(choice.request(crop_to_region(self.canvas.image_array(), region)), region=region)
+        self.stylize_panel.jobs.add(self.submit(choice.request(crop_to_region(self.canvas.image_array(), region)), region=region))
 
     @Slot()
     def run_self_test(self) -> None:
@@ -353,40 +362,54 @@ class MainWindow(QMainWindow):
         if not self.controller.busy:
             self.status_label.setText(message)
 
-    @Slot(int, object)
-    def _on_job_started(self, job_id: int, request: Request) -> None:
+    @Slot(object)
+    def _on_job_started(self, job: Job) -> None:
         if self._error_box is not None:
             self._error_box.close()  # an old error is not about this job
-        self.status_label.setText(describe_job(request, self.prompt_panel.model_label))
+        self._shown_job = job
+        self._show_job_text(job.name)
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
-        self._show_stop_and_keep(request.supports_stop_and_keep)
+        self._show_stop_and_keep(job.request.supports_stop_and_keep)
 
-    @Slot(int, object)
-    def _on_progress(self, job_id: int, progress: Progress) -> None:
+    @Slot()
+    def _show_job_text(self, text: str | None = None) -> None:
+        """The running job's words (``text``, else the last ones), and how many jobs wait after it."""
+        if text is not None:
+            self._job_text = text
+        if self.controller.current_job is None:
+            return
+        waiting = len(self.controller.waiting_jobs)
+        self.status_label.setText(self._job_text + (f" ({waiting} waiting)" if waiting else ""))
+
+    @Slot(object, object)
+    def _on_progress(self, job: Job, progress: Progress) -> None:
         self.progress_bar.setRange(0, max(1, progress.total))
         self.progress_bar.setValue(progress.step)
-        self.status_label.setText(f"{progress.phase} — {progress.step}/{progress.total}")
-        if progress.preview is not None and job_id not in self._off_canvas_jobs:
+        self._show_job_text(f"{progress.phase} — {progress.step}/{progress.total}")
+        if progress.preview is not None and job.destination is Destination.CANVAS:
             self.canvas.set_preview(to_qimage(progress.preview))
 
-    def _end_job(self, job_id: int) -> tuple[tuple[int, int, int, int] | None, bool]:
-        """Forget a job that ended however it ended: (its canvas region, whether it stayed off the canvas)."""
-        self.canvas.set_preview(None)
-        off_canvas = job_id in self._off_canvas_jobs
-        self._off_canvas_jobs.discard(job_id)
-        return self._job_regions.pop(job_id, None), off_canvas
+    def _end_job(self, job: Job) -> bool:
+        """A job ended, however it ended: a canvas job's preview leaves the canvas. False for a
+        waiting job taken out of the queue: the status bar goes on speaking of the running one."""
+        if job is not self._shown_job:
+            return False
+        self._shown_job, self._job_text = None, ""
+        if job.destination is Destination.CANVAS:
+            self.canvas.set_preview(None)
+        return True
 
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Result) -> None:
-        region, off_canvas = self._end_job(job_id)
+    @Slot(object, object)
+    def _on_finished(self, job: Job, result: Result) -> None:
+        self._end_job(job)
         ended = f"Stopped {result.stopped} — kept" if result.stopped else "Done"
-        if off_canvas:
+        if job.destination is not Destination.CANVAS:
             self.status_label.setText(ended)
             return
         for index, image in enumerate(result.images):  # every image of every job goes to the history
             image_info = result.infos[index] if index < len(result.infos) else None
             if index == 0:  # the first one also goes on the canvas
-                self.canvas.add_result(image, image_info, _result_name(image_info), region, _made_from_canvas(image_info, region))
+                self.canvas.add_result(image, image_info, _result_name(image_info), job.region, _made_from_canvas(image_info, job.region))
             self.history_panel.record(image, image_info, _result_name(image_info))
         self.status_label.setText(" — ".join([ended, *result.notes]))
 
@@ -396,16 +419,16 @@ class MainWindow(QMainWindow):
         self.canvas.add_result(image, info, name, made_from_canvas=False)
         self.history_panel.record(image, info, name)
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, message: str) -> None:
-        self._end_job(job_id)
+    @Slot(object, str)
+    def _on_failed(self, job: Job, message: str) -> None:
+        self._end_job(job)
         self.status_label.setText("Failed")
         self.show_error(message)
 
-    @Slot(int)
-    def _on_cancelled(self, job_id: int) -> None:
-        self._end_job(job_id)
-        self.status_label.setText("Cancelled")
+    @Slot(object)
+    def _on_cancelled(self, job: Job) -> None:
+        if self._end_job(job):
+            self.status_label.setText("Cancelled")
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
@@ -413,8 +436,6 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(busy)
         if not busy:
             self._show_stop_and_keep(False)
-        self.prompt_panel.set_busy(busy)
-        self.stylize_panel.set_busy(busy)
 
     # -- messages and lifetime --------------------------------------------------------------
     @Slot(str)

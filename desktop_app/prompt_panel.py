@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import settings
 from desktop_app.canvas.placement import crop_to_region
+from desktop_app.jobs import Job, JobGroup, JobKind
 from desktop_app.prompt_edit import PromptEdit
 from desktop_app.qimage import to_qimage
 from desktop_app.seed_field import SeedField
@@ -97,7 +98,6 @@ class PromptSettings:
 
 class PromptPanel(QWidget):
     generate_requested = Signal(object)  # PromptSettings
-    cancel_requested = Signal()
     add_model_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -173,12 +173,15 @@ class PromptPanel(QWidget):
         self.generate_button = QPushButton("Generate")
         self.generate_button.setToolTip("Generate (Ctrl+Enter)")
         self.generate_button.clicked.connect(self._emit_generate)
+        self.jobs = JobGroup(self)  # what Generate started and has not ended: Cancel here cancels those only
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Cancel the pictures this panel asked for (running or waiting); other jobs go on")
         self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.cancel_button.clicked.connect(self.jobs.cancel_all)
+        self.jobs.active_changed.connect(self.cancel_button.setEnabled)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._emit_generate, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.previews = QListWidget()
-        self._preview_job: int | None = None  # the diffusion job whose steps the strip shows
+        self._preview_job: Job | None = None  # the diffusion job whose steps the strip shows
         self.previews.setObjectName("DenoisingPreviews")
         self.previews.setViewMode(QListView.ViewMode.IconMode)
         self.previews.setFlow(QListView.Flow.LeftToRight)
@@ -278,9 +281,6 @@ class PromptPanel(QWidget):
     def _model_chosen_by_user(self) -> None:
         self._remembered = None  # a late-found remembered model must not override the user's choice
 
-    def set_busy(self, busy: bool) -> None:
-        self.cancel_button.setEnabled(busy)
-
     def current_settings(self) -> PromptSettings:
         return PromptSettings(
             model_key=str(self.model.currentData() or ""),
@@ -329,18 +329,17 @@ class PromptPanel(QWidget):
         return notes
 
     # -- the denoising strip ----------------------------------------------------------------
-    @Slot(int, object)
-    def start_previews(self, job_id: int, request: object) -> None:
-        """A new job: diffusion jobs fill the strip afresh; other jobs' previews are not denoising steps."""
-        if isinstance(request, TextToImageRequest):
-            self._preview_job = job_id
+    @Slot(object)
+    def start_previews(self, job: Job) -> None:
+        """A job starts: a diffusion job fills the strip afresh; other jobs' previews are not denoising steps."""
+        if job.kind is JobKind.DIFFUSION:
+            self._preview_job = job
             self.previews.clear()
-        else:
-            self._preview_job = None
+            job.progress.connect(self.add_preview)
 
-    @Slot(int, object)
-    def add_preview(self, job_id: int, progress: Progress) -> None:
-        if job_id != self._preview_job or progress.preview is None:
+    @Slot(object, object)
+    def add_preview(self, job: Job, progress: Progress) -> None:
+        if job is not self._preview_job or progress.preview is None:
             return
         pixmap = QPixmap.fromImage(to_qimage(np.ascontiguousarray(progress.preview)))
         item = QListWidgetItem(QIcon(pixmap), str(progress.step))
@@ -451,7 +450,6 @@ def connect_diffusion(window: "MainWindow") -> None:
     QTimer.singleShot(HUB_CACHE_SCAN_DELAY_MS, add_cached_hub_models)
     panel.add_model_requested.connect(lambda: _open_model_dialog(window, builder))
     window.controller.job_started.connect(panel.start_previews)
-    window.controller.progress.connect(panel.add_preview)
 
 
 def _open_model_dialog(window: "MainWindow", builder: DiffusionRequestBuilder) -> None:

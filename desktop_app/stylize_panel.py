@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.jobs import JobGroup
 from desktop_app.seed_field import SeedField
 from desktop_app.style_picker import StylePicker
 from desktop_app.widget_values import number_from_text, set_number
@@ -70,14 +71,12 @@ class StyleSettings:
 
 class StylizePanel(QWidget):
     stylize_requested = Signal(object)  # StyleSettings
-    cancel_requested = Signal()
 
     def __init__(self, picker: StylePicker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._picker = picker
         self._styles: list[Style] = []
         self._weight_boxes: list[QDoubleSpinBox] = []
-        self._busy = False
         # Which VGG-19 weights the app uses; tests point it at a tiny network.
         self.weights_source = "auto"
 
@@ -121,9 +120,12 @@ class StylizePanel(QWidget):
         self.stylize_button = QPushButton("Stylise")
         self.stylize_button.setToolTip("Repaint the canvas (or its selection) in the selected styles")
         self.stylize_button.clicked.connect(self._request)
+        self.jobs = JobGroup(self)  # what Stylise started and has not ended: Cancel here cancels those only
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.cancel_button.setToolTip("Cancel the style transfers this panel asked for (running or waiting); other jobs go on")
+        self.cancel_button.clicked.connect(self.jobs.cancel_all)
         self.cancel_button.setEnabled(False)
+        self.jobs.active_changed.connect(self.cancel_button.setEnabled)
         buttons = QHBoxLayout()
         buttons.addWidget(self.stylize_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -168,7 +170,7 @@ class StylizePanel(QWidget):
             self._blend_changed(self.blend.value())
         names = ", ".join(s.name for s in self._styles)
         self.chosen.setText(f"Style: {names}" if self._styles else "Select one or more styles in the Styles tab above (Ctrl-click to fuse several).")
-        self.stylize_button.setEnabled(bool(self._styles) and not self._busy)
+        self.stylize_button.setEnabled(bool(self._styles))
 
     @Slot(int)
     def _blend_changed(self, value: int) -> None:
@@ -224,11 +226,6 @@ class StylizePanel(QWidget):
     @Slot()
     def _request(self) -> None:
         self.stylize_requested.emit(self.settings())
-
-    def set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self.cancel_button.setEnabled(busy)
-        self.stylize_button.setEnabled(not busy and bool(self._styles))
 
 
 def stacked(*widgets: QWidget) -> QScrollArea:

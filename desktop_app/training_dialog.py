@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from desktop_app.jobs import Job
 from desktop_app.loss_plot import LossPlot
 from desktop_app.qimage import show_in_label
 from desktop_app.seed_field import SeedField
@@ -48,7 +49,7 @@ class TrainingDialog(QDialog):
         self.setWindowTitle("Train a GAN or VAE")
         self.setObjectName("TrainingDialog")
         self._window = window
-        self._job: int | None = None
+        self._job: Job | None = None
 
         self.data_edit = QLineEdit(BUNDLED_DATA[0])
         self.data_edit.setToolTip("A folder of images, or bundled:digits, bundled:sklearn-digits, bundled:faces")
@@ -125,12 +126,6 @@ class TrainingDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addLayout(buttons)
 
-        controller = window.controller
-        controller.progress.connect(self._on_progress)
-        controller.finished.connect(self._on_finished)
-        controller.failed.connect(self._on_failed)
-        controller.cancelled.connect(self._on_cancelled)
-
     @property
     def running(self) -> bool:
         return self._job is not None
@@ -166,15 +161,21 @@ class TrainingDialog(QDialog):
         self.plot.clear()
         self.diversity_label.setText("")
         request = self.request()
-        self._job = self._window.submit(request, to_canvas=False)
-        self.status_label.setText(f"Training {request.name} — it is saved to {request.out} as it goes.")
+        self._job = job = self._window.submit(request, to_canvas=False)
+        job.progress.connect(self._on_progress)
+        job.finished.connect(self._on_finished)
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        waits = "" if job is self._window.controller.current_job else " It starts when the jobs before it in the queue have ended."
+        self.status_label.setText(f"Training {request.name} — it is saved to {request.out} as it goes.{waits}")
         self.train_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 
     @Slot()
     def cancel(self) -> None:
+        """Cancel this training run (and nothing else), whether it runs or still waits."""
         if self._job is not None:
-            self._window.controller.cancel()
+            self._job.cancel()
 
     def _end(self, message: str) -> None:
         self._job = None
@@ -182,10 +183,8 @@ class TrainingDialog(QDialog):
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
-    @Slot(int, object)
-    def _on_progress(self, job_id: int, progress: Progress) -> None:
-        if job_id != self._job:
-            return
+    @Slot(object, object)
+    def _on_progress(self, _job: Job, progress: Progress) -> None:
         losses = progress.extras.get("losses")
         if losses:
             self.plot.add(progress.step, losses)
@@ -204,24 +203,20 @@ class TrainingDialog(QDialog):
         if progress.preview is not None:
             show_in_label(self.samples_label, progress.preview)
 
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Result) -> None:
-        if job_id != self._job:
-            return
+    @Slot(object, object)
+    def _on_finished(self, _job: Job, result: Result) -> None:
         card = result.extras["card"]
         self._end(f"Saved “{card['name']}”: {card['steps']} steps in {card['wall_time_s']:.0f} s. Choose it in the Generate panel.")
         self.model_saved.emit(card["name"])
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, message: str) -> None:
-        if job_id == self._job:
-            self._end(f"Training failed: {message}")
+    @Slot(object, str)
+    def _on_failed(self, _job: Job, message: str) -> None:
+        self._end(f"Training failed: {message}")
 
-    @Slot(int)
-    def _on_cancelled(self, job_id: int) -> None:
-        if job_id == self._job:
-            self._end("Cancelled — the last checkpoint is kept; Train again with the same choices to resume.")
-            self.model_saved.emit(self.request().name)
+    @Slot(object)
+    def _on_cancelled(self, _job: Job) -> None:
+        self._end("Cancelled — the last checkpoint is kept; Train again with the same choices to resume.")
+        self.model_saved.emit(self.request().name)
 
 
 def _weight_spin(tooltip: str) -> QDoubleSpinBox:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from desktop_app.jobs import JobState
 from genart_core import paths
 from genart_core.training import TrainSettings, Trainer
 from tests.gui.dnd import drop_file
@@ -39,7 +40,7 @@ def _choose(panel, name: str) -> None:
 def _sample(qtbot, panel, count: int = 6) -> None:
     panel.count_spin.setValue(count)
     panel.sample()
-    qtbot.waitUntil(lambda: panel.grid_view.count() == count and not panel._jobs, timeout=JOB_TIMEOUT)
+    qtbot.waitUntil(lambda: panel.grid_view.count() == count and not panel.jobs, timeout=JOB_TIMEOUT)
 
 
 def test_sample_pick_and_put_on_canvas_undoably(qtbot, window, panel):
@@ -102,18 +103,30 @@ def test_training_dialog_trains_saves_and_lists_the_model(qtbot, window, panel, 
     assert not window.canvas.has_image
 
 
-def test_cancel_stops_training_and_sampling_waits_meanwhile(qtbot, window, panel):
+def start_long_training(qtbot, panel):
+    """A training run that goes on for minutes, once its first losses are plotted; returns its dialog."""
     panel.open_training()
     dialog = panel.training_dialog
     dialog.data_edit.setText("bundled:sklearn-digits")
     dialog.epochs_spin.setValue(50)
     dialog.start()
     qtbot.waitUntil(lambda: bool(dialog.plot.series), timeout=JOB_TIMEOUT)
-    panel.sample()  # must not replace (and so cancel) the training
-    assert "training" in panel.status_label.text()
-    with qtbot.waitSignal(window.controller.cancelled, timeout=JOB_TIMEOUT):
+    return dialog
+
+
+def test_sampling_during_training_waits_its_turn_and_cancel_stops_only_the_training(qtbot, window, panel):
+    dialog = start_long_training(qtbot, panel)
+    training = window.controller.current_job
+    panel.count_spin.setValue(4)
+    panel.sample()  # queued behind the training, which goes on
+    sampling = panel.jobs["sample"]
+    assert sampling.state is JobState.QUEUED and training.state is JobState.RUNNING and dialog.running
+    assert "waiting in the queue" in panel.status_label.text()
+    with qtbot.waitSignal(training.cancelled, timeout=JOB_TIMEOUT):
         dialog.cancel()
     assert not dialog.running and "Cancelled" in dialog.status_label.text()
+    qtbot.waitUntil(lambda: panel.grid_view.count() == 4, timeout=JOB_TIMEOUT)  # the sampling ran next
+    assert sampling.state is JobState.FINISHED and panel.status_label.text().startswith("4 samples")
 
 
 def test_the_dock_fits_a_1280_pixel_window_with_labelled_sliders(qtbot, window, panel):

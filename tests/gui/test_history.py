@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from desktop_app.jobs import Job
 from genart_core.api import GenerationInfo, Result
 from genart_core.history import HistoryStore
 from genart_core.requests.selftest import SelfTestRequest
@@ -18,7 +19,7 @@ def test_every_image_of_every_job_is_recorded(window, qtbot):
         images=[np.full((32, 48, 3), 10, np.uint8), np.full((32, 48, 3), 20, np.uint8)],
         infos=[GenerationInfo(prompt="one", seed=1, model="m"), GenerationInfo(prompt="two", seed=2, model="m")],
     )
-    window._on_finished(999, pair)
+    window._on_finished(Job(SelfTestRequest(), "Running the self-test…"), pair)  # a canvas job's end, as the controller reports it
     window.history_panel.wait_for_writes()
     qtbot.waitUntil(lambda: window.history_panel.list.count() == 3)
     entries = HistoryStore().entries()  # on disk, in the user data folder

@@ -172,7 +172,8 @@ def test_refine_result_becomes_a_layer(window, qtbot):
     layers = len(window.canvas.document.layers)
     with qtbot.waitSignal(window.controller.job_started, timeout=WAIT_MS) as started:
         window.instant_panel.refine.click()
-    assert isinstance(started.args[1], RefineRequest) and started.args[1].instant.styles[0].name == "Mosaic"
+    request = started.args[0].request
+    assert isinstance(request, RefineRequest) and request.instant.styles[0].name == "Mosaic"
     with qtbot.waitSignal(window.controller.finished, timeout=WAIT_MS):
         pass
     results = [layer for layer in window.canvas.document.layers if layer.kind == "result"]
@@ -194,7 +195,8 @@ def test_learn_this_style_runs_as_a_job_and_the_style_then_shows_as_learned(wind
     window.instant_panel.learn_steps.setValue(5)
     with qtbot.waitSignal(window.controller.job_started, timeout=WAIT_MS) as started:
         window.instant_panel.learn.click()
-    assert isinstance(started.args[1], LearnStyleRequest) and started.args[1].style_name == name
+    request = started.args[0].request
+    assert isinstance(request, LearnStyleRequest) and request.style_name == name
     with qtbot.waitSignal(window.controller.finished, timeout=240_000):
         pass
     assert window.style_picker.is_learned(name)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop_app.jobs import Job
 from desktop_app.model_dialog import ModelDialog
 from desktop_app.prompt_panel import DiffusionRequestBuilder, PromptPanel
 from genart_core.api import GenArtError, Progress
@@ -98,15 +99,17 @@ def test_use_canvas_without_a_picture_is_explained(panel: PromptPanel) -> None:
 
 def test_preview_strip_shows_the_denoising_steps_of_diffusion_jobs_only(panel: PromptPanel) -> None:
     preview = lambda step: Progress(step, 3, "Denoising", np.full((16, 16, 3), step * 60, np.uint8))  # noqa: E731
-    panel.start_previews(1, TextToImageRequest(prompt="digit 7"))
+    diffusion = Job(TextToImageRequest(prompt="digit 7"), "Generating…")
+    panel.start_previews(diffusion)
     for step in range(1, 4):
-        panel.add_preview(1, preview(step))
-    panel.add_preview(1, Progress(4, 4, "Denoising", None))
+        diffusion.progress.emit(diffusion, preview(step))
+    diffusion.progress.emit(diffusion, Progress(4, 4, "Denoising", None))
     assert panel.previews.count() == 3
-    panel.start_previews(2, SelfTestRequest())  # e.g. a style transfer: its previews go elsewhere
-    panel.add_preview(2, preview(1))
+    other = Job(SelfTestRequest(), "Running the self-test…")  # e.g. a style transfer: its previews go elsewhere
+    panel.start_previews(other)
+    other.progress.emit(other, preview(1))
     assert panel.previews.count() == 3
-    panel.start_previews(3, TextToImageRequest(prompt="digit 1"))
+    panel.start_previews(Job(TextToImageRequest(prompt="digit 1"), "Generating…"))
     assert panel.previews.count() == 0
 
 
@@ -256,6 +259,7 @@ def test_a_flagged_result_says_so_in_the_status_bar(window) -> None:
     from genart_core.pipelines.diffusion import SAFETY_FLAGGED, safety_note
 
     info = GenerationInfo(prompt="a cat", seed=1, extra={"Safety checker": SAFETY_FLAGGED})
-    window._on_finished(999, Result([np.zeros((32, 32, 3), np.uint8)], [info], notes=[safety_note(1, 1)]))
+    job = Job(TextToImageRequest(prompt="a cat"), "Generating…")  # ended as the controller would end it
+    window._on_finished(job, Result([np.zeros((32, 32, 3), np.uint8)], [info], notes=[safety_note(1, 1)]))
     assert "safety checker flagged the image" in window.status_label.text()
     assert "Untick “Safety checker”" in window.status_label.text()

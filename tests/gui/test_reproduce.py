@@ -98,7 +98,7 @@ def test_gan_sample_and_interpolation_settings_are_restored(window, qtbot):
     sample = GanSampleRequest(model="tiny-gan", count=12, seed=321).to_dict()
     window.apply_info(GenerationInfo(seed=321, model="tiny-gan", extra={"index": 3}, request=sample))
     assert (panel.seed_field.value(), panel.count_spin.value()) == (321, 12)
-    qtbot.waitUntil(lambda: panel.grid_view.count() == 12 and not panel._jobs, timeout=JOB_TIMEOUT)  # drawn again…
+    qtbot.waitUntil(lambda: panel.grid_view.count() == 12 and not panel.jobs, timeout=JOB_TIMEOUT)  # drawn again…
     assert panel.grid_view.currentRow() == 3  # …with the reproduced sample picked
     strip = GanInterpolateRequest(model="tiny-gan", start=(1.0,) * 6, end=(-1.0,) * 6, steps=5).to_dict()
     window.apply_info(GenerationInfo(model="tiny-gan", request=strip))
@@ -200,5 +200,5 @@ def test_a_gan_sample_saved_as_jpeg_or_webp_restores_the_generate_panel_when_ope
     assert panel.seed_field.value() == 77 and "tiny-gan" in panel.model_combo.currentText()
     assert "Settings restored in the Generate" in window.status_label.text()
     assert window.prompt_panel.current_settings() == before
-    qtbot.waitUntil(lambda: panel.grid_view.count() >= 3 and not panel._jobs, timeout=JOB_TIMEOUT)  # drawn again…
+    qtbot.waitUntil(lambda: panel.grid_view.count() >= 3 and not panel.jobs, timeout=JOB_TIMEOUT)  # drawn again…
     assert panel.grid_view.currentRow() == 2  # …with the saved sample picked

@@ -6,6 +6,7 @@ import numpy as np
 
 from desktop_app.job_names import describe_job
 from genart_core.requests.diffusion import ImageToImageRequest, TextToImageRequest
+from genart_core.requests.fast_style import LearnStyleRequest
 from genart_core.requests.generative import GanSampleRequest, VaeDecodeRequest
 from genart_core.requests.selftest import SelfTestRequest
 from genart_core.requests.style import StyleSource, StyleTransferRequest
@@ -20,6 +21,7 @@ def test_jobs_are_described_in_words():
     assert describe_job(StyleTransferRequest(content=picture, styles=styles), str) == "Stylising in Mosaic, Cubist…"
     assert describe_job(GanSampleRequest(model="/models/faces", count=16), str) == "Sampling 16 pictures from the GAN “faces”…"
     assert "VAE" in describe_job(VaeDecodeRequest(model="digits"), str)
+    assert describe_job(LearnStyleRequest(style_name="Zigzag", style_path="zigzag.png"), str) == "Learning the style “Zigzag”…"
     for request in (TextToImageRequest(), GanSampleRequest(), SelfTestRequest()):
         assert "Request" not in describe_job(request, str)
 
