@@ -14,8 +14,10 @@ import traceback
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop_app.compute import ComputeChoice, make_engine
 from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress, Request, Result
+from genart_core.remote_engine import ServerError
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +30,23 @@ class _Worker(QObject):
     finished = Signal(int, object)  # job id, Result
     failed = Signal(int, str)  # job id, message for a person
     cancelled = Signal(int)
+    server_lost = Signal(int)  # job id; sent just before failed when the job's server failed it or went away
 
     def __init__(self) -> None:
         super().__init__()
         self._engine = None
+        self._compute = ComputeChoice()
+        # One engine per place a job ran, so switching back and forth keeps loaded models.
+        self._engines: dict[ComputeChoice, tuple[object, str]] = {}  # engine, its ready message
 
     @Slot()
     def warm_up(self) -> None:
         """Import torch and friends here, after the window is on screen (they take seconds)."""
         try:
-            from genart_core import device
-            from genart_core.engine import Engine, warm_up
-
-            device.configure_threads()
-            warm_up()
-            self._engine = Engine()
-            info = device.describe()
-            self.ready.emit(f"Ready — {info['device']}, {info['fast dtype']}")
+            if self._compute not in self._engines:
+                self._engines[self._compute] = make_engine(self._compute)
+            self._engine, message = self._engines[self._compute]
+            self.ready.emit(message)
         except Exception as exc:  # a broken install must show up as a message, not a crash
             log.exception("Could not load the compute engine")
             self.ready.emit(f"The compute engine could not load: {exc}")
@@ -60,6 +62,9 @@ class _Worker(QObject):
             result = self._engine.run(request, lambda p: self.progress.emit(job_id, p), token)
         except Cancelled:
             self.cancelled.emit(job_id)
+        except ServerError as exc:
+            self.server_lost.emit(job_id)
+            self.failed.emit(job_id, str(exc))
         except GenArtError as exc:
             self.failed.emit(job_id, str(exc))
         except MemoryError:
@@ -69,6 +74,12 @@ class _Worker(QObject):
             self.failed.emit(job_id, f"The job failed: {type(exc).__name__}: {exc}")
         else:
             self.finished.emit(job_id, result)
+
+    @Slot(object)
+    def use_compute(self, choice: ComputeChoice) -> None:
+        """Jobs after this one run where ``choice`` says (the engine is made by the next job or warm-up)."""
+        self._compute = choice
+        self._engine = None
 
 
 class InferenceController(QObject):
@@ -81,9 +92,11 @@ class InferenceController(QObject):
     failed = Signal(int, str)
     cancelled = Signal(int)
     busy_changed = Signal(bool)
+    server_lost = Signal(int)  # job id: its server failed it or went away; failed follows
 
     _run_on_worker = Signal(int, object, object)
     _warm_up_worker = Signal()
+    _use_compute_on_worker = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -99,10 +112,17 @@ class InferenceController(QObject):
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.cancelled.connect(self._on_cancelled)
+        self._use_compute_on_worker.connect(self._worker.use_compute)
+        self._worker.server_lost.connect(self.server_lost)
 
     def warm_up(self) -> None:
         """Start loading torch on the worker thread; engine_ready says when it is done."""
         self._warm_up_worker.emit()
+
+    def use_compute(self, choice: ComputeChoice) -> None:
+        """Jobs submitted after this call run where ``choice`` says; a running job stays where it is.
+        (The worker takes requests in the order they were sent, so this orders with submit().)"""
+        self._use_compute_on_worker.emit(choice)
 
     @property
     def busy(self) -> bool:

@@ -1,0 +1,167 @@
+"""The app's side of remote compute: Settings ▸ Compute…, the "Compute: …" status bar label, the
+prompt panel's model list (the server's models when a server is chosen), and the offer to run a
+job on this computer when its server failed it or went away."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
+
+from desktop_app.compute import ComputeChoice, remember_choice, server_models, stored_choice
+from desktop_app.compute_dialog import ComputeDialog
+from desktop_app.prompt_panel import DiffusionRequestBuilder
+from desktop_app.server_info import ask_server_info, call_when_done
+from genart_core.api import GenArtError, Request
+
+if TYPE_CHECKING:
+    from desktop_app.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+class ComputeSwitch(QObject):
+    def __init__(self, window: "MainWindow", menu: QMenu) -> None:
+        super().__init__(window)
+        self._window = window
+        self.choice = stored_choice()
+        self.status = QLabel(self.choice.describe())
+        self.status.setToolTip("Where jobs run; change it in Settings ▸ Compute…")
+        window.statusBar().addPermanentWidget(self.status)
+        self.action = QAction("&Compute…", window)
+        self.action.triggered.connect(self.open_dialog)
+        menu.addAction(self.action)
+        self.dialog: ComputeDialog | None = None
+        self.fallback_box: QMessageBox | None = None
+        self._server_jobs: dict[int, Request] = {}  # jobs sent to a server that have not ended
+        self._lost: set[int] = set()  # of those, the ones whose server failed them
+        self._running_here_once = False
+        controller = window.controller
+        controller.job_started.connect(self._on_job_started)
+        controller.server_lost.connect(self._on_server_lost)
+        controller.finished.connect(self._forget)
+        controller.cancelled.connect(self._forget)
+        self._use(self.choice, at_start=True)
+
+    # -- choosing ------------------------------------------------------------------------------
+    @Slot()
+    def open_dialog(self) -> None:
+        self.dialog = ComputeDialog(self.choice, self._window)
+        self.dialog.accepted.connect(self._on_dialog_accepted)
+        self.dialog.open()
+
+    @Slot()
+    def _on_dialog_accepted(self) -> None:
+        choice = self.dialog.choice()  # the dialog accepts only a valid choice
+        remember_choice(choice)
+        if choice != self.choice:
+            self._use(choice)
+
+    def _use(self, choice: ComputeChoice, at_start: bool = False) -> None:
+        self.choice = choice
+        self._window.controller.use_compute(choice)
+        if not at_start:  # at start the app warms the engine up once the window is shown
+            self._window.controller.warm_up()
+        self.status.setText(choice.describe())
+        # Adding a model names a file or a download on this computer, which a server cannot use.
+        self._window.prompt_panel.add_model_button.setEnabled(not choice.on_server)
+        if choice.on_server:
+            call_when_done(ask_server_info(choice), self, lambda answer: self._list_server_models(choice, answer))
+        elif not at_start:  # at start the prompt panel lists this computer's models itself
+            self._list_local_models()
+
+    # -- the prompt panel's models ---------------------------------------------------------------
+    def _list_server_models(self, asked: ComputeChoice, answer: Future) -> None:
+        if asked != self.choice:
+            return  # the user chose again meanwhile
+        try:
+            info = answer.result()
+        except GenArtError as exc:
+            self._window.show_status(f"Could not list the server's models: {exc}")
+            return
+        self._list_models([(model["label"], model["key"]) for model in server_models(info)])
+
+    def _list_local_models(self) -> None:
+        from genart_core import sd_models
+
+        specs = {spec.key: spec for spec in sd_models.installed_models()}
+        for spec in sd_models.readable_cached_hub_models():
+            specs.setdefault(spec.key, spec)
+        self._list_models([(spec.label, spec.key) for spec in specs.values()])
+
+    def _list_models(self, models: list[tuple[str, str]]) -> None:
+        """The diffusion models in the prompt panel become ``models``; the other entries (the
+        diagnostic pattern) stay, and so does the chosen model when it is still listed."""
+        window, panel = self._window, self._window.prompt_panel
+        chosen = panel.model.currentData()
+        for key, builder in list(window.request_builders.items()):
+            if isinstance(builder, DiffusionRequestBuilder):
+                del window.request_builders[key]
+                panel.remove_model(key)
+        builder = DiffusionRequestBuilder(window.canvas)
+        for label, key in models:
+            window.add_prompt_model(label, key, builder)
+        keys = [key for _, key in models]
+        if chosen in keys:
+            panel.select_model(chosen)
+        elif keys:
+            panel.select_model(next((key for key in keys if key.startswith("offline:")), keys[0]))
+
+    # -- a server that failed a job ----------------------------------------------------------------
+    @Slot(int, object)
+    def _on_job_started(self, job_id: int, request: Request) -> None:
+        if self.choice.on_server and not self._running_here_once:
+            self._server_jobs[job_id] = request
+
+    @Slot(int)
+    def _on_server_lost(self, job_id: int) -> None:
+        self._lost.add(job_id)
+
+    @Slot(int)
+    def _forget(self, job_id: int) -> None:
+        self._server_jobs.pop(job_id, None)
+        self._lost.discard(job_id)
+
+    def offer_local_run(self, job_id: int, message: str, region: tuple[int, int, int, int] | None, off_canvas: bool) -> bool:
+        """For a failed job: when its server failed it, ask (without blocking) whether to run the same
+        request on this computer, and say True; False for other failures, for the caller to show.
+        Panel jobs (off the canvas: GAN/VAE, training) track their own job ids, so they are not rerun."""
+        request = self._server_jobs.pop(job_id, None)
+        lost = job_id in self._lost
+        self._lost.discard(job_id)
+        if request is None or not lost or off_canvas:
+            return False
+        if self.fallback_box is not None:
+            self.fallback_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, "GenArt Studio",
+                          f"{message}\n\nRun the same job on this computer instead? The server stays chosen for later jobs.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self._window)
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.finished.connect(lambda _result: self._on_fallback_answer(box, request, region))
+        self.fallback_box = box
+        box.open()
+        return True
+
+    def _on_fallback_answer(self, box: QMessageBox, request: Request, region: tuple[int, int, int, int] | None) -> None:
+        if self.fallback_box is box:
+            self.fallback_box = None
+        if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
+            self.run_here_once(request, region)
+
+    def run_here_once(self, request: Request, region: tuple[int, int, int, int] | None) -> int:
+        """Run ``request`` on this computer; later jobs go where the choice says. The worker takes
+        the switch, the job and the switch back in the order they are sent."""
+        controller = self._window.controller
+        controller.use_compute(self.choice.locally())
+        self._running_here_once = True
+        try:
+            job_id = self._window.submit(request, region)
+        finally:
+            self._running_here_once = False
+            controller.use_compute(self.choice)
+        self._window.show_status("Running the job on this computer…")
+        return job_id
