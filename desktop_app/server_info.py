@@ -21,9 +21,10 @@ INFO_TIMEOUT_SECONDS = 35.0
 _POLL_MS = 50
 
 
-def ask_server_info(choice: ComputeChoice, timeout: float = INFO_TIMEOUT_SECONDS) -> Future:
+def ask_server_info(choice: ComputeChoice) -> Future:
     """A Future of the server's /v1/info answer (a dict), or of the GenArtError saying why not."""
     answer: Future = Future()
+    timeout = INFO_TIMEOUT_SECONDS
 
     def ask() -> None:
         try:
