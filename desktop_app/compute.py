@@ -126,9 +126,10 @@ def describe_server(info: Any) -> str:
         lines.append("Every replica is busy with a job right now.")
     diffusion = [str(m.get("label") or m.get("key")) for m in server_models(info)]
     lines.append("Diffusion models: " + (", ".join(diffusion) if diffusion else "none"))
-    others = [f"{m.get('kind')} {m.get('name')}" for m in info.get("models", []) if isinstance(m, dict)]
-    if others:
-        lines.append("GAN/VAE models: " + ", ".join(others[:20]) + (" …" if len(others) > 20 else ""))
+    generative = [f"{m.get('kind').upper()} {m.get('name')}" for m in info.get("models", [])
+                  if isinstance(m, dict) and m.get("kind") in ("gan", "vae")]
+    if generative:
+        lines.append("GAN/VAE models: " + ", ".join(generative[:20]) + (" …" if len(generative) > 20 else ""))
     return "\n".join(lines)
 
 

@@ -53,7 +53,7 @@ class ComputeDialog(QDialog):
         self.answer.setWordWrap(True)
         self.answer.setTextFormat(Qt.TextFormat.PlainText)  # the server's answer is not ours to render
         self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.answer.setMinimumWidth(420)
+        self.setMinimumWidth(520)
         help_label = QLabel(HELP_TEXT)
         help_label.setWordWrap(True)
         help_label.setTextFormat(Qt.TextFormat.RichText)
@@ -129,6 +129,7 @@ class ComputeDialog(QDialog):
     def _show_answer(self, text: str, failed: bool) -> None:
         self.answer.setStyleSheet("color: #b00020;" if failed else "")
         self.answer.setText(text)
+        self.adjustSize()  # a longer answer must not push the help text out of the dialog
 
     def accept(self) -> None:
         try:

@@ -8,7 +8,7 @@ import logging
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QSignalBlocker, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
@@ -98,17 +98,20 @@ class ComputeSwitch(QObject):
         diagnostic pattern) stay, and so does the chosen model when it is still listed."""
         window, panel = self._window, self._window.prompt_panel
         chosen = panel.model.currentData()
-        for key, builder in list(window.request_builders.items()):
-            if isinstance(builder, DiffusionRequestBuilder):
-                del window.request_builders[key]
-                panel.remove_model(key)
-        builder = DiffusionRequestBuilder(window.canvas)
-        for label, key in models:
-            window.add_prompt_model(label, key, builder)
         keys = [key for _, key in models]
-        if chosen in keys:
-            panel.select_model(chosen)
-        elif keys:
+        # Quietly, so a model that stays chosen keeps the steps and guidance set for it (the
+        # panel resets them when the chosen model changes family).
+        with QSignalBlocker(panel.model):
+            for key, builder in list(window.request_builders.items()):
+                if isinstance(builder, DiffusionRequestBuilder):
+                    del window.request_builders[key]
+                    panel.remove_model(key)
+            builder = DiffusionRequestBuilder(window.canvas)
+            for label, key in models:
+                window.add_prompt_model(label, key, builder)
+            if chosen in keys:
+                panel.select_model(chosen)
+        if chosen not in keys and keys:
             panel.select_model(next((key for key in keys if key.startswith("offline:")), keys[0]))
 
     # -- a server that failed a job ----------------------------------------------------------------

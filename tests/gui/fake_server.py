@@ -21,7 +21,10 @@ from genart_core.api import GenerationInfo, Progress, Result
 from genart_core.server import protocol
 
 SERVER_COLOR = (10, 200, 30)
-SERVER_MODELS = [{"key": "offline:server-only", "label": "Model only the server has", "kind": "offline"}]
+SERVER_MODELS = [
+    {"key": "offline:tiny-diffusion", "label": "tiny-diffusion on the server", "kind": "offline"},  # also on this computer
+    {"key": "offline:server-only", "label": "Model only the server has", "kind": "offline"},
+]
 
 
 class FakeGenArtServer:

@@ -53,13 +53,16 @@ def choose_in_dialog(window, qtbot, url: str, token: str = TOKEN, press_ok: bool
 
 def test_choosing_a_server_sends_the_next_job_there_and_lists_its_models(window, qtbot, server):
     assert window.compute.status.text() == "Compute: this computer"
+    panel = window.prompt_panel
+    assert panel.model.currentData() == "offline:tiny-diffusion"
+    panel.steps.setValue(7)
     dialog = choose_in_dialog(window, qtbot, server.url)
     assert not dialog.isVisible()
     assert window.compute.status.text() == f"Compute: server {server.url.removeprefix('http://')}"
-    panel = window.prompt_panel
     qtbot.waitUntil(lambda: panel.model.findData("offline:server-only") >= 0, timeout=10_000)
-    listed = [panel.model.itemData(i) for i in range(panel.model.count())]
-    assert listed == ["selftest", "offline:server-only"]  # this computer's diffusion models are gone
+    listed = [panel.model.itemText(i) for i in range(panel.model.count())]
+    assert listed[1:] == ["tiny-diffusion on the server", "Model only the server has"]  # the server's, not this computer's
+    assert panel.model.currentData() == "offline:tiny-diffusion" and panel.steps.value() == 7  # still chosen, as set
     assert not panel.add_model_button.isEnabled()
 
     previews = []
