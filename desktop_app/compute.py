@@ -141,7 +141,7 @@ def server_models(info: Any) -> list[dict[str, str]]:
     for model in models if isinstance(models, list) else []:
         if not isinstance(model, dict):
             continue
-        key, label = model.get("key"), model.get("label", model.get("key"))
-        if isinstance(key, str) and 0 < len(key) <= 4_096 and isinstance(label, str):
-            listed.append({"key": key, "label": label[:200] or key})
+        key, label = model.get("key"), model.get("label")
+        if isinstance(key, str) and 0 < len(key) <= 4_096:
+            listed.append({"key": key, "label": label[:200] if isinstance(label, str) and label else key})
     return listed

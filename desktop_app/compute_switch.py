@@ -50,6 +50,8 @@ class ComputeSwitch(QObject):
     # -- choosing ------------------------------------------------------------------------------
     @Slot()
     def open_dialog(self) -> None:
+        if self.dialog is not None:
+            self.dialog.deleteLater()  # an earlier one, closed; its unfinished Test is dropped with it
         self.dialog = ComputeDialog(self.choice, self._window)
         self.dialog.accepted.connect(self._on_dialog_accepted)
         self.dialog.open()

@@ -13,7 +13,8 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from desktop_app import server_info
-from desktop_app.compute import ComputeChoice
+from desktop_app.compute import ComputeChoice, server_address, server_models
+from genart_core.api import GenArtError
 from desktop_app.main_window import MainWindow
 from desktop_app.settings import settings
 from genart_core.requests.selftest import SelfTestRequest
@@ -190,3 +191,24 @@ def test_a_server_failing_mid_job_offers_to_run_it_here_and_yes_does(window, qtb
     with qtbot.waitSignal(window.controller.finished, timeout=30_000):  # later jobs go to the server again
         window.submit(SelfTestRequest(width=24, height=16, steps=2, seed=10))
     assert [r.seed for r in server.requests] == [9, 10]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("gpu-box:8765", "http://gpu-box:8765"),
+    (" https://example.org/genart/ ", "https://example.org/genart"),
+    ("http://[::1]:8765", "http://[::1]:8765"),
+])
+def test_server_addresses_are_normalised(text, expected) -> None:
+    assert server_address(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "ftp://gpu-box", "http://gpu-box:99999", "http://gpu-box:port", "http://gpu-box/?q=1", "http://"])
+def test_unusable_server_addresses_say_so(text) -> None:
+    with pytest.raises(GenArtError, match="server"):
+        server_address(text)
+
+
+def test_the_servers_model_list_is_checked_as_it_comes_from_the_network() -> None:
+    info = {"diffusion_models": [{"key": "a", "label": "A"}, {"key": "b", "label": 3}, {"key": ""}, "junk", {"label": "no key"}]}
+    assert server_models(info) == [{"key": "a", "label": "A"}, {"key": "b", "label": "b"}]
+    assert server_models({"diffusion_models": "not a list"}) == [] and server_models(None) == []
