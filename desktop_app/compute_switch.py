@@ -8,13 +8,13 @@ import logging
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSignalBlocker, Slot
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
 from desktop_app.compute import ComputeChoice, remember_choice, server_models, stored_choice
 from desktop_app.compute_dialog import ComputeDialog
-from desktop_app.prompt_panel import DiffusionRequestBuilder
+from desktop_app.prompt_panel import HUB_CACHE_SCAN_DELAY_MS, DiffusionRequestBuilder
 from desktop_app.server_info import ask_server_info, call_when_done
 from genart_core.api import GenArtError, Request
 
@@ -72,11 +72,18 @@ class ComputeSwitch(QObject):
         # Adding a model names a file or a download on this computer, which a server cannot use.
         self._window.prompt_panel.add_model_button.setEnabled(not choice.on_server)
         if choice.on_server:
-            call_when_done(ask_server_info(choice), self, lambda answer: self._list_server_models(choice, answer))
+            # At start, after the prompt panel's late scan of this computer's Hugging Face cache,
+            # which would otherwise add local models to the server's list.
+            delay = HUB_CACHE_SCAN_DELAY_MS + 50 if at_start else 0
+            QTimer.singleShot(delay, self, lambda: self._ask_for_models(choice))
         elif not at_start:  # at start the prompt panel lists this computer's models itself
             self._list_local_models()
 
     # -- the prompt panel's models ---------------------------------------------------------------
+    def _ask_for_models(self, choice: ComputeChoice) -> None:
+        if choice == self.choice:
+            call_when_done(ask_server_info(choice), self, lambda answer: self._list_server_models(choice, answer))
+
     def _list_server_models(self, asked: ComputeChoice, answer: Future) -> None:
         if asked != self.choice:
             return  # the user chose again meanwhile

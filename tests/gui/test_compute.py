@@ -88,6 +88,8 @@ def test_the_choice_is_kept_and_switching_back_runs_jobs_here(qtbot, server):
     try:
         assert second.compute.choice == ComputeChoice("server", server.url, TOKEN)
         second.show()
+        assert second.compute.status.text() == f"Compute: server {server.url.removeprefix('http://')}"
+        qtbot.waitUntil(lambda: second.prompt_panel.model.findData("offline:server-only") >= 0, timeout=10_000)
         second.compute.action.trigger()
         dialog = second.compute.dialog
         assert dialog.server.isChecked() and dialog.url.text() == server.url
