@@ -82,7 +82,6 @@ class ComputeDialog(QDialog):
         self.server.toggled.connect(self._server_fields.setEnabled)
         (self.server if choice.on_server else self.this_computer).setChecked(True)
         self._server_fields.setEnabled(choice.on_server)
-        self._asking: Future | None = None
 
     def choice(self) -> ComputeChoice:
         """What the dialog shows; GenArtError when Server is chosen without a usable address or token."""
@@ -108,15 +107,9 @@ class ComputeDialog(QDialog):
             return
         self.test_button.setEnabled(False)
         self._show_answer(f"Contacting {choice.server_url}…", failed=False)
-        self._asking = ask_server_info(choice)
-        call_when_done(self._asking, self, self._on_answer)
-
-    @property
-    def testing(self) -> bool:
-        return self._asking is not None
+        call_when_done(ask_server_info(choice), self, self._on_answer)
 
     def _on_answer(self, answer: Future) -> None:
-        self._asking = None
         self.test_button.setEnabled(True)
         error = answer.exception()
         if error is None:
