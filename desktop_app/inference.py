@@ -16,10 +16,12 @@ import traceback
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop_app.compute import ComputeChoice, make_engine
 from desktop_app.job_names import describe_job
 from desktop_app.jobs import Destination, Job, JobState
 from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress, Request, Result
+from genart_core.remote_engine import ServerError
 
 log = logging.getLogger(__name__)
 
@@ -32,44 +34,42 @@ class _Worker(QObject):
     finished = Signal(int, object)  # job id, Result
     failed = Signal(int, str)  # job id, message for a person
     cancelled = Signal(int)
+    server_lost = Signal(int)  # job id; sent just before failed when the job's server failed it or went away
 
     def __init__(self) -> None:
         super().__init__()
-        self._engine = None
+        # One engine per place jobs run (this computer, a server), so switching back and forth
+        # keeps loaded models.
+        self._engines: dict[ComputeChoice, object] = {}
 
-    def _make_engine(self):
-        """The engine jobs run on (the one place that chooses it)."""
-        from genart_core.engine import Engine
+    def _engine_for(self, compute: ComputeChoice):
+        if compute not in self._engines:
+            engine, message = make_engine(compute)
+            self._engines[compute] = engine
+            self.ready.emit(message)
+        return self._engines[compute]
 
-        return Engine()
-
-    @Slot()
-    def warm_up(self) -> None:
-        """Import torch and friends here, after the window is on screen (they take seconds)."""
+    @Slot(object)
+    def warm_up(self, compute: ComputeChoice) -> None:
+        """Import torch and friends (or reach the server) here, after the window is on screen (they take seconds)."""
         try:
-            from genart_core import device
-            from genart_core.engine import warm_up
-
-            device.configure_threads()
-            warm_up()
-            self._engine = self._make_engine()
-            info = device.describe()
-            self.ready.emit(f"Ready — {info['device']}, {info['fast dtype']}")
+            self._engine_for(compute)
         except Exception as exc:  # a broken install must show up as a message, not a crash
             log.exception("Could not load the compute engine")
             self.ready.emit(f"The compute engine could not load: {exc}")
 
-    @Slot(int, object, object)
-    def run_job(self, job_id: int, request: Request, token: CancelToken) -> None:
+    @Slot(int, object, object, object)
+    def run_job(self, job_id: int, request: Request, token: CancelToken, compute: ComputeChoice) -> None:
         if token.cancelled:
             self.cancelled.emit(job_id)
             return
         try:
-            if self._engine is None:
-                self.warm_up()
-            result = self._engine.run(request, lambda p: self.progress.emit(job_id, p), token)
+            result = self._engine_for(compute).run(request, lambda p: self.progress.emit(job_id, p), token)
         except Cancelled:
             self.cancelled.emit(job_id)
+        except ServerError as exc:
+            self.server_lost.emit(job_id)
+            self.failed.emit(job_id, str(exc))
         except GenArtError as exc:
             self.failed.emit(job_id, str(exc))
         except MemoryError:
@@ -88,19 +88,20 @@ class InferenceController(QObject):
     engine_ready = Signal(str)
     job_started = Signal(object)  # Job
     progress = Signal(object, object)  # Job, Progress (only while it is not asked to end)
-    finished = Signal(object, object)  # Job, Result
+    finished = Signal(object, object)  # Job, Result (on failure, job.server_lost says whether its server failed it)
     failed = Signal(object, str)  # Job, message
     cancelled = Signal(object)  # Job
     busy_changed = Signal(bool)  # a job runs or waits
     queue_changed = Signal()  # a job was added, started, ended, asked to end or moved
 
-    _run_on_worker = Signal(int, object, object)
-    _warm_up_worker = Signal()
+    _run_on_worker = Signal(int, object, object, object)
+    _warm_up_worker = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._waiting: list[Job] = []
         self._running: Job | None = None
+        self._compute = ComputeChoice()  # where jobs run unless submit() says otherwise
         self._worker = _Worker()
         self._thread = start_worker_thread(self._worker, "genart-inference", self.shutdown)
         self._run_on_worker.connect(self._worker.run_job)
@@ -110,10 +111,16 @@ class InferenceController(QObject):
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.cancelled.connect(self._on_cancelled)
+        self._worker.server_lost.connect(self._on_server_lost)
 
     def warm_up(self) -> None:
-        """Start loading torch on the worker thread; engine_ready says when it is done."""
-        self._warm_up_worker.emit()
+        """Start loading torch (or reaching the server) on the worker thread; engine_ready says when it is done."""
+        self._warm_up_worker.emit(self._compute)
+
+    def use_compute(self, choice: ComputeChoice) -> None:
+        """Jobs submitted after this call run where ``choice`` says; jobs already queued or running
+        stay where they were sent."""
+        self._compute = choice
 
     @property
     def busy(self) -> bool:
@@ -136,10 +143,12 @@ class InferenceController(QObject):
         destination: Destination = Destination.CANVAS,
         region: tuple[int, int, int, int] | None = None,
         replaces: str | None = None,
+        compute: ComputeChoice | None = None,
     ) -> Job:
-        """Queue ``request``; it runs when the jobs before it have ended. A job with a ``replaces``
-        key cancels the earlier job with the same key (waiting or running), and only that one."""
-        job = Job(request, name or describe_job(request, str), destination, region, replaces)
+        """Queue ``request``; it runs when the jobs before it have ended, where ``compute`` says
+        (default: the current choice). A job with a ``replaces`` key cancels the earlier job with
+        the same key (waiting or running), and only that one."""
+        job = Job(request, name or describe_job(request, str), destination, region, replaces, compute or self._compute)
         job.cancel_requested.connect(self.cancel_job)
         was_busy = self.busy
         if replaces is not None:
@@ -206,7 +215,7 @@ class InferenceController(QObject):
             return
         job = self._running = self._waiting.pop(0)
         job.state = JobState.RUNNING
-        self._run_on_worker.emit(job.id, job.request, job.token)
+        self._run_on_worker.emit(job.id, job.request, job.token, job.compute)
         job.started.emit(job)
         self.job_started.emit(job)
 
@@ -256,6 +265,12 @@ class InferenceController(QObject):
         job = self._running_job(job_id)
         if job is not None:
             self._end(job, JobState.FINISHED, result)
+
+    @Slot(int)
+    def _on_server_lost(self, job_id: int) -> None:
+        job = self._running_job(job_id)
+        if job is not None:
+            job.server_lost = True  # its failed signal follows
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:

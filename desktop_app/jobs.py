@@ -13,6 +13,7 @@ import itertools
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop_app.compute import ComputeChoice
 from genart_core.api import CancelToken, Progress, Request, Result
 from genart_core.requests import generative
 from genart_core.requests.diffusion import TextToImageRequest
@@ -89,6 +90,7 @@ class Job(QObject):
         destination: Destination = Destination.CANVAS,
         region: tuple[int, int, int, int] | None = None,
         replaces: str | None = None,
+        compute: ComputeChoice | None = None,
     ) -> None:
         super().__init__()
         self.id = next(_ids)  # for logs; jobs are compared by identity
@@ -99,6 +101,8 @@ class Job(QObject):
         self.region = region
         # Jobs with the same key replace one another (a slider's newest position wins); None: never replaced.
         self.replaces = replaces
+        self.compute = compute or ComputeChoice()  # where it runs: this computer or a server
+        self.server_lost = False  # it failed because its server failed it or went away
         self.state = JobState.QUEUED
         self.token = CancelToken()
         self.last_progress: Progress | None = None

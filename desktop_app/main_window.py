@@ -25,6 +25,7 @@ from desktop_app.autosave import Autosaver, remove_leftovers_in_background
 from desktop_app.canvas import Canvas
 from desktop_app.canvas.clipboard import copy_picture, paste_picture
 from desktop_app.canvas.placement import crop_to_region
+from desktop_app.compute_switch import ComputeSwitch
 from desktop_app.document_files import DocumentFiles
 from desktop_app.generate_panel import GeneratePanel
 from desktop_app.history_panel import HistoryPanel
@@ -266,6 +267,8 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addActions([self.cancel_action, self.cancel_all_action, self.stop_action])
 
+        self.compute = ComputeSwitch(self, menu_bar.addMenu("&Settings"))
+
         help_menu = menu_bar.addMenu("&Help")
         help_menu.addAction(self._action("Run &Self-Test Job", self.run_self_test))
         help_menu.addAction(self._action("&About GenArt Studio", lambda: show_about(self)))
@@ -423,7 +426,8 @@ class MainWindow(QMainWindow):
     def _on_failed(self, job: Job, message: str) -> None:
         self._end_job(job)
         self.status_label.setText("Failed")
-        self.show_error(message)
+        if not self.compute.offer_local_run(job, message):
+            self.show_error(message)
 
     @Slot(object)
     def _on_cancelled(self, job: Job) -> None:

@@ -231,6 +231,11 @@ class PromptPanel(QWidget):
         if self._remembered and self._remembered.get("model_key") == key:
             self._apply_remembered()  # the last session's model, found late (the hub cache is scanned after start-up)
 
+    def remove_model(self, key: str) -> None:
+        index = self.model.findData(key)
+        if index >= 0:
+            self.model.removeItem(index)
+
     def select_model(self, key: str) -> None:
         _select_data(self.model, key)
 

@@ -20,17 +20,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(it knows: digit 0-9, brick, grass, gravel, circle, square, triangle).",
     )
     parser.add_argument("prompt")
+    add_prompt_options(parser)
+    parser.add_argument("-n", "--count", type=int, default=1, help="number of variations")
+    parser.add_argument("--init", type=Path, help="starting image for image-to-image")
+    parser.add_argument("--strength", type=float, default=0.6, help="how much of --init to change (0-1)")
+    parser.add_argument("--mask", type=Path, help="inpainting mask (white = repaint), same size as --init")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output PNG; with -n > 1, files get -1, -2, … suffixes")
+    add_server_option(parser)
+    parser.set_defaults(handler=run, writes_files=True)
+
+
+def add_prompt_options(parser: argparse.ArgumentParser) -> None:
+    """The text-to-image settings, shared with `genart batch generate`."""
     parser.add_argument("--model", default=DEFAULT_OFFLINE_MODEL, help="hub id, diffusers folder, .safetensors file, or offline:NAME")
     parser.add_argument("--negative", default="", help="negative prompt")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: 25 offline, 20 otherwise)")
     parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: 3 offline, 7 otherwise)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first image; image i uses seed + i")
-    parser.add_argument("-n", "--count", type=int, default=1, help="number of variations")
     parser.add_argument("--size", default="512x512", help="WIDTHxHEIGHT (default 512x512)")
     parser.add_argument("--scheduler", choices=[s.value for s in Scheduler], default=Scheduler.DEFAULT.value)
-    parser.add_argument("--init", type=Path, help="starting image for image-to-image")
-    parser.add_argument("--strength", type=float, default=0.6, help="how much of --init to change (0-1)")
-    parser.add_argument("--mask", type=Path, help="inpainting mask (white = repaint), same size as --init")
     parser.add_argument(
         "--fast-decoder", action="store_true",
         help="decode with the tiny TAESD autoencoder instead of the model's VAE: about 10× faster on CPUs, slightly "
@@ -40,9 +48,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-safety-checker", dest="safety_checker", action="store_false",
         help="do not run the model's safety checker (SD 1.x models that have one return images it flags as black)",
     )
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output PNG; with -n > 1, files get -1, -2, … suffixes")
-    add_server_option(parser)
-    parser.set_defaults(handler=run, writes_files=True)
+
+
+def prompt_fields(args: argparse.Namespace, prompt: str, count: int) -> dict:
+    """The text-to-image request's fields from the options of add_prompt_options."""
+    offline = args.model.startswith("offline:")
+    width, height = parse_size(args.size)
+    return dict(
+        prompt=prompt, model=args.model, negative_prompt=args.negative,
+        steps=args.steps or (25 if offline else 20), guidance=args.guidance if args.guidance is not None else (3.0 if offline else 7.0),
+        seed=args.seed, count=count, width=width, height=height, scheduler=Scheduler(args.scheduler),
+        fast_decoder=args.fast_decoder, safety_checker=args.safety_checker,
+    )
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -62,14 +79,7 @@ def build_request(args: argparse.Namespace):
     from genart_core.imaging import load_image
     from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
 
-    offline = args.model.startswith("offline:")
-    width, height = parse_size(args.size)
-    common = dict(
-        prompt=args.prompt, model=args.model, negative_prompt=args.negative,
-        steps=args.steps or (25 if offline else 20), guidance=args.guidance if args.guidance is not None else (3.0 if offline else 7.0),
-        seed=args.seed, count=args.count, width=width, height=height, scheduler=Scheduler(args.scheduler),
-        fast_decoder=args.fast_decoder, safety_checker=args.safety_checker,
-    )
+    common = prompt_fields(args, args.prompt, args.count)
     if args.mask and not args.init:
         raise GenArtError("--mask needs --init (the image to inpaint).")
     if not args.init:

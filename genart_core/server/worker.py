@@ -63,7 +63,7 @@ class EngineWorker:
         return {
             "device": device.describe(),
             "models": [{"kind": m.kind, "name": m.name, "status": m.status} for m in available_models()],
-            "diffusion_models": [{"key": s.key, "kind": s.kind} for s in sd_models.list_models()],
+            "diffusion_models": [{"key": s.key, "label": s.label, "kind": s.kind} for s in sd_models.list_models()],
         }
 
     def run(self, job_id: str, request: Request, images: dict[str, np.ndarray], board: Any) -> Iterator[tuple[str, Any]]:
