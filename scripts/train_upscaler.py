@@ -1,6 +1,6 @@
 """Train the bundled 2× upscaler (genart-sr) on photos and textures that ship in scikit-image and scikit-learn.
 
-    nice -n 10 nohup python scripts/train_upscaler.py --minutes 40 > train_upscaler.log 2>&1 &
+    PYTHONPATH=. nice -n 10 nohup python scripts/train_upscaler.py > train_upscaler.log 2>&1 &
 
 Each step takes random crops of the training photos, shrinks them with random realistic
 degradations (genart_core.sr_data: blur, resampling filter, noise, JPEG) and teaches the network
@@ -62,15 +62,15 @@ def held_out_figures(model: str) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("resources/models/genart-sr"))
-    parser.add_argument("--minutes", type=float, default=40.0, help="wall-clock budget for the training steps")
+    parser.add_argument("--minutes", type=float, default=42.0, help="wall-clock budget for the training steps")
     parser.add_argument("--max-steps", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--crop", type=int, default=64, help="sharp crop side (the input is half that)")
-    parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--blocks", type=int, default=4)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--crop", type=int, default=48, help="sharp crop side (the input is half that)")
+    parser.add_argument("--width", type=int, default=24)
+    parser.add_argument("--blocks", type=int, default=3)
+    parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="on a shared CPU one thread wastes least in spin-waits")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
