@@ -102,8 +102,8 @@ class _TileRunner:
                 return blender.blend_over(base)
             self.cancel.raise_if_cancelled()  # nothing to keep before the first tile
             crop = rgb[tile.top:tile.top + tile.height, tile.left:tile.left + tile.width]
-            pixels = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None]
-            output = self.upscaler.forward(pixels)[0].clamp(0, 1).permute(1, 2, 0).numpy()
+            pixels = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None].to(self.upscaler.device)
+            output = self.upscaler.forward(pixels)[0].clamp(0, 1).permute(1, 2, 0).float().cpu().numpy()
             blender.add(tile, output)
             self.done += 1
             preview = (blender.blend_over(base, preview_step).clip(0, 1) * 255).round().astype(np.uint8)
