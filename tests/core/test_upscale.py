@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -213,3 +214,40 @@ def test_models_add_upscaler_and_list(tmp_path, capsys) -> None:
     assert main(["models", "list"]) == 0
     listed = capsys.readouterr().out
     assert f"Added the upscaler {path}" in listed and f"{path}" in listed.splitlines()[-1]
+
+
+def test_an_untrained_network_is_exactly_its_bicubic_base() -> None:
+    network = SRNet(SRConfig(scale=2, width=8, blocks=1))
+    pixels = torch.rand(1, 3, 12, 10, generator=torch.Generator().manual_seed(0))
+    expected = torch.nn.functional.interpolate(pixels, scale_factor=2, mode="bicubic", align_corners=False)
+    torch.testing.assert_close(network(pixels), expected)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [({"scale": 3}, "scale"), ({"width": "wide"}, "width"), ({"width": 1024, "blocks": 64}, "million parameters")],
+)
+def test_a_damaged_card_is_refused_with_a_message(config, message, tmp_path) -> None:
+    folder = save_tiny_sr(tmp_path / "damaged")
+    card = json.loads((folder / "card.json").read_text())
+    (folder / "card.json").write_text(json.dumps({**card, "config": config}))
+    with pytest.raises(GenArtError, match=message):
+        upscale_array(noise(8, 8), 2, str(folder))
+
+
+def test_weights_that_do_not_fit_the_card_are_refused(tmp_path) -> None:
+    folder = save_tiny_sr(tmp_path / "mismatch")
+    card = json.loads((folder / "card.json").read_text())
+    (folder / "card.json").write_text(json.dumps({**card, "config": {"scale": 2, "width": 16, "blocks": 1}}))
+    with pytest.raises(GenArtError, match="do not fit its card"):
+        upscale_array(noise(8, 8), 2, str(folder))
+
+
+def test_degradations_shrink_and_the_fixed_one_is_reproducible() -> None:
+    from genart_core.sr_data import degrade, degrade_fixed
+
+    sharp = noise(48, 64)
+    rng = np.random.default_rng(0)
+    assert {degrade(sharp, 2, rng).shape for _ in range(20)} == {(24, 32, 3)}
+    np.testing.assert_array_equal(degrade_fixed(sharp, 4), degrade_fixed(sharp, 4))
+    assert degrade_fixed(sharp, 4).shape == (12, 16, 3)
