@@ -100,6 +100,9 @@ def upscaler_speed(model: str, threads: int) -> None:
         ours, theirs = context.Pipe()
         process = context.Process(target=_timed_upscale, args=(model, scale, threads, theirs))
         process.start()
+        while not ours.poll(1.0):
+            if not process.is_alive():
+                raise SystemExit(f"the timing process for {scale}× ended without an answer (exit code {process.exitcode})")
         seconds, shape, peak_mb = ours.recv()
         process.join()
         started = time.perf_counter()
@@ -173,7 +176,7 @@ def main() -> None:
     if unknown:
         parser.error(f"no section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     for name in args.sections or SECTIONS:
-        print(f"== {name}")
+        print(f"== {name}", flush=True)
         SECTIONS[name](args)
 
 
