@@ -58,15 +58,16 @@ FIELD_LIMITS: dict[str, tuple[float, float]] = {
     "width": (0, 4096), "height": (0, 4096), "size": (0, 8192), "count": (1, 256), "columns": (1, 256),
     "steps": (1, 100_000), "work_size": (1, 2048), "epochs": (1, 100_000), "batch": (1, 4096),
     "image_size": (8, 512), "channels": (1, 4), "iterations_scale": (0.01, 100.0), "style_scale": (0.05, 20.0),
+    "scale": (1, 8), "tile": (32, 2048), "detail": (0.0, 1.0),
 }
 
 
 def request_types() -> dict[str, type[Request]]:
     """Every request type a server runs, by class name (the "type" that Request.to_dict writes)."""
-    from genart_core.requests import diffusion, generative, selftest, style
+    from genart_core.requests import diffusion, generative, selftest, style, upscale
 
     known: dict[str, type[Request]] = {}
-    for module in (style, diffusion, generative, selftest):
+    for module in (style, diffusion, generative, selftest, upscale):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Request) and value.pipeline:
                 known[value.__name__] = value

@@ -148,6 +148,7 @@ def test_every_request_type_round_trips_through_the_protocol() -> None:
     from genart_core.requests.diffusion import InpaintRequest
     from genart_core.requests.generative import VaeInterpolateRequest
     from genart_core.requests.style import StyleSource, StyleTransferRequest
+    from genart_core.requests.upscale import UpscaleRequest
 
     image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
     mask = np.eye(4, 5, dtype=np.uint8) * 255
@@ -155,6 +156,7 @@ def test_every_request_type_round_trips_through_the_protocol() -> None:
         StyleTransferRequest: StyleTransferRequest(content=image, styles=(StyleSource("a", "a.png", 0.3),)),
         InpaintRequest: InpaintRequest(prompt="digit 1", init_image=image, mask=mask),
         VaeInterpolateRequest: VaeInterpolateRequest(start=(0.5, -1.0), end=(1.0, 2.0), start_image=image),
+        UpscaleRequest: UpscaleRequest(image=image, scale=4, model="4x-Model.safetensors", detail=0.5, tile=128),
     }
     for name, cls in protocol.request_types().items():
         request = samples.get(cls) or cls()
