@@ -33,7 +33,8 @@ class PhasedProgress:
 
         def report(progress: Progress) -> None:
             step = start + min(weight, int(weight * progress.fraction))
-            text = f"{prefix}{phase} — {progress.phase}" if progress.phase else prefix + phase
+            inner = "" if progress.phase == phase else progress.phase  # the upscaler calls its own phase "Upscaling" too
+            text = f"{prefix}{phase} — {inner}" if inner else prefix + phase
             self._ctx.on_progress(Progress(step, self.total, text, progress.preview, progress.extras))
 
         return RunContext(self._ctx.engine, report, self._ctx.cancel)

@@ -58,6 +58,7 @@ class LoadedModel:
 
             maker = AutoPipelineForImage2Image if mode == "img2img" else AutoPipelineForInpainting
             self._by_mode[mode] = maker.from_pipe(self.base)
+            self._by_mode[mode].set_progress_bar_config(disable=True)  # from_pipe does not carry it over
         return self._by_mode[mode]
 
 

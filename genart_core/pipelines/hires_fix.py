@@ -24,6 +24,7 @@ import numpy as np
 from genart_core.api import Cancelled, GenArtError, GenerationInfo, Result
 from genart_core.engine import RunContext, mark_stopped
 from genart_core.imaging import resize
+from genart_core.metadata import file_name_of
 from genart_core.phases import PhasedProgress
 from genart_core.pipelines import diffusion, tiled_img2img
 from genart_core.requests.diffusion import HIRES_LANCZOS, HIRES_SCALE_RANGE, ImageToImageRequest, TextToImageRequest
@@ -52,6 +53,10 @@ def check_request(request: TextToImageRequest, offline: bool) -> None:
     width, height = final_size(request)
     if max(width, height) > MAX_OUTPUT_SIDE:
         raise GenArtError(f"With hires fix the picture would be {width}×{height}; at most {MAX_OUTPUT_SIDE} pixels a side. Lower the scale or the size.")
+    if request.hires_upscaler != HIRES_LANCZOS:
+        from genart_core import upscalers
+
+        upscalers.resolve(request.hires_upscaler)  # says which upscalers there are when it is not one
 
 
 def final_size(request: TextToImageRequest) -> tuple[int, int]:
@@ -96,8 +101,8 @@ def generate(loaded: diffusion.LoadedModel, request: TextToImageRequest, ctx: Ru
         seed = request.seed + index
         base = diffusion.generate(loaded, dataclasses.replace(base_request, seed=seed), phases.context(BASE, index))
         extras, image, info = base.extras, base.images[0], base.infos[0]
-        info.extra.pop("Stopped at step", None)
         stopped_at = f"{tiled_img2img.stopped_step(base)} of the base image" if base.stopped else ""
+        info.extra.pop("Stopped at step", None)  # mark_stopped says which phase it was
         if not stopped_at:
             image, stopped_at = _enlarge_and_repaint(loaded, request, image, seed, tiles, info, phases, index)
         _record(info, request)
@@ -136,12 +141,18 @@ def enlarge(image: np.ndarray, width: int, height: int, upscaler: str, ctx: RunC
     if upscaler == HIRES_LANCZOS:
         ctx.report(1, 1, "Lanczos")
         return resize(image, width, height)
-    raise GenArtError(f"The upscaler “{upscaler[:80]}” is not available; choose Lanczos for the hires fix.")
+    from genart_core.pipelines.upscale import upscale_array
+    from genart_core.requests.upscale import SCALES
+
+    scale = width / image.shape[1]
+    network_scale = next((s for s in SCALES if s >= scale - 1e-6), SCALES[-1])
+    enlarged = upscale_array(image, network_scale, upscaler, on_progress=ctx.on_progress, cancel=ctx.cancel, cache=ctx.cache)
+    return enlarged if enlarged.shape[:2] == (height, width) else resize(enlarged, width, height)
 
 
 def upscaler_label(upscaler: str) -> str:
-    """The name A1111 writes in "Hires upscaler"."""
-    return "Lanczos" if upscaler == HIRES_LANCZOS else upscaler
+    """The name A1111 writes in "Hires upscaler": a file's name without its folders (privacy)."""
+    return "Lanczos" if upscaler == HIRES_LANCZOS else file_name_of(upscaler)
 
 
 def _record(info: GenerationInfo, request: TextToImageRequest) -> None:
