@@ -25,6 +25,7 @@ from desktop_app.autosave import Autosaver, remove_leftovers_in_background
 from desktop_app.canvas import Canvas
 from desktop_app.canvas.clipboard import copy_picture, paste_picture
 from desktop_app.canvas.placement import crop_to_region
+from desktop_app.canvas_upscale import CanvasUpscale
 from desktop_app.document_files import DocumentFiles
 from desktop_app.generate_panel import GeneratePanel
 from desktop_app.history_panel import HistoryPanel
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.prompt_dock, self.generate_dock)
         self.prompt_dock.raise_()
         self._register_restorers()
+        self.canvas_upscale = CanvasUpscale(self)
 
         self._build_status_bar()
         self._build_menus()
@@ -243,6 +245,10 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self._action("Select &All", self.canvas.select_all, QKeySequence.StandardKey.SelectAll))
         edit_menu.addAction(self._action("&Deselect", self.canvas.clear_selection, "Ctrl+Shift+A"))
         edit_menu.addAction(self._action("Clear Inpainting &Mask", self.canvas.clear_mask))
+
+        image_menu = menu_bar.addMenu("&Image")
+        self.upscale_action = self._action("&Upscale…", self.canvas_upscale.open, "Ctrl+Shift+U")
+        image_menu.addAction(self.upscale_action)
 
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self._action("Zoom to &Fit", self.canvas.zoom_to_fit, "Ctrl+0"))
