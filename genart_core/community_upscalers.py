@@ -50,7 +50,10 @@ def read_weights(path: Path) -> dict[str, "torch.Tensor"]:
     if size > MAX_FILE_BYTES:
         raise UpscalerError(f"“{path.name}” is {size / 1e9:.1f} GB; upscalers are at most {MAX_FILE_BYTES / 1e9:g} GB.")
     if suffix == ".safetensors":
-        check_safetensors_file(path)  # header and byte ranges first: a clear message for a truncated download
+        try:
+            check_safetensors_file(path)  # header and byte ranges first: a clear message for a truncated download
+        except GenArtError as exc:
+            raise UpscalerError(str(exc)) from None
         from safetensors.torch import load_file
 
         try:

@@ -50,6 +50,7 @@ class Upscaler:
     scale: int
     margin: int  # input pixels of context a tile needs on each cut side (see tiling)
     forward: Callable[["torch.Tensor"], "torch.Tensor"]
+    device: "torch.device"  # where forward's input must be
 
 
 # -- the list of added community upscalers --------------------------------------------------
@@ -119,13 +120,18 @@ def resolve(key: str) -> UpscalerSpec:
 
 # -- loading --------------------------------------------------------------------------------
 def load(spec: UpscalerSpec) -> Upscaler:
+    """The network on the compute device (a GPU where there is one; GENART_DEVICE overrides)."""
+    from genart_core.device import choose_device
+
+    device = choose_device()
     if spec.kind == "ours":
-        return _load_ours(spec)
+        name, scale, margin, network = _load_ours(spec)
+        return Upscaler(name, scale, margin, network.to(device), device)
     descriptor = load_community_network(Path(spec.location))
-    return Upscaler(spec.label, descriptor.scale, COMMUNITY_MARGIN, descriptor)
+    return Upscaler(spec.label, descriptor.scale, COMMUNITY_MARGIN, descriptor.to(device), device)
 
 
-def _load_ours(spec: UpscalerSpec) -> Upscaler:
+def _load_ours(spec: UpscalerSpec):
     from genart_core.models.sr_net import SRConfig, SRNet
 
     card = weights.read_card(Path(spec.location))
@@ -135,7 +141,7 @@ def _load_ours(spec: UpscalerSpec) -> Upscaler:
         raise UpscalerError(f"The card of the upscaler “{spec.label}” has no usable config ({exc}).") from None
     state = weights.load_fp32_state_dict(Path(spec.location) / weights.WEIGHTS_FILE)
     network = weights.load_into(SRNet(config), state, f"the upscaler “{spec.label}”")
-    return Upscaler(card["name"], config.scale, config.receptive_radius, network)
+    return card["name"], config.scale, config.receptive_radius, network
 
 
 # -- adding ---------------------------------------------------------------------------------

@@ -88,12 +88,14 @@ class _TileRunner:
         return len(tile_grid(height, width, self.tile, self.overlap))
 
     @torch.inference_mode()
-    def run(self, rgb: np.ndarray, phase: str) -> np.ndarray:
+    def run(self, rgb: np.ndarray, phase: str, base: np.ndarray | None = None) -> np.ndarray:
         """float H×W×3 in [0, 1] -> the network's enlargement (float, s·H×s·W×3); on Stop & Keep,
-        the tiles done so far over a Lanczos enlargement, and self.stopped is set."""
+        the tiles done so far over ``base`` (a Lanczos enlargement, made here if not given), and
+        self.stopped is set."""
         height, width = rgb.shape[:2]
         s = self.upscaler.scale
-        base = _lanczos_float((rgb * 255).round().astype(np.uint8), width * s, height * s)
+        if base is None:
+            base = _lanczos_float((rgb * 255).round().astype(np.uint8), width * s, height * s)
         blender = TileBlender(height, width, s, self.upscaler.margin, self.overlap)
         preview_step = max(1, math.ceil(max(height, width) * s / PREVIEW_SIDE))
         for tile in tile_grid(height, width, self.tile, self.overlap):
@@ -102,8 +104,8 @@ class _TileRunner:
                 return blender.blend_over(base)
             self.cancel.raise_if_cancelled()  # nothing to keep before the first tile
             crop = rgb[tile.top:tile.top + tile.height, tile.left:tile.left + tile.width]
-            pixels = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None]
-            output = self.upscaler.forward(pixels)[0].clamp(0, 1).permute(1, 2, 0).numpy()
+            pixels = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None].to(self.upscaler.device)
+            output = self.upscaler.forward(pixels)[0].clamp(0, 1).permute(1, 2, 0).float().cpu().numpy()
             blender.add(tile, output)
             self.done += 1
             preview = (blender.blend_over(base, preview_step).clip(0, 1) * 255).round().astype(np.uint8)
@@ -134,7 +136,8 @@ def upscale(
     picture = rgb8.astype(np.float32) / 255.0
     for index in range(passes):
         phase = "Upscaling" if passes == 1 else f"Upscaling, pass {index + 1}/{passes}"
-        picture = runner.run(picture, phase)
+        # When the network's scale is the one asked, the final Lanczos enlargement is this pass's base too.
+        picture = runner.run(picture, phase, lanczos if upscaler.scale == scale else None)
         if runner.stopped:
             break  # Stop & Keep: the rest is Lanczos
     if picture.shape[:2] != lanczos.shape[:2]:

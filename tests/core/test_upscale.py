@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +168,86 @@ def test_a_cache_keeps_the_network_loaded_between_calls(tiny_sr) -> None:
     assert len(cache._items) == 1
     upscale(noise(10, 10), 2, tiny_sr, cache=cache)
     assert len(cache._items) == 1
+
+
+def test_the_cli_saves_the_enlargement_with_its_parameters(tiny_sr, tmp_path, capsys) -> None:
+    from genart_core.artwork import read_generation_info, read_parameters_text
+    from genart_core.cli import main
+    from genart_core.imaging import load_image, to_pil
+
+    source = tmp_path / "small.png"
+    to_pil(noise(20, 30)).save(source)
+    out = tmp_path / "big.png"
+    assert main(["upscale", str(source), "-o", str(out), "--scale", "4", "--model", tiny_sr, "--detail", "0.7"]) == 0
+    assert load_image(out).shape[:2] == (80, 120)
+    info = read_generation_info(out)
+    assert info.extra["Upscale"] == 4 and info.extra["Detail"] == 0.7 and info.extra["Source"] == "small.png"
+    assert info.request["type"] == "UpscaleRequest" and info.request["scale"] == 4
+    assert "Upscaler: tiny-sr" in read_parameters_text(out)
+    assert "Saved" in capsys.readouterr().out
+
+
+def test_the_cli_refuses_to_write_over_its_input_and_names_bad_models(tiny_sr, tmp_path, capsys) -> None:
+    from genart_core.cli import main
+    from genart_core.imaging import to_pil
+
+    source = tmp_path / "small.png"
+    to_pil(noise(8, 8)).save(source)
+    before = source.read_bytes()
+    assert main(["upscale", str(source), "-o", str(source), "--model", tiny_sr]) == 1
+    assert main(["upscale", str(source), "-o", str(tmp_path / "x.png"), "--model", "nope"]) == 1
+    assert source.read_bytes() == before and not (tmp_path / "x.png").exists()
+    errors = capsys.readouterr().err
+    assert "would replace the picture being enlarged" in errors and "No upscaler called “nope”" in errors
+
+
+def test_models_add_upscaler_and_list(tmp_path, capsys) -> None:
+    from spandrel.architectures.Compact import Compact
+    from safetensors.torch import save_file
+
+    from genart_core.cli import main
+
+    torch.manual_seed(0)
+    path = tmp_path / "2x-Tiny.safetensors"
+    save_file({k: v.contiguous() for k, v in Compact(num_feat=8, num_conv=2, upscale=2).state_dict().items()}, str(path))
+    assert main(["models", "add", "--upscaler", str(path)]) == 0
+    assert main(["models", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert f"Added the upscaler {path}" in listed and f"{path}" in listed.splitlines()[-1]
+
+
+def test_an_untrained_network_is_exactly_its_bicubic_base() -> None:
+    network = SRNet(SRConfig(scale=2, width=8, blocks=1))
+    pixels = torch.rand(1, 3, 12, 10, generator=torch.Generator().manual_seed(0))
+    expected = torch.nn.functional.interpolate(pixels, scale_factor=2, mode="bicubic", align_corners=False)
+    torch.testing.assert_close(network(pixels), expected)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [({"scale": 3}, "scale"), ({"width": "wide"}, "width"), ({"width": 1024, "blocks": 64}, "million parameters")],
+)
+def test_a_damaged_card_is_refused_with_a_message(config, message, tmp_path) -> None:
+    folder = save_tiny_sr(tmp_path / "damaged")
+    card = json.loads((folder / "card.json").read_text())
+    (folder / "card.json").write_text(json.dumps({**card, "config": config}))
+    with pytest.raises(GenArtError, match=message):
+        upscale_array(noise(8, 8), 2, str(folder))
+
+
+def test_weights_that_do_not_fit_the_card_are_refused(tmp_path) -> None:
+    folder = save_tiny_sr(tmp_path / "mismatch")
+    card = json.loads((folder / "card.json").read_text())
+    (folder / "card.json").write_text(json.dumps({**card, "config": {"scale": 2, "width": 16, "blocks": 1}}))
+    with pytest.raises(GenArtError, match="do not fit its card"):
+        upscale_array(noise(8, 8), 2, str(folder))
+
+
+def test_degradations_shrink_and_the_fixed_one_is_reproducible() -> None:
+    from genart_core.sr_data import degrade, degrade_fixed
+
+    sharp = noise(48, 64)
+    rng = np.random.default_rng(0)
+    assert {degrade(sharp, 2, rng).shape for _ in range(20)} == {(24, 32, 3)}
+    np.testing.assert_array_equal(degrade_fixed(sharp, 4), degrade_fixed(sharp, 4))
+    assert degrade_fixed(sharp, 4).shape == (12, 16, 3)
