@@ -44,13 +44,13 @@ from desktop_app.seed_field import SeedField
 from desktop_app.widget_values import set_number
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request
 from genart_core.requests.diffusion import (
-    HIRES_LANCZOS,
     OFFLINE_PREFIX,
     ImageToImageRequest,
     InpaintRequest,
     Scheduler,
     TextToImageRequest,
 )
+from genart_core.requests.upscale import DEFAULT_UPSCALER
 
 if TYPE_CHECKING:
     from desktop_app.canvas import Canvas
@@ -98,7 +98,7 @@ class PromptSettings:
     hires: bool = False  # hires fix (text-to-image with Stable Diffusion models)
     hires_scale: float = DEFAULT_SCALE
     hires_denoise: float = DEFAULT_DENOISE
-    hires_upscaler: str = HIRES_LANCZOS
+    hires_upscaler: str = DEFAULT_UPSCALER
 
 
 class PromptPanel(QWidget):

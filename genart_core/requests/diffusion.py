@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from genart_core.api import Request
+from genart_core.requests.upscale import DEFAULT_UPSCALER
 
 # The model key of the bundled offline model (see genart_core.sd_models).
 OFFLINE_PREFIX = "offline:"
@@ -65,7 +66,7 @@ class TextToImageRequest(Request):
     # then repaint it by image-to-image at hires_denoise with the same prompt and seed, in one job.
     hires_scale: float = 1.0
     hires_denoise: float = 0.35
-    hires_upscaler: str = HIRES_LANCZOS
+    hires_upscaler: str = DEFAULT_UPSCALER  # the bundled learned upscaler; "lanczos" for a plain resize
 
     @property
     def mode(self) -> str:

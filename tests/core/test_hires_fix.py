@@ -34,7 +34,7 @@ def engine() -> Engine:
 
 
 def _request(model: str = "", **changes) -> TextToImageRequest:
-    values = dict(prompt="a cat", model=model, steps=3, guidance=3.0, width=SIZE, height=SIZE, seed=5, hires_scale=2.0, hires_denoise=0.5)
+    values = dict(prompt="a cat", model=model, steps=3, guidance=3.0, width=SIZE, height=SIZE, seed=5, hires_scale=2.0, hires_denoise=0.5, hires_upscaler="lanczos")
     values.update(changes)
     return TextToImageRequest(**values)
 
@@ -107,6 +107,7 @@ def test_a_learned_upscaler_enlarges_the_base_image_and_is_named_without_its_fol
     assert learned.infos[0].request["hires_upscaler"] == upscaler  # the history keeps where it is
     lanczos = engine.run(_request(tiny_sd, hires_scale=1.5)).images[0]
     assert not np.array_equal(learned.images[0], lanczos)
+    assert TextToImageRequest().hires_upscaler == "genart-sr"  # the bundled one, unless Lanczos is asked for
 
 
 def test_cancel_in_the_hires_pass_ends_the_job(tiny_sd: str, engine: Engine) -> None:
