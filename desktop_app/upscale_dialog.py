@@ -47,6 +47,7 @@ class UpscaleDialog(QDialog):
         self._size = (0, 0)  # the document's, and the selection's, to show the size it will have
         self._selection: tuple[int, int, int, int] | None = None
         self.source = QComboBox()
+        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "The selection (W×H)" in full
         self.scale = QComboBox()
         for scale in SCALES:
             self.scale.addItem(f"{scale}×", scale)
@@ -61,6 +62,7 @@ class UpscaleDialog(QDialog):
         self.model = QComboBox()
         self.size_label = QLabel()
         self.size_label.setWordWrap(True)
+        self.setMinimumWidth(420)
         form = QFormLayout()
         form.addRow("Enlarge", self.source)
         form.addRow("Scale", self.scale)

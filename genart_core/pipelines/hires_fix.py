@@ -34,9 +34,10 @@ log = logging.getLogger(__name__)
 MAX_OUTPUT_SIDE = 4096  # pixels; the canvas and the server take up to this
 BASE, UPSCALING, HIRES_PASS = "Base image", "Upscaling", "Hires pass"
 # Weights of the progress bar's phases, in UNet evaluations at the native size: the base image
-# costs its steps, the hires pass its steps times its area in native images; a learned
-# upscaler costs about as much as LEARNED_UPSCALER_WEIGHT of them (bench/detail.py), Lanczos nothing.
-LEARNED_UPSCALER_WEIGHT = 4
+# costs its steps, the hires pass its steps times its area in native images; genart-sr's
+# 512 -> 1024 costs less than one step of even a narrow SD-1.5-shaped UNet at 512 (bench/detail.py
+# hires: 3.4 s against 9 s a step, both on the loaded shared CPU), Lanczos nothing.
+LEARNED_UPSCALER_WEIGHT = 1
 
 
 def check_request(request: TextToImageRequest, offline: bool) -> None:
