@@ -14,7 +14,8 @@ import pytest
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress
 from genart_core.artwork import format_parameters, parse_parameters, read_generation_info, save_artwork
 from genart_core.engine import Engine
-from genart_core.imaging import resize
+from genart_core.cli import main
+from genart_core.imaging import load_image, resize
 from genart_core.pipelines import hires_fix
 from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, ImageToImageRequest, TextToImageRequest
 from genart_core.server import protocol
@@ -190,6 +191,19 @@ def test_hires_fix_is_for_text_to_image(tiny_sd: str, engine: Engine) -> None:
     request = ImageToImageRequest(model=tiny_sd, prompt="a cat", steps=2, init_image=gradient(SIZE, SIZE), hires_scale=2.0)
     with pytest.raises(GenArtError, match="Image ▸ Upscale"):
         engine.run(request)
+
+
+def test_the_cli_makes_a_hires_picture_and_refuses_hires_with_init(tiny_sd: str, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "cat.png"
+    arguments = ["generate", "a cat", "--model", tiny_sd, "--steps", "2", "--size", f"{SIZE}x{SIZE}", "--hires", "2", "--hires-upscaler", "lanczos"]
+    assert main([*arguments, "-o", str(out)]) == 0
+    info = read_generation_info(out)
+    assert load_image(out).shape == (2 * SIZE, 2 * SIZE, 3)
+    assert (info.width, info.extra["Hires upscale"], info.extra["Denoising strength"]) == (SIZE, 2.0, 0.35)
+    init = tmp_path / "init.png"
+    save_artwork(init, gradient(SIZE, SIZE), None)
+    assert main([*arguments, "--init", str(init), "-o", str(out)]) == 1
+    assert "genart upscale" in capsys.readouterr().err
 
 
 def test_final_size_is_the_base_size_times_the_scale_in_multiples_of_8() -> None:
