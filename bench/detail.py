@@ -4,6 +4,7 @@
     PYTHONPATH=. python bench/detail.py upscaler --crops /work/notes/upscale
     PYTHONPATH=. python bench/detail.py upscaler --model 4x-Model.safetensors
     PYTHONPATH=. python bench/detail.py hires [--quick]                 # see bench/detail_hires.py
+    PYTHONPATH=. python bench/detail.py enlarge                          # GAN samples for display
 
 upscaler: on the held-out photos (genart_core.sr_data.HELD_OUT_PHOTOS, never seen in training),
 each reduced 2× and 4× cleanly (bicubic) and with the fixed degradation (blur, noise, JPEG),
@@ -31,7 +32,7 @@ from genart_core.pipelines.upscale import upscale_array
 from genart_core.requests.upscale import DEFAULT_UPSCALER
 from genart_core.sr_data import HELD_OUT_PHOTOS, degrade_fixed, even_crop, photos, psnr, shrink
 
-from detail_hires import hires  # bench/ is on the path when this script runs
+from detail_hires import enlarge, hires  # bench/ is on the path when this script runs
 
 VGG_LAYERS = ("relu1_2", "relu2_2", "relu3_4", "relu4_4")
 CENTRE = 256
@@ -162,7 +163,7 @@ def upscaler(args: argparse.Namespace) -> None:
         upscaler_crops(args.model, args.crops)
 
 
-SECTIONS = {"upscaler": upscaler, "hires": hires}
+SECTIONS = {"upscaler": upscaler, "hires": hires, "enlarge": enlarge}
 
 
 def main() -> None:

@@ -33,6 +33,15 @@ def test_the_network_enlarges_and_lanczos_makes_up_the_exact_size(tiny_sr: str) 
     assert not np.array_equal(enlarge(image, 112, 112, tiny_sr, cache), resize(image, 112, 112))
 
 
+def test_a_grey_picture_stays_grey(tiny_sr: str) -> None:
+    grey = noise(28, 28, channels=1, seed=4).repeat(3, axis=2)
+    enlarged = enlarge(grey, 112, 112, tiny_sr)
+    assert (enlarged[:, :, 0] == enlarged[:, :, 1]).all() and (enlarged[:, :, 1] == enlarged[:, :, 2]).all()
+    colour = upscale_array(grey, 4, tiny_sr)
+    assert not (colour[:, :, 0] == colour[:, :, 1]).all()  # what the network alone gives: fringes
+    assert np.abs(enlarged.astype(int) - colour.mean(axis=2, keepdims=True).round()).max() <= 1
+
+
 def test_network_limit_keeps_gui_thread_enlargements_cheap(tiny_sr: str) -> None:
     image = noise(28, 20, seed=1)
     limited = enlarge(image, 20 * 12, 28 * 12, tiny_sr, network_limit=4)
