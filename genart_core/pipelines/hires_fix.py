@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 
 import numpy as np
 
@@ -81,7 +80,7 @@ def generate(loaded: diffusion.LoadedModel, request: TextToImageRequest, ctx: Ru
     """Make request.count hires pictures, one at a time with seeds seed, seed+1, …"""
     width, height = final_size(request)
     tiles = tiled_img2img.plan(loaded, width, height)
-    hires_steps = max(1, int(max(request.steps, math.ceil(1 / request.hires_denoise)) * request.hires_denoise))
+    hires_steps = tiled_img2img.denoising_steps(request.steps, request.hires_denoise)
     tile_area = sum(tile.width * tile.height for tile in tiles) / (request.width * request.height)
     weights = {
         BASE: request.steps,
@@ -118,19 +117,24 @@ def generate(loaded: diffusion.LoadedModel, request: TextToImageRequest, ctx: Ru
     return Result(images=images, infos=infos, extras=extras, stopped=stopped, notes=notes)
 
 
-def _enlarge_and_repaint(loaded, request, image, seed, tiles, info, phases, index) -> tuple[np.ndarray, str]:
-    """The enlargement of the base ``image`` and its hires pass; (picture, "where it stopped" or "")."""
+def _enlarge_and_repaint(
+    loaded: diffusion.LoadedModel, request: TextToImageRequest, image: np.ndarray, seed: int,
+    tiles: list, info: GenerationInfo, phases: PhasedProgress, index: int,
+) -> tuple[np.ndarray, str]:
+    """The enlargement of the base ``image`` and its hires pass: (the picture, "" or where Stop and
+    keep ended it, as "k/N of the hires pass")."""
     width, height = final_size(request)
     enlarged = enlarge(image, width, height, request.hires_upscaler, phases.context(UPSCALING, index))
     hires_ctx = phases.context(HIRES_PASS, index)
+    not_begun = f"0/{tiled_img2img.denoising_steps(request.steps, request.hires_denoise)} of the hires pass"
     try:
-        if hires_ctx.stop_requested():
-            return enlarged, "the upscaling (before the hires pass)"
+        if hires_ctx.stop_requested():  # during the upscaling: the enlargement is kept
+            return enlarged, not_begun
         repainted = tiled_img2img.repaint(loaded, hires_pass_request(request, enlarged, seed), tiles, hires_ctx)
     except Cancelled:
         if not hires_ctx.cancel.keep_partial:
             raise
-        return enlarged, "the upscaling (before the hires pass)"  # Stop and keep came as the pass began
+        return enlarged, not_begun  # Stop and keep came as the pass began
     if repainted.flagged:
         info.extra["Safety checker"] = diffusion.SAFETY_FLAGGED
     return repainted.image, f"{repainted.stopped} of the hires pass" if repainted.stopped else ""

@@ -12,6 +12,7 @@ being repainted as its latent preview.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +32,13 @@ PROGRESS_PER_TILE = 1000  # the pass's progress counts each tile in this many pa
 @dataclass
 class Repainted:
     image: np.ndarray
-    stopped: str = ""  # "k/N of tile t/T" (or "k/N") when Stop and keep ended it
+    stopped: str = ""  # "k/N of tile t/T" (or "k/N") when Stop and keep ended it after step k
     flagged: bool = False  # the model's safety checker blacked out (part of) it
+
+
+def denoising_steps(steps: int, strength: float) -> int:
+    """How many steps image-to-image runs (diffusion.generate's rule: at least one, int(steps × strength))."""
+    return int(max(steps, math.ceil(1 / strength - 1e-9)) * strength)
 
 
 def native_side(loaded: diffusion.LoadedModel) -> int:
@@ -63,9 +69,10 @@ def repaint(loaded: diffusion.LoadedModel, request: ImageToImageRequest, tiles: 
     base = start.astype(np.float32)
     mosaic = _Mosaic(start)
     repainted = Repainted(start)
+    not_begun = f"0/{denoising_steps(request.steps, request.strength)} of tile {{}}/{len(tiles)}"
     for index, tile in enumerate(tiles):
         if ctx.stop_requested():
-            repainted.stopped = f"tile {index}/{len(tiles)}"
+            repainted.stopped = not_begun.format(index + 1)
             break
         where = np.s_[tile.top : tile.top + tile.height, tile.left : tile.left + tile.width]
         tile_request = dataclasses.replace(request, init_image=np.ascontiguousarray(start[where]), width=tile.width, height=tile.height, seed=request.seed + index)
@@ -74,7 +81,7 @@ def repaint(loaded: diffusion.LoadedModel, request: ImageToImageRequest, tiles: 
         except Cancelled:
             if not ctx.cancel.keep_partial:
                 raise
-            repainted.stopped = f"tile {index}/{len(tiles)}"  # Stop and keep came just as this tile began
+            repainted.stopped = not_begun.format(index + 1)  # Stop and keep came just as this tile began
             break
         blender.add(tile, result.images[0].astype(np.float32))
         mosaic.update(blender.blend_over(base, mosaic.step))

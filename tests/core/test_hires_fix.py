@@ -126,13 +126,14 @@ def test_cancel_in_the_hires_pass_ends_the_job(tiny_sd: str, engine: Engine) -> 
 
 @pytest.mark.parametrize(("phase", "size", "stopped"), [
     ("Base image", SIZE, "at step 2/3 of the base image"),
+    ("Upscaling", 2 * SIZE, "at step 0/3 of the hires pass"),  # the enlargement, not repainted
     ("Hires pass", 2 * SIZE, "at step 2/3 of the hires pass"),
 ])
 def test_stop_and_keep_keeps_the_latest_picture_of_the_phase_it_came_in(tiny_sd: str, engine: Engine, phase: str, size: int, stopped: str) -> None:
     token = CancelToken()
 
     def stop_at_first_step(progress: Progress) -> None:
-        if progress.phase.startswith(phase) and progress.preview is not None:
+        if progress.phase.startswith(phase) and (progress.preview is not None or phase == "Upscaling"):
             token.stop_and_keep()
 
     result = engine.run(_request(tiny_sd, hires_denoise=1.0), stop_at_first_step, token)
