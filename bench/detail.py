@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python bench/detail.py upscaler                     # quality, speed, memory, crops
     PYTHONPATH=. python bench/detail.py upscaler --crops /work/notes/upscale
-    PYTHONPATH=. python bench/detail.py upscaler --model 4x-Model.safetensors
+    PYTHONPATH=. python bench/detail.py upscaler --model 4x-Model.safetensors --parts speed
     PYTHONPATH=. python bench/detail.py hires [--quick]                 # see bench/detail_hires.py
     PYTHONPATH=. python bench/detail.py enlarge                          # GAN samples for display
 
@@ -11,8 +11,9 @@ each reduced 2× and 4× cleanly (bicubic) and with the fixed degradation (blur,
 then enlarged back by bicubic, Lanczos and the upscaler: PSNR against the original (dB, higher is
 closer) and a VGG feature distance (lower is closer; Oxford VGG-19 relu1_2…relu4_4, each layer's
 features unit-normalised per pixel as LPIPS does but without its learned weights, on the centre
-256×256 of the picture). Then the wall time of 512→1024 and 512→2048 and the peak resident memory of
-a fresh process doing only that, and with --crops, side-by-side crops (input, bicubic, upscaler).
+256×256 of the picture). Then the wall time of 512→1024 and 512→2048, each in a fresh process, with
+its resident memory before the enlargement and its peak (the peak can be an earlier moment, such as
+the imports, when the enlargement needs less), and with --crops, side-by-side crops (input, bicubic, upscaler).
 """
 
 from __future__ import annotations
@@ -91,10 +92,11 @@ def _timed_upscale(model: str, scale: int, threads: int, answer) -> None:
     torch.set_num_threads(threads)
     image = photos(HELD_OUT_PHOTOS[:1])[0][:512, :512]
     upscale_array(image[:64, :64], 2, model)  # warm-up: loading, and oneDNN choosing kernels
+    resident = int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
     started = time.perf_counter()
     result = upscale_array(image, scale, model)
     seconds = time.perf_counter() - started
-    answer.send((seconds, result.shape, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    answer.send((seconds, result.shape, resident, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
 def upscaler_speed(model: str, threads: int) -> None:
@@ -104,12 +106,18 @@ def upscaler_speed(model: str, threads: int) -> None:
         ours, theirs = context.Pipe()
         process = context.Process(target=_timed_upscale, args=(model, scale, threads, theirs))
         process.start()
-        seconds, shape, peak_mb = ours.recv()
+        while not ours.poll(1.0):
+            if not process.is_alive():
+                raise SystemExit(f"the timing process for {scale}× ended without an answer (exit code {process.exitcode})")
+        seconds, shape, before_mb, peak_mb = ours.recv()
         process.join()
         started = time.perf_counter()
         resize(photos(HELD_OUT_PHOTOS[:1])[0][:512, :512], 512 * scale, 512 * scale)
         lanczos = time.perf_counter() - started
-        print(f"  512→{shape[1]}: {seconds:6.2f} s (Lanczos {lanczos:.3f} s), peak resident memory of the process {peak_mb:,.0f} MB")
+        print(
+            f"  512→{shape[1]}: {seconds:6.2f} s (Lanczos {lanczos:.3f} s); resident memory {before_mb:,.0f} MB before "
+            f"(imports, photo, loaded network), peak {peak_mb:,.0f} MB"
+        )
 
 
 def _side_by_side(small: np.ndarray, scale: int, model: str, crop: tuple[int, int, int], label_path: Path) -> None:
@@ -157,9 +165,11 @@ def upscaler_crops(model: str, folder: Path) -> None:
 
 
 def upscaler(args: argparse.Namespace) -> None:
-    upscaler_quality(args.model)
-    upscaler_speed(args.model, args.threads)
-    if args.crops:
+    if "quality" in args.parts:
+        upscaler_quality(args.model)
+    if "speed" in args.parts:
+        upscaler_speed(args.model, args.threads)
+    if args.crops and "crops" in args.parts:
         upscaler_crops(args.model, args.crops)
 
 
@@ -173,12 +183,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--crops", type=Path, default=None, help="write side-by-side crops into this folder")
     parser.add_argument("--quick", action="store_true", help="hires: the narrow pipeline only")
+    parser.add_argument("--parts", nargs="+", default=["quality", "speed", "crops"], help="of the upscaler section (default: all)")
     args = parser.parse_args()
     unknown = [name for name in args.sections if name not in SECTIONS]
     if unknown:
         parser.error(f"no section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     for name in args.sections or SECTIONS:
-        print(f"== {name}")
+        print(f"== {name}", flush=True)
         SECTIONS[name](args)
 
 

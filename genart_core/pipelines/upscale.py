@@ -75,13 +75,13 @@ def _lanczos_float(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 class _TileRunner:
     """Runs one upscaler over pictures tile by tile, counting tiles across passes for progress."""
 
-    def __init__(self, upscaler: Upscaler, tile: int, total: int, on_progress: ProgressCallback, cancel: CancelToken) -> None:
-        self.upscaler, self.tile, self.total = upscaler, tile, total
+    def __init__(self, upscaler: Upscaler, tile: int, on_progress: ProgressCallback, cancel: CancelToken) -> None:
+        self.upscaler, self.tile = upscaler, tile
         self.overlap = 2 * upscaler.margin + max(8, upscaler.margin)
         if tile <= self.overlap + 8:
             raise GenArtError(f"Tiles of {tile} pixels are too small for {upscaler.name}; use at least {self.overlap + 16}.")
         self.on_progress, self.cancel = on_progress, cancel
-        self.done = 0
+        self.done, self.total = 0, 0  # tiles, over every pass
         self.stopped = False  # Stop & Keep came: the tiles left are not made
 
     def tiles_for(self, height: int, width: int) -> int:
@@ -126,12 +126,12 @@ def upscale(
     rgb8 = to_rgb(image[:, :, :3] if image.ndim == 3 and image.shape[2] == 4 else image)
     lanczos = _lanczos_float(rgb8, width * scale, height * scale)
     if detail == 0.0:  # nothing of the network would show: skip it
-        return Upscaled(_finish(image, lanczos, scale), "Lanczos", 0, 0)
+        return Upscaled(_finish(image, lanczos), "Lanczos", 0, 0)
     report(Progress(0, 1, "Loading the upscaler"))
     upscaler = load_upscaler(model, cache)
     passes = _passes(upscaler.scale, scale)
     sizes = [(height * upscaler.scale**i, width * upscaler.scale**i) for i in range(passes)]
-    runner = _TileRunner(upscaler, tile, 0, report, cancel)
+    runner = _TileRunner(upscaler, tile, report, cancel)
     runner.total = sum(runner.tiles_for(h, w) for h, w in sizes)
     picture = rgb8.astype(np.float32) / 255.0
     for index in range(passes):
@@ -143,10 +143,10 @@ def upscale(
     if picture.shape[:2] != lanczos.shape[:2]:
         picture = _lanczos_float((picture.clip(0, 1) * 255).round().astype(np.uint8), width * scale, height * scale)
     enlarged = lanczos + detail * (picture - lanczos)
-    return Upscaled(_finish(image, enlarged, scale), upscaler.name, runner.done, runner.total)
+    return Upscaled(_finish(image, enlarged), upscaler.name, runner.done, runner.total)
 
 
-def _finish(image: np.ndarray, enlarged: np.ndarray, scale: int) -> np.ndarray:
+def _finish(image: np.ndarray, enlarged: np.ndarray) -> np.ndarray:
     """uint8 RGB, with the input's alpha (enlarged by Lanczos) put back."""
     rgb = (enlarged.clip(0, 1) * 255).round().astype(np.uint8)
     if image.ndim == 3 and image.shape[2] == 4:
