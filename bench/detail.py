@@ -3,6 +3,8 @@
     PYTHONPATH=. python bench/detail.py upscaler                     # quality, speed, memory, crops
     PYTHONPATH=. python bench/detail.py upscaler --crops /work/notes/upscale
     PYTHONPATH=. python bench/detail.py upscaler --model 4x-Model.safetensors --parts speed
+    PYTHONPATH=. python bench/detail.py hires [--quick]                 # see bench/detail_hires.py
+    PYTHONPATH=. python bench/detail.py enlarge                          # GAN samples for display
 
 upscaler: on the held-out photos (genart_core.sr_data.HELD_OUT_PHOTOS, never seen in training),
 each reduced 2× and 4× cleanly (bicubic) and with the fixed degradation (blur, noise, JPEG),
@@ -30,6 +32,8 @@ from genart_core.imaging import resize
 from genart_core.pipelines.upscale import upscale_array
 from genart_core.requests.upscale import DEFAULT_UPSCALER
 from genart_core.sr_data import HELD_OUT_PHOTOS, degrade_fixed, even_crop, photos, psnr, shrink
+
+from detail_hires import enlarge, hires  # bench/ is on the path when this script runs
 
 VGG_LAYERS = ("relu1_2", "relu2_2", "relu3_4", "relu4_4")
 CENTRE = 256
@@ -169,7 +173,7 @@ def upscaler(args: argparse.Namespace) -> None:
         upscaler_crops(args.model, args.crops)
 
 
-SECTIONS = {"upscaler": upscaler}
+SECTIONS = {"upscaler": upscaler, "hires": hires, "enlarge": enlarge}
 
 
 def main() -> None:
@@ -178,6 +182,7 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_UPSCALER, help="upscaler for the upscaler section")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--crops", type=Path, default=None, help="write side-by-side crops into this folder")
+    parser.add_argument("--quick", action="store_true", help="hires: the narrow pipeline only")
     parser.add_argument("--parts", nargs="+", default=["quality", "speed", "crops"], help="of the upscaler section (default: all)")
     args = parser.parse_args()
     unknown = [name for name in args.sections if name not in SECTIONS]

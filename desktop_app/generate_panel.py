@@ -38,6 +38,7 @@ from desktop_app.canvas.mime import image_source_from_mime
 from desktop_app.image_loading import decode_off_gui_thread
 from desktop_app.jobs import Job
 from desktop_app.qimage import show_in_label, to_qimage
+from desktop_app.sample_display import SampleEnlarger
 from desktop_app.seed_field import SeedField
 from desktop_app.training_dialog import TrainingDialog
 from desktop_app.widget_values import number_from_text, set_number
@@ -114,6 +115,7 @@ class GeneratePanel(QScrollArea):
         self._ends: list[np.ndarray | None] = [None, None]
         self._pick_after_sampling: int | None = None  # a reproduced sample's place in its grid
         self.training_dialog: TrainingDialog | None = None
+        self._enlarger = SampleEnlarger()  # sharp enlargements of the 28 px samples
 
         self.model_combo = QComboBox()
         refresh = QPushButton("↻")
@@ -272,14 +274,14 @@ class GeneratePanel(QScrollArea):
     def _show_slider(self, job: Job, result: Result) -> None:
         if self._jobs.get("slider") is job:  # an older position that ended anyway is not shown
             self._current = (result.images[0], result.infos[0])
-            show_in_label(self.preview, result.images[0])
+            show_in_label(self.preview, self._enlarger.to_fit(result.images[0], self.preview.width()))
 
     @Slot(object, object)
     def _show_strip(self, job: Job, result: Result) -> None:
         if self._jobs.get("strip") is job:
             strip = result.extras["strip"]
             scale = max(1, min(3, 360 // strip.shape[1] + 1))
-            self.strip_label.setPixmap(QPixmap.fromImage(to_qimage(enlarge(strip, scale))))
+            self.strip_label.setPixmap(QPixmap.fromImage(to_qimage(self._enlarger.by(strip, scale))))
 
     @Slot(object, object)
     def _show_samples(self, _job: Job, result: Result) -> None:
@@ -321,7 +323,7 @@ class GeneratePanel(QScrollArea):
             return
         self._base = self._latents[row]
         self._current = (self._samples[row], self._sample_infos[row])
-        show_in_label(self.preview, self._samples[row])
+        show_in_label(self.preview, self._enlarger.to_fit(self._samples[row], self.preview.width()))
         for slider in self.sliders:
             slider.blockSignals(True)
             slider.setValue(0)
@@ -354,7 +356,7 @@ class GeneratePanel(QScrollArea):
             self.status_label.setText("Pick a sample first.")
             return
         image, info = self._current
-        self._window.put_on_canvas(enlarge(image, max(1, CANVAS_SIDE // image.shape[0])), info, info.model or "Sample")
+        self._window.put_on_canvas(self._enlarger.by(image, max(1, CANVAS_SIDE // image.shape[0])), info, info.model or "Sample")
 
     @Slot()
     def _save_grid(self) -> None:
@@ -419,7 +421,7 @@ class GeneratePanel(QScrollArea):
             return
         self._ends[index] = code
         self.end_wells[index].image = None
-        show_in_label(self.end_wells[index], self._current[0])
+        show_in_label(self.end_wells[index], self._enlarger.to_fit(self._current[0], self.end_wells[index].width()))
 
     def _clear_end(self, index: int) -> None:
         self._ends[index] = None  # a dropped image replaces a picked code

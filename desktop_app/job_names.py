@@ -11,6 +11,7 @@ from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, 
 from genart_core.requests.fast_style import LearnStyleRequest, RefineRequest
 from genart_core.requests.selftest import SelfTestRequest
 from genart_core.requests.style import StyleTransferRequest
+from genart_core.requests.upscale import UpscaleRequest
 
 
 def describe_job(request: Request, model_label: Callable[[str], str]) -> str:
@@ -21,7 +22,11 @@ def describe_job(request: Request, model_label: Callable[[str], str]) -> str:
             return f"Inpainting with {model}…"
         if isinstance(request, ImageToImageRequest):
             return f"Repainting the picture with {model}…"
+        if request.hires:
+            return f"Generating with {model}, hires fix {request.hires_scale:g}×…"
         return f"Generating with {model}…"
+    if isinstance(request, UpscaleRequest):
+        return f"Upscaling {request.scale}× with {Path(request.model).name or request.model}…"
     if isinstance(request, StyleTransferRequest):
         names = ", ".join(style.name for style in request.styles) or "the chosen style"
         return f"Stylising in {names}…"

@@ -25,6 +25,7 @@ from desktop_app.autosave import Autosaver, remove_leftovers_in_background
 from desktop_app.canvas import Canvas
 from desktop_app.canvas.clipboard import copy_picture, paste_picture
 from desktop_app.canvas.placement import crop_to_region
+from desktop_app.canvas_upscale import CanvasUpscale
 from desktop_app.compute_switch import ComputeSwitch
 from desktop_app.document_files import DocumentFiles
 from desktop_app.generate_panel import GeneratePanel
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self.queue_dock = self._add_dock("Queue", "QueueDock", self.queue_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.history_dock, self.queue_dock)
         self._register_restorers()
+        self.canvas_upscale = CanvasUpscale(self)
 
         self._build_status_bar()
         self._build_menus()
@@ -245,6 +247,10 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self._action("Select &All", self.canvas.select_all, QKeySequence.StandardKey.SelectAll))
         edit_menu.addAction(self._action("&Deselect", self.canvas.clear_selection, "Ctrl+Shift+A"))
         edit_menu.addAction(self._action("Clear Inpainting &Mask", self.canvas.clear_mask))
+
+        image_menu = menu_bar.addMenu("&Image")
+        self.upscale_action = self._action("&Upscale…", self.canvas_upscale.open, "Ctrl+Shift+U")
+        image_menu.addAction(self.upscale_action)
 
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self._action("Zoom to &Fit", self.canvas.zoom_to_fit, "Ctrl+0"))

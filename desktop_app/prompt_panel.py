@@ -1,6 +1,6 @@
 """Prompt, negative prompt, seed, steps, guidance, size, count, scheduler, model and the fast
-decoder, with Generate and Cancel, image-to-image ("Use canvas" + strength) and a strip of
-denoising previews.
+decoder, with Generate and Cancel, image-to-image ("Use canvas" + strength), the hires fix
+(desktop_app.hires_group) and a strip of denoising previews.
 
 The panel only collects choices; ``generate_requested`` carries them as PromptSettings and the
 main window turns them into a core request through the builder registered for the chosen model.
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import settings
 from desktop_app.canvas.placement import crop_to_region
+from desktop_app.hires_group import DEFAULT_DENOISE, DEFAULT_SCALE, HiresGroup, installed_upscalers
 from desktop_app.jobs import Job, JobGroup, JobKind
 from desktop_app.prompt_edit import PromptEdit
 from desktop_app.qimage import to_qimage
@@ -50,6 +51,7 @@ from genart_core.requests.diffusion import (
     Scheduler,
     TextToImageRequest,
 )
+from genart_core.requests.upscale import DEFAULT_UPSCALER
 
 if TYPE_CHECKING:
     from desktop_app.canvas import Canvas
@@ -94,6 +96,10 @@ class PromptSettings:
     strength: float = 0.6
     fast_decoder: bool = False
     safety_checker: bool = True  # the model's own checker, where it has one (kept between sessions)
+    hires: bool = False  # hires fix (text-to-image with Stable Diffusion models)
+    hires_scale: float = DEFAULT_SCALE
+    hires_denoise: float = DEFAULT_DENOISE
+    hires_upscaler: str = DEFAULT_UPSCALER
 
 
 class PromptPanel(QWidget):
@@ -165,6 +171,8 @@ class PromptPanel(QWidget):
         self.strength_label = QLabel()
         self.strength.valueChanged.connect(self._show_strength)
         self.use_canvas.toggled.connect(self._update_strength_enabled)
+        self.hires = HiresGroup()
+        self.use_canvas.toggled.connect(self._update_hires_enabled)
         strength_row = QHBoxLayout()
         strength_row.addWidget(self.strength, 1)
         strength_row.addWidget(self.strength_label)
@@ -205,6 +213,7 @@ class PromptPanel(QWidget):
         form.addRow(self.safety_checker)
         form.addRow(self.use_canvas)
         form.addRow("Strength", strength_row)
+        form.addRow(self.hires)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -270,6 +279,8 @@ class PromptPanel(QWidget):
             if isinstance(values.get(name), bool):
                 box.setChecked(values[name])
         _select_data(self.scheduler, values.get("scheduler"))
+        hires_on = values.get("hires") is True
+        self.hires.set_values(values.get("hires_scale") if hires_on else None, values.get("hires_denoise"), values.get("hires_upscaler"))
 
     def _apply_remembered(self) -> None:
         """The remembered model, then its steps and guidance (choosing a model resets them), once it is listed."""
@@ -303,6 +314,11 @@ class PromptPanel(QWidget):
             # The offline model has no VAE to replace; its pictures should not claim TAESD.
             fast_decoder=self.fast_decoder.isEnabled() and self.fast_decoder.isChecked(),
             safety_checker=self.safety_checker.isChecked(),
+            # Hires fix only where it applies: text-to-image with a Stable Diffusion model.
+            hires=self.hires.isEnabled() and self.hires.isChecked(),
+            hires_scale=self.hires.scale.value(),
+            hires_denoise=self.hires.denoise.value(),
+            hires_upscaler=str(self.hires.upscaler.currentData()),
         )
 
     def apply_info(self, info: GenerationInfo) -> list[str]:
@@ -331,7 +347,15 @@ class PromptPanel(QWidget):
         _select_data(self.scheduler, request.get("scheduler"))
         if isinstance(request.get("fast_decoder"), bool):  # it changes the picture a little, so reproducing needs it
             self.fast_decoder.setChecked(request["fast_decoder"])
+        notes += self._restore_hires(info, request)
         return notes
+
+    def _restore_hires(self, info: GenerationInfo, request: dict) -> list[str]:
+        """From our request, else from A1111's fields (parameters text without a request)."""
+        if "type" in request:
+            return self.hires.set_values(request.get("hires_scale"), request.get("hires_denoise"), request.get("hires_upscaler"))
+        extra = info.extra if isinstance(info.extra, dict) else {}
+        return self.hires.set_values(extra.get("Hires upscale"), extra.get("Denoising strength"), extra.get("Hires upscaler"))
 
     # -- the denoising strip ----------------------------------------------------------------
     @Slot(object)
@@ -364,6 +388,7 @@ class PromptPanel(QWidget):
             self.guidance.setValue(guidance)
         self._family = family
         self.fast_decoder.setEnabled(family != "offline")
+        self._update_hires_enabled()
 
     @Slot(str)
     def _show_notice(self, message: str) -> None:
@@ -381,6 +406,11 @@ class PromptPanel(QWidget):
     def _update_strength_enabled(self, on: bool) -> None:
         self.strength.setEnabled(on)
         self.strength_label.setEnabled(on)
+
+    def _update_hires_enabled(self) -> None:
+        """The hires fix enlarges Stable Diffusion text-to-image results: not the offline model's
+        (the upscaler enlarges those), not image-to-image (Image ▸ Upscale does that)."""
+        self.hires.setEnabled(self._family != "offline" and not self.use_canvas.isChecked())
 
     def _emit_generate(self) -> None:
         if self.model.count():
@@ -415,6 +445,8 @@ class DiffusionRequestBuilder:
         )
         mask = self.canvas.inpaint_mask() if self.canvas.has_image else None
         if not choice.use_canvas and (mask is None or not mask.any()):
+            if choice.hires:
+                values.update(hires_scale=choice.hires_scale, hires_denoise=choice.hires_denoise, hires_upscaler=choice.hires_upscaler)
             return TextToImageRequest(**values), None
         if not self.canvas.has_image:
             raise GenArtError("“Use canvas” needs a picture on the canvas: open, paint or generate one first.")
@@ -439,6 +471,7 @@ def connect_diffusion(window: "MainWindow") -> None:
     panel = window.prompt_panel
     builder = DiffusionRequestBuilder(window.canvas)
 
+    panel.hires.set_upscalers(installed_upscalers())
     installed = sd_models.installed_models()
     for spec in installed:
         window.add_prompt_model(spec.label, spec.key, builder)

@@ -83,6 +83,10 @@ _CHOICE_READERS: dict[str, Callable[[Any, str], Any]] = {
     "strength": lambda value, what: validate.as_float(value, what, 0.0, 1.0),
     "fast_decoder": validate.as_bool,
     "safety_checker": validate.as_bool,
+    "hires": validate.as_bool,
+    "hires_scale": lambda value, what: validate.as_float(value, what, 1.0, 4.0),
+    "hires_denoise": lambda value, what: validate.as_float(value, what, 0.0, 1.0),
+    "hires_upscaler": lambda value, what: validate.as_str(value, what, 4_096),
 }
 
 

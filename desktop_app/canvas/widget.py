@@ -121,6 +121,10 @@ class Canvas(CanvasInput):
         layers = [CanvasLayer.from_core(layer, document.width, document.height) for layer in document.layers]
         self._replace_layers(layers, text)
 
+    def enlarge(self, layers: list[CanvasLayer], text: str) -> None:
+        """Replace the stack with ``layers`` at a new size (Image ▸ Upscale; see canvas/enlarge.py), undoably."""
+        self._replace_layers(layers, text)
+
     def _replace_layers(self, layers: list[CanvasLayer], text: str) -> None:
         size = layers[0].pixels.shape[:2]
         self._fit_pending = not self.has_image or (self.document.height, self.document.width) != size

@@ -25,6 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--init", type=Path, help="starting image for image-to-image")
     parser.add_argument("--strength", type=float, default=0.6, help="how much of --init to change (0-1)")
     parser.add_argument("--mask", type=Path, help="inpainting mask (white = repaint), same size as --init")
+    parser.add_argument(
+        "--hires", type=float, default=1.0, metavar="SCALE",
+        help="hires fix (Stable Diffusion text-to-image): make the picture at --size, enlarge it SCALE times (up to 4) "
+        "and repaint it lightly with the same prompt and seed",
+    )
+    parser.add_argument("--hires-denoise", type=float, default=0.35, help="how much the hires pass may change the enlargement (0-1)")
+    parser.add_argument("--hires-upscaler", default="genart-sr", help="upscaler for the hires fix: an installed upscaler, or lanczos")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output PNG; with -n > 1, files get -1, -2, … suffixes")
     add_server_option(parser)
     parser.set_defaults(handler=run, writes_files=True)
@@ -83,7 +90,9 @@ def build_request(args: argparse.Namespace):
     if args.mask and not args.init:
         raise GenArtError("--mask needs --init (the image to inpaint).")
     if not args.init:
-        return TextToImageRequest(**common)
+        return TextToImageRequest(**common, hires_scale=args.hires, hires_denoise=args.hires_denoise, hires_upscaler=args.hires_upscaler)
+    if args.hires != 1.0:
+        raise GenArtError("--hires enlarges text-to-image results; for an --init picture use `genart upscale`.")
     init = load_image(args.init)
     if not args.mask:
         return ImageToImageRequest(**common, init_image=init, strength=args.strength)

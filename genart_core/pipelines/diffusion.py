@@ -58,6 +58,7 @@ class LoadedModel:
 
             maker = AutoPipelineForImage2Image if mode == "img2img" else AutoPipelineForInpainting
             self._by_mode[mode] = maker.from_pipe(self.base)
+            self._by_mode[mode].set_progress_bar_config(disable=True)  # from_pipe does not carry it over
         return self._by_mode[mode]
 
 
@@ -226,6 +227,10 @@ def check_request(request: TextToImageRequest) -> None:
 def run(request: TextToImageRequest, ctx: RunContext) -> Result:
     check_request(request)
     spec = sd_models.resolve(request.model)
+    if request.hires:
+        from genart_core.pipelines import hires_fix
+
+        hires_fix.check_request(request, spec.is_offline)
     if spec.is_offline:
         from genart_core.pipelines import tiny_diffusion
 
@@ -234,6 +239,8 @@ def run(request: TextToImageRequest, ctx: RunContext) -> Result:
     dtype = default_dtype(device)
     ctx.report(0, 1, f"Loading {spec.label}")
     loaded = ctx.cache.get_or_load(("sd", spec.key, str(device), dtype), lambda: load_model(spec, device, dtype))
+    if request.hires:
+        return hires_fix.generate(loaded, request, ctx)
     return generate(loaded, request, ctx)
 
 

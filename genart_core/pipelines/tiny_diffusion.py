@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from genart_core import sharp_enlarge
 from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.device import seeded_generator
 from genart_core.engine import mark_stopped
@@ -142,10 +143,10 @@ def _to_model_image(image, size: int) -> torch.Tensor:
     return torch.from_numpy(small).permute(2, 0, 1)[None].float().div(127.5).sub(1)
 
 
-def _to_uint8(x: torch.Tensor, width: int, height: int):
-    """1×3×S×S in [0, 1] -> uint8 height×width×3 (smoothly upscaled)."""
+def _to_uint8(x: torch.Tensor, width: int, height: int, cache) -> np.ndarray:
+    """1×3×S×S in [0, 1] -> uint8 height×width×3, enlarged by the learned upscaler (not a blurry resize)."""
     small = x[0].mul(255).round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
-    return resize(small, width, height)
+    return sharp_enlarge.enlarge(small, width, height, cache=cache)
 
 
 PREVIEW_SCALE = 4  # 32×32 steps are shown at 128×128 (pixelated, so the noise stays visible)
@@ -200,7 +201,7 @@ def run_request(request, spec, ctx):
             generator=seeded_generator(seed), negative_labels=negative_labels,
             init=init, strength=getattr(request, "strength", 1.0), mask=mask, callback=report,
         )
-        image = _to_uint8(x, width, height)
+        image = _to_uint8(x, width, height, ctx.cache)
         if mask is not None:  # keep the untouched pixels exactly as they were
             keep = (request.mask == 0)[:, :, None]
             image = np.where(keep, to_rgb(request.init_image), image)

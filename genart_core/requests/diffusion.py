@@ -10,10 +10,14 @@ from typing import ClassVar
 import numpy as np
 
 from genart_core.api import Request
+from genart_core.requests.upscale import DEFAULT_UPSCALER
 
 # The model key of the bundled offline model (see genart_core.sd_models).
 OFFLINE_PREFIX = "offline:"
 DEFAULT_OFFLINE_MODEL = OFFLINE_PREFIX + "tiny-diffusion"
+# The hires fix's plain enlargement; any other hires_upscaler names a learned upscaler.
+HIRES_LANCZOS = "lanczos"
+HIRES_SCALE_RANGE = (1.0, 4.0)
 
 
 class Scheduler(str, enum.Enum):
@@ -57,10 +61,20 @@ class TextToImageRequest(Request):
     # Run the model's safety checker where it has one (SD 1.x models): it returns flagged images
     # black. Other tools offer to turn it off too; the result says when it flagged an image.
     safety_checker: bool = True
+    # Hires fix (text-to-image with Stable Diffusion models; 1.0 = off): make the picture at
+    # width×height (the model's native size), enlarge it hires_scale times with hires_upscaler,
+    # then repaint it by image-to-image at hires_denoise with the same prompt and seed, in one job.
+    hires_scale: float = 1.0
+    hires_denoise: float = 0.35
+    hires_upscaler: str = DEFAULT_UPSCALER  # the bundled learned upscaler; "lanczos" for a plain resize
 
     @property
     def mode(self) -> str:
         return "txt2img"
+
+    @property
+    def hires(self) -> bool:
+        return self.hires_scale != 1.0
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from genart_core.requests.fast_style import LearnStyleRequest
 from genart_core.requests.generative import GanSampleRequest, VaeDecodeRequest
 from genart_core.requests.selftest import SelfTestRequest
 from genart_core.requests.style import StyleSource, StyleTransferRequest
+from genart_core.requests.upscale import UpscaleRequest
 
 
 def test_jobs_are_described_in_words():
@@ -17,6 +18,8 @@ def test_jobs_are_described_in_words():
     assert describe_job(TextToImageRequest(model="runwayml/stable-diffusion-v1-5"), lambda key: labels(key, key)) == "Generating with Stable Diffusion 1.5…"
     picture = np.zeros((8, 8, 3), np.uint8)
     assert describe_job(ImageToImageRequest(model="m", init_image=picture), str).startswith("Repainting the picture with m")
+    assert describe_job(TextToImageRequest(model="m", hires_scale=1.5), str) == "Generating with m, hires fix 1.5×…"
+    assert describe_job(UpscaleRequest(image=picture, scale=4, model="/models/4x-UltraSharp.safetensors"), str) == "Upscaling 4× with 4x-UltraSharp.safetensors…"
     styles = (StyleSource("Mosaic", "mosaic.png"), StyleSource("Cubist", "cubist.png"))
     assert describe_job(StyleTransferRequest(content=picture, styles=styles), str) == "Stylising in Mosaic, Cubist…"
     assert describe_job(GanSampleRequest(model="/models/faces", count=16), str) == "Sampling 16 pictures from the GAN “faces”…"
