@@ -242,7 +242,9 @@ def on_openvino(pipe, spec: ModelSpec, precision: str):
     if attached.on_torch:
         print(f"    (OpenVINO could not take {', '.join(attached.on_torch)}: they ran on torch)")
     loaded.backend = attached.label
-    return loaded, seconds, model_cache.folder_bytes(model_cache.model_folder(spec)), memory.peak
+    folder = model_cache.model_folder(spec)
+    disk = sum(model_cache.folder_bytes(model_cache.part_folder(folder, part, precision)) for part in attached.on_openvino)
+    return loaded, seconds, disk, memory.peak
 
 
 class Table:

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     out.write("\nCompute:\n")
     for key, value in device.describe().items():
         out.write(f"  {key:<16} {value}\n")
-    # Measured once per machine (about a second) unless $GENART_CPU_BACKEND says.
+    # Measured once per machine (a few seconds) unless $GENART_CPU_BACKEND says.
     out.write(f"  {'SD networks':<16} {cpu_backend.choose(device.choose_device())}\n")
     out.write("\nFolders:\n")
     for name, folder in (("data", paths.data_dir), ("cache", paths.cache_dir), ("models", paths.models_dir), ("resources", paths.resources_dir)):

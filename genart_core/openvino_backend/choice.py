@@ -2,8 +2,8 @@
 
 $GENART_CPU_BACKEND=torch|openvino decides outright (on a CPU). Otherwise GPUs and Apple chips
 use torch, and a CPU uses OpenVINO where a one-off measurement found it clearly faster than
-torch at the dtype torch would use: a small convolution + attention block, timed in both, about
-a second once per machine. The answer is kept in the cache folder keyed by both versions and the
+torch at the dtype torch would use: a small convolution + attention block, converted and timed
+in both, once per machine (a few seconds). The answer is kept in the cache folder keyed by both versions and the
 thread count, as the bf16 choice is (genart_core.device).
 """
 
@@ -58,15 +58,14 @@ def _best_of(call, repeats: int = 3) -> float:
 
 def measure() -> tuple[float, float]:
     """(torch seconds, OpenVINO seconds) for the block at 48×48, each in its best precision."""
-    from genart_core.openvino_backend import runtime
-    import openvino
+    from genart_core.openvino_backend import export, runtime
 
     torch.manual_seed(0)
     block = _Block().eval()
     x = torch.randn(1, 64, 48, 48)
     dtype = devices.fast_dtype(torch.device("cpu"))
+    converted = export.convert(export.ExportedPart(block, (x,), ("x",)))
     with torch.inference_mode():
-        converted = openvino.convert_model(block, example_input=(x,))
         channels_last = block.to(memory_format=torch.channels_last)
         x_last = x.to(memory_format=torch.channels_last)
 

@@ -4,8 +4,8 @@ Each part is traced through a small torch module with plain tensor inputs and a 
 outputs, so the traced graph has nothing but tensors at its edges:
   unet          (sample, timestep[, timestep_cond][, text_embeds, time_ids]) -> noise prediction
   text_encoder  (input_ids) -> the output's fields in order, every hidden state last
-  vae_decoder   (latents after post_quant_conv) -> image   (AutoencoderKL.decoder)
-  vae_encoder   (image) -> moments before quant_conv      (AutoencoderKL.encoder)
+  vae_decoder   (latents after post_quant_conv) -> image   (AutoencoderKL.decoder; TAESD's too)
+  vae_encoder   (image) -> moments before quant_conv      (AutoencoderKL.encoder; TAESD's too)
 Batch, height and width stay dynamic (sequence length too), so one conversion serves every
 image size. The UNet is traced at a latent size its downsampling does not divide: diffusers then
 takes the upsampling sizes from the skip connections' shapes, which the trace records as shape
@@ -83,18 +83,18 @@ class _TextEncoderForExport(torch.nn.Module):
         return tuple(output[name] for name in self.fields) + tuple(output.hidden_states)
 
 
-def text_encoder_fields(encoder: torch.nn.Module) -> tuple[tuple[str, ...], type, int]:
-    """The tensor fields of ``encoder``'s output besides the hidden states, the output's class and
-    how many hidden states it returns (one short run)."""
+def text_encoder_fields(encoder: torch.nn.Module) -> tuple[tuple[str, ...], type]:
+    """The tensor fields of ``encoder``'s output besides the hidden states, and the output's class
+    (from one run on two tokens)."""
     ids = torch.zeros(1, 2, dtype=torch.long)
     with torch.inference_mode():
         output = encoder(ids, output_hidden_states=True, return_dict=True)
     fields = tuple(name for name, value in output.items() if name != "hidden_states" and isinstance(value, torch.Tensor))
-    return fields, type(output), len(output.hidden_states)
+    return fields, type(output)
 
 
 def _text_encoder(encoder: torch.nn.Module) -> ExportedPart:
-    fields, _, _ = text_encoder_fields(encoder)
+    fields, _ = text_encoder_fields(encoder)
     length = encoder.config.max_position_embeddings
     return ExportedPart(_TextEncoderForExport(encoder, fields), (torch.zeros(1, length, dtype=torch.long),), ("input_ids",))
 
@@ -111,19 +111,23 @@ def _vae_encoder(vae: torch.nn.Module) -> ExportedPart:
 
 def exportable_parts(pipe) -> dict[str, tuple[torch.nn.Module, Callable[[Any], ExportedPart]]]:
     """The parts of ``pipe`` that can be converted: name -> (the torch module it comes from, its exporter).
-    SDXL's second text encoder is "text_encoder_2"; a VAE other than AutoencoderKL (no encoder/decoder
-    pair) stays on torch."""
+    SDXL's second text encoder is "text_encoder_2"; a VAE of another kind stays on torch."""
     parts: dict[str, tuple[torch.nn.Module, Callable[[Any], ExportedPart]]] = {}
     for name in ("text_encoder", "text_encoder_2"):
         encoder = getattr(pipe, name, None)
         if encoder is not None:
             parts[name] = (encoder, _text_encoder)
     parts["unet"] = (pipe.unet, _unet)
-    vae = pipe.vae
-    if hasattr(vae, "decoder") and hasattr(vae, "encoder") and type(vae).__name__ == "AutoencoderKL":
-        parts["vae_decoder"] = (vae, _vae_decoder)
-        parts["vae_encoder"] = (vae, _vae_encoder)
+    parts.update(vae_parts(pipe.vae))
     return parts
+
+
+def vae_parts(vae) -> dict[str, tuple[torch.nn.Module, Callable[[Any], ExportedPart]]]:
+    """The decoder and encoder of an AutoencoderKL or of TAESD (AutoencoderTiny): both call their
+    ``decoder``/``encoder`` submodules on plain tensors, so those are what is converted."""
+    if type(vae).__name__ not in ("AutoencoderKL", "AutoencoderTiny"):
+        return {}
+    return {"vae_decoder": (vae, _vae_decoder), "vae_encoder": (vae, _vae_encoder)}
 
 
 def convert(part: ExportedPart):

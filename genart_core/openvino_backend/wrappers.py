@@ -19,6 +19,9 @@ class _CompiledModule(torch.nn.Module):
         super().__init__()
         self._request = compiled.create_infer_request()
         self._input_dtypes = tuple(np.dtype(port.get_element_type().to_dtype()) for port in compiled.inputs)
+        # An empty float32 CPU tensor: diffusers finds a model's device and dtype from its first
+        # parameter or buffer, and TAESD has nothing else once its encoder and decoder are replaced.
+        self.register_buffer("device_marker", torch.zeros(0), persistent=False)
 
     @property
     def dtype(self) -> torch.dtype:

@@ -124,6 +124,10 @@ def fast_decoder(loaded: LoadedModel, ctx: RunContext):
 
     def load():
         decoder = sd_models.load_fast_decoder(folder, loaded.dtype)
+        if loaded.backend.startswith("openvino"):  # where the model's networks went, TAESD's go too
+            from genart_core.openvino_backend import attach
+
+            attach.attach_fast_decoder(decoder, folder, loaded.backend.removeprefix("openvino-"), ctx.report, ctx.cancel)
         decoder.to(memory_format=torch.channels_last)  # as prepare() sets the model's own VAE
         if loaded.device.type != "cpu":
             # On the GPU even where the model is offloaded: it is small, and the offload hooks

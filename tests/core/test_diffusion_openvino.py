@@ -208,3 +208,31 @@ def test_the_measured_choice_is_kept_per_machine_and_versions(tmp_path: Path) ->
     record.write_text(json.dumps({**saved, "backend": other, "openvino": "0.0"}))
     assert choice._measured_choice() in (choice.TORCH, choice.OPENVINO)
     assert json.loads(record.read_text())["openvino"] == runtime.version()
+
+
+def test_sdxl_with_two_text_encoders_and_size_conditioning_matches_torch(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.core.test_diffusion_sdxl import build_tiny_sdxl
+
+    folder = str(build_tiny_sdxl(tmp_path_factory.mktemp("tiny-sdxl")))
+    request = _request(folder, steps=2)
+    result = Engine().run(request)
+    assert result.infos[0].extra["Backend"] == BACKEND
+    on_torch = diffusion.load_model(sd_models.resolve(folder), torch.device("cpu"), torch.float32)
+    assert _difference(result.images[0], _torch_run(on_torch, request).images[0]) <= TOLERANCE
+    model = model_cache.model_folder(sd_models.resolve(folder))
+    assert sorted(path.name.split("-")[0] for path in model.iterdir()) == ["text_encoder", "text_encoder_2", "unet", "vae_decoder", "vae_encoder"]
+
+
+def test_the_fast_decoder_moves_to_openvino_with_the_model(tiny_sd: str, engine: Engine, on_torch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.core.test_diffusion import build_tiny_taesd
+
+    taesd = build_tiny_taesd(tmp_path)
+    monkeypatch.setenv(sd_models.FAST_DECODER_DIR_ENV, str(taesd))
+    request = _request(tiny_sd, steps=2, fast_decoder=True)
+    result = engine.run(request)
+    assert result.infos[0].extra["VAE"] == "TAESD"
+    # Torch's TAESD run goes through a fresh engine: the app's cache would hand it the converted decoder.
+    expected = diffusion.generate(on_torch, request, RunContext(Engine(), lambda progress: None, CancelToken()))
+    assert _difference(result.images[0], expected.images[0]) <= TOLERANCE
+    folder = model_cache.model_folder(sd_models.ModelSpec(str(taesd / "taesd"), "taesd", "folder", str(taesd / "taesd")))
+    assert sorted(path.name.split("-")[0] for path in folder.iterdir()) == ["vae_decoder", "vae_encoder"]
