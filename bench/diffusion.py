@@ -4,27 +4,28 @@
     python bench/diffusion.py --steps 5 --skip-raw
     python bench/diffusion.py --quick    # narrow models: only checks that it runs to its end
 
-Prints seconds per denoising step at 512×512 with classifier-free guidance (batch 2) for an
-SD 1.5-sized model: raw diffusers fp32 defaults, our pipeline with the same settings, and our
-optimised settings (bf16/fp32 as chosen for this CPU, channels_last); then a whole SD-Turbo-sized
-(SD 2.1 UNet, OpenCLIP-H text encoder) one-step 512×512 image including text encoding and VAE
-decoding (and each part's share), and the same image with the optional TAESD decoder instead of
-the VAE; the cost of one latent preview; and the offline model's seconds per image. --profile
-adds the operators an optimised step spends its time in.
-
-Next to the times it prints each part's arithmetic (counted with torch's FlopCounterMode) and the
-rate it ran at, against the rate of one large matrix multiply in the same dtype: the most this
-CPU does. A goal that needs more than that rate cannot be met by settings alone.
+Prints, in tables: seconds per denoising step at 512×512 with classifier-free guidance (batch 2)
+for an SD 1.5-sized model in every setting (raw diffusers fp32 defaults, our pipeline with the same
+settings, our torch bf16 + channels_last where this CPU gains from bf16, our OpenVINO backend in
+f32 and, where the CPU has it, bf16), with the process's peak resident memory during the run and
+each OpenVINO conversion's time, disk size and memory peak (the conversions go to a temporary
+folder, so each is a first use); each network's relative error against torch fp32 on the same
+inputs; a whole SD-Turbo-sized (SD 2.1 UNet, OpenCLIP-H text encoder) one-step 512×512 image
+including text encoding and decoding, with the model's VAE and with the optional TAESD decoder, on
+torch and on OpenVINO; the cost of one latent preview; and the offline model's seconds per image.
+--profile adds the operators an optimised torch step spends its time in.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
 import statistics
 import string
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from genart_core import device as devices
 from genart_core import sd_models
 from genart_core.api import CancelToken
 from genart_core.engine import Engine, RunContext
+from genart_core.openvino_backend import attach, model_cache, runtime
+from genart_core.openvino_backend import choice as cpu_backend
 from genart_core.pipelines import diffusion
 from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, TextToImageRequest
 from genart_core.sd_models import ModelSpec
@@ -122,63 +125,52 @@ def whole_image(loaded, engine: Engine, fast_decoder: bool = False) -> float:
     return time.perf_counter() - started
 
 
-def whole_image_with_fast_decoder(loaded) -> float:
-    """whole_image with a random-weight TAESD as the decoder (AutoencoderTiny's defaults are its real
-    size), found through $GENART_TAESD_DIR as the app would."""
+def whole_images(loaded) -> tuple[float, float]:
+    """Seconds per one-step image with the model's VAE, and with a random-weight TAESD as the
+    decoder (AutoencoderTiny's defaults are its real size), found through $GENART_TAESD_DIR as the
+    app would. Each after a warm-up run: first calls pay for one-time allocations."""
     from diffusers import AutoencoderTiny
 
+    whole_image(loaded, Engine())
+    with_vae = whole_image(loaded, Engine())
     engine = Engine()  # its cache keeps the decoder between the two runs
     with tempfile.TemporaryDirectory() as folder:
+        torch.manual_seed(0)
         AutoencoderTiny().save_pretrained(Path(folder) / sd_models.fast_decoder_name("sd"))
         os.environ[sd_models.FAST_DECODER_DIR_ENV] = folder
         try:
             whole_image(loaded, engine, fast_decoder=True)  # warm-up; loads the decoder
-            return whole_image(loaded, engine, fast_decoder=True)
+            with_taesd = whole_image(loaded, engine, fast_decoder=True)
         finally:
             del os.environ[sd_models.FAST_DECODER_DIR_ENV]
+    return with_vae, with_taesd
 
 
-def flops(call) -> float:
-    """Floating-point operations of one call (multiply and add counted as two), as torch counts them.
+class PeakMemory:
+    """The largest resident set size of this process while the block runs (sampled every 20 ms)."""
 
-    Counted in inference mode: the calls' inputs are inference tensors (made under
-    torch.inference_mode), which autograd refuses to save for a backward pass.
-    """
-    from torch.utils.flop_counter import FlopCounterMode
+    def __init__(self) -> None:
+        self.peak = 0
+        self._done = threading.Event()
 
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        call()
-    return float(counter.get_total_flops())
+    @staticmethod
+    def resident() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, self.resident())
 
-@torch.inference_mode()
-def matmul_rate(dtype: torch.dtype, side: int = 4096, repeats: int = 5) -> float:
-    """FLOP/s of a side×side matrix multiply in ``dtype``: about the best this CPU does in it."""
-    a, b = torch.randn(side, side, dtype=dtype), torch.randn(side, side, dtype=dtype)
-    a @ b
-    started = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * side**3 * repeats / (time.perf_counter() - started)
+    def __enter__(self) -> "PeakMemory":
+        self.peak = self.resident()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
 
-
-@torch.inference_mode()
-def turbo_parts(pipe) -> dict[str, tuple[float, float]]:
-    """(seconds, FLOPs) of each part of a one-step image: text encoding, one UNet call, VAE decoding."""
-    ids = pipe.tokenizer(PROMPT, padding="max_length", max_length=77, return_tensors="pt").input_ids
-    latents = torch.randn(1, 4, 64, 64, dtype=pipe.unet.dtype)
-    text = pipe.text_encoder(ids)[0]
-    parts = {
-        "text encoder": lambda: pipe.text_encoder(ids),
-        "UNet": lambda: pipe.unet(latents, torch.tensor(999), encoder_hidden_states=text),
-        "VAE decode": lambda: pipe.vae.decode(latents),
-    }
-    measured = {}
-    for name, call in parts.items():
-        started = time.perf_counter()
-        call()
-        measured[name] = (time.perf_counter() - started, flops(call))
-    return measured
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.resident())
 
 
 @torch.inference_mode()
@@ -218,13 +210,127 @@ def offline_model(steps: int) -> float:
 
 
 @torch.inference_mode()
-def unet_output(pipe) -> torch.Tensor:
-    """The UNet's noise prediction for one fixed 512×512 input, as float32."""
-    unet = pipe.unet
+def part_outputs(pipe) -> dict[str, torch.Tensor]:
+    """Each network's output for fixed inputs, as float32: text encoder, a CFG UNet call at 512×512,
+    VAE decoder and encoder (the same inputs every time: seeded, and cast to the module's dtype)."""
     generator = torch.Generator().manual_seed(0)
-    latents = torch.randn(1, 4, 64, 64, generator=generator).to(unet.dtype)
-    text = torch.randn(1, 77, unet.config.cross_attention_dim, generator=generator).to(unet.dtype)
-    return unet(latents, torch.tensor(500), encoder_hidden_states=text).sample.float()
+    ids = pipe.tokenizer(PROMPT, padding="max_length", max_length=77, return_tensors="pt").input_ids
+    latents = torch.randn(2, 4, 64, 64, generator=generator)
+    text = torch.randn(2, 77, pipe.unet.config.cross_attention_dim, generator=generator)
+    image = torch.rand(1, 3, 512, 512, generator=generator) * 2 - 1
+    vae_dtype = pipe.vae.dtype
+    return {
+        "text encoder": pipe.text_encoder(ids)[0].float(),
+        "UNet": pipe.unet(latents.to(pipe.unet.dtype), torch.tensor(500), encoder_hidden_states=text.to(pipe.unet.dtype)).sample.float(),
+        "VAE decoder": pipe.vae.decode(latents[:1].to(vae_dtype)).sample.float(),
+        "VAE encoder": pipe.vae.encode(image.to(vae_dtype)).latent_dist.mean.float(),
+    }
+
+
+def relative_errors(outputs: dict[str, torch.Tensor], reference: dict[str, torch.Tensor]) -> dict[str, float]:
+    return {name: float((outputs[name] - reference[name]).norm() / reference[name].norm()) for name in reference}
+
+
+def on_openvino(pipe, spec: ModelSpec, precision: str):
+    """``pipe`` (fp32) prepared as the app does and moved to OpenVINO in ``precision``, converting
+    it now (the cache folder is this run's own): (loaded model, conversion seconds, disk bytes, peak RSS)."""
+    loaded = diffusion.prepare(pipe, spec, torch.device("cpu"), torch.float32)
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        attached = attach.attach(loaded.base, spec, precision, lambda step, total, phase: None, CancelToken())
+        seconds = time.perf_counter() - started
+    if attached.on_torch:
+        print(f"    (OpenVINO could not take {', '.join(attached.on_torch)}: they ran on torch)")
+    loaded.backend = attached.label
+    folder = model_cache.model_folder(spec)
+    disk = sum(model_cache.folder_bytes(model_cache.part_folder(folder, part, precision)) for part in attached.on_openvino)
+    return loaded, seconds, disk, memory.peak
+
+
+class Table:
+    def __init__(self, title: str, columns: tuple[str, ...]) -> None:
+        print(f"\n{title}")
+        self.widths = [max(14, len(column) + 2) for column in columns]
+        self.widths[0] = 36
+        self.row(*columns)
+
+    def row(self, *cells) -> None:
+        print("".join(str(cell).ljust(width) for cell, width in zip(cells, self.widths)), flush=True)
+
+
+def mb(size: int) -> str:
+    return f"{size / 2**20:,.0f} MB"
+
+
+def step_section(args, precisions: list[str], fast: torch.dtype) -> None:
+    """s/step of the SD 1.5-sized model in every setting, with memory, and each part's error."""
+    cpu = torch.device("cpu")
+    spec = ModelSpec("bench-sd15", "SD15-sized-random", "folder")
+    pipe = sd_pipeline(turbo=False, quick=args.quick)
+    reference = part_outputs(pipe)
+    steps = Table(
+        f"SD 1.5-sized UNet, 512×512, guidance 7.5 (batch 2), {args.steps} steps, median of the last {args.steps - 1}",
+        ("setting", "s/step", "× raw fp32", "peak RSS", "first-use conversion"),
+    )
+    errors: dict[str, dict[str, float]] = {}
+    raw = None
+    if not args.skip_raw:
+        with PeakMemory() as memory:
+            raw = raw_diffusers(pipe, args.steps)
+        steps.row("raw diffusers fp32", f"{raw:.2f}", "1.00", mb(memory.peak), "")
+        with PeakMemory() as memory:
+            same = ours(diffusion.prepare(pipe, spec, cpu, torch.float32, optimise=False), args.steps)
+        steps.row("ours, torch fp32", f"{same:.2f}", f"{same / raw:.2f}", mb(memory.peak), "")
+
+    def ratio(seconds: float) -> str:
+        return f"{seconds / raw:.2f}" if raw else "-"
+
+    if fast != torch.float32:
+        loaded = diffusion.prepare(pipe.to(dtype=fast), spec, cpu, fast)
+        errors[f"torch {diffusion.DTYPE_NAMES[fast]}"] = relative_errors(part_outputs(pipe), reference)
+        with PeakMemory() as memory:
+            seconds = ours(loaded, args.steps)
+        steps.row(f"ours, torch {diffusion.DTYPE_NAMES[fast]} + channels_last", f"{seconds:.2f}", ratio(seconds), mb(memory.peak), "")
+        if args.profile:
+            print(profile_step(pipe))
+        cost = preview_cost(loaded)
+        print(f"    latent preview (64×64 latents -> RGB): {cost * 1000:.2f} ms ({cost / seconds * 100:.2f}% of a step)")
+    del pipe
+    gc.collect()
+    for precision in precisions:
+        loaded, convert_seconds, disk, convert_peak = on_openvino(sd_pipeline(turbo=False, quick=args.quick), spec, precision)
+        errors[f"OpenVINO {precision}"] = relative_errors(part_outputs(loaded.base), reference)
+        with PeakMemory() as memory:
+            seconds = ours(loaded, args.steps)
+        conversion = f"{convert_seconds:.0f} s, {mb(disk)} on disk, peak RSS {mb(convert_peak)}"
+        steps.row(f"ours, OpenVINO {precision}", f"{seconds:.2f}", ratio(seconds), mb(memory.peak), conversion)
+        del loaded
+        gc.collect()
+    table = Table("Relative error against torch fp32, same inputs (‖a − b‖ / ‖b‖)", ("setting", *reference))
+    for setting, by_part in errors.items():
+        table.row(setting, *(f"{value:.4f}" for value in by_part.values()))
+
+
+def turbo_section(args, precisions: list[str], fast: torch.dtype) -> None:
+    """A whole SD-Turbo-sized one-step 512×512 image: text encoding, UNet, decoding."""
+    cpu = torch.device("cpu")
+    table = Table("SD-Turbo-sized (SD 2.1 UNet, OpenCLIP-H text encoder) 1 step 512×512, whole image", ("setting", "model VAE", "TAESD", "peak RSS", "first-use conversion"))
+    name = diffusion.DTYPE_NAMES[fast]
+    loaded = diffusion.prepare(sd_pipeline(turbo=True, quick=args.quick).to(dtype=fast), ModelSpec("bench", "turbo", "folder"), cpu, fast)
+    with PeakMemory() as memory:
+        with_vae, with_taesd = whole_images(loaded)
+    table.row(f"ours, torch {name} + channels_last", f"{with_vae:.2f} s", f"{with_taesd:.2f} s", mb(memory.peak), "")
+    del loaded
+    gc.collect()
+    spec = ModelSpec("bench-turbo", "Turbo-sized-random", "folder")
+    for precision in precisions[-1:]:  # the precision the app would use
+        loaded, convert_seconds, disk, convert_peak = on_openvino(sd_pipeline(turbo=True, quick=args.quick), spec, precision)
+        with PeakMemory() as memory:
+            with_vae, with_taesd = whole_images(loaded)
+        conversion = f"{convert_seconds:.0f} s, {mb(disk)} on disk, peak RSS {mb(convert_peak)}"
+        table.row(f"ours, OpenVINO {precision}", f"{with_vae:.2f} s", f"{with_taesd:.2f} s", mb(memory.peak), conversion)
+        del loaded
+        gc.collect()
 
 
 def main() -> None:
@@ -236,56 +342,20 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.steps, args.skip_raw = 2, True
+    logging.basicConfig(level=logging.WARNING)
     devices.configure_threads()
-    cpu = torch.device("cpu")
-    fast = diffusion.default_dtype(cpu)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, chosen dtype {fast}")
-    spec = ModelSpec("bench", "SD 1.5-sized (random)", "folder")
-
-    pipe = sd_pipeline(turbo=False, quick=args.quick)
-    if not args.skip_raw:
-        raw = raw_diffusers(pipe, args.steps)
-        print(f"SD 1.5-sized 512×512 CFG, raw diffusers fp32:      {raw:6.2f} s/step")
-        same = ours(diffusion.prepare(pipe, spec, cpu, torch.float32, optimise=False), args.steps)
-        print(f"                          ours, same settings:     {same:6.2f} s/step ({same / raw:.2f}× raw)")
-    reference = unet_output(pipe) if fast != torch.float32 else None
-    loaded = diffusion.prepare(pipe.to(dtype=fast), spec, cpu, fast)
-    if reference is not None:
-        error = (unet_output(pipe) - reference).norm() / reference.norm()
-        print(f"UNet output, {str(fast).replace('torch.', '')} vs fp32 relative error:    {error:.4f}")
-    optimised = ours(loaded, args.steps)
-    ratio = f" ({optimised / raw:.2f}× raw)" if not args.skip_raw else ""
-    print(f"                          ours, {str(fast).replace('torch.', '')} + channels_last: {optimised:6.2f} s/step{ratio}")
-    step_flops = flops(cfg_unet_call(pipe))
-    print(f"    one CFG step is {step_flops / 1e12:.2f} TFLOP: {step_flops / optimised / 1e12:.2f} TFLOP/s")
-    if args.profile:
-        print(profile_step(pipe))
-    cost = preview_cost(loaded)
-    print(f"latent preview (64×64 latents -> RGB):             {cost * 1000:6.2f} ms ({cost / optimised * 100:.2f}% of a step)")
-    del pipe, loaded
-    gc.collect()
-
-    turbo = sd_pipeline(turbo=True, quick=args.quick).to(dtype=fast)
-    loaded = diffusion.prepare(turbo, ModelSpec("bench", "SD-Turbo-sized (random)", "folder"), cpu, fast)
-    whole_image(loaded, Engine())  # warm-up: first calls pay for one-time allocations
-    seconds = whole_image(loaded, Engine())
-    print(f"SD-Turbo-sized 512×512, 1 step, text + UNet + VAE: {seconds:6.2f} s per image")
-    parts = turbo_parts(turbo)
-    for name, (part_seconds, part_flops) in parts.items():
-        print(f"    {name:<13} {part_seconds:5.2f} s, {part_flops / 1e12:5.2f} TFLOP, {part_flops / part_seconds / 1e12:5.2f} TFLOP/s")
-    side = 512 if args.quick else 4096
-    peak = matmul_rate(fast, side)
-    needed = sum(f for _, f in parts.values())
-    print(
-        f"    a {side}² matrix multiply in {str(fast).replace('torch.', '')} runs at {peak / 1e12:.2f} TFLOP/s: at that rate "
-        f"these {needed / 1e12:.2f} TFLOP would take {needed / peak:.2f} s"
-    )
-    seconds = whole_image_with_fast_decoder(loaded)
-    print(f"    the same with the optional TAESD decoder:      {seconds:6.2f} s per image")
-    del turbo, loaded
-    gc.collect()
-
-    print(f"offline model, 25 DDIM steps with guidance:        {offline_model(25):6.2f} s per image")
+    fast = diffusion.default_dtype(torch.device("cpu"))
+    precisions = []
+    if runtime.available():
+        precisions = [runtime.F32] + ([runtime.BF16] if runtime.best_precision() == runtime.BF16 else [])
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, torch dtype {fast}; "
+          f"OpenVINO {runtime.version() if precisions else 'not available'} {precisions}; "
+          f"the app's choice here: {cpu_backend.choose(torch.device('cpu'))}")
+    with tempfile.TemporaryDirectory() as converted:
+        os.environ[model_cache.CACHE_DIR_ENV] = converted  # every conversion is a first use
+        step_section(args, precisions, fast)
+        turbo_section(args, precisions, fast)
+    print(f"\noffline model, 25 DDIM steps with guidance: {offline_model(25):.2f} s per image")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # no test may download anything
 _session_home = Path(tempfile.mkdtemp(prefix="genart-tests-"))
 os.environ["XDG_CONFIG_HOME"] = str(_session_home / "config")  # QSettings lives here on Linux
 os.environ["XDG_DATA_HOME"] = str(_session_home / "share")
+# Stable Diffusion runs on torch unless a test asks for OpenVINO (tests/core/test_diffusion_openvino.py):
+# otherwise this machine's measured choice would convert every tiny model the tests build.
+os.environ.setdefault("GENART_CPU_BACKEND", "torch")
 
 
 @pytest.fixture(autouse=True)
@@ -22,4 +25,5 @@ def isolated_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("DATA", "CACHE", "MODELS"):
         folder = tmp_path / f"genart-{name.lower()}"
         monkeypatch.setenv(f"GENART_{name}_DIR", str(folder))
+    monkeypatch.setenv("GENART_OPENVINO_DIR", str(tmp_path / "genart-openvino"))  # never the real Hugging Face cache
     return tmp_path

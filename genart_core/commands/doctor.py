@@ -25,16 +25,19 @@ def _version(package: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from genart_core import device
+    from genart_core.openvino_backend import choice as cpu_backend
     from genart_core.weights import available_models
 
     out = sys.stdout
     out.write(f"GenArt Studio {__version__}\nPython {platform.python_version()} on {platform.platform()}\n\n")
     out.write("Packages:\n")
-    for package in ("torch", "torchvision", "diffusers", "transformers", "safetensors", "huggingface_hub", "PySide6", "pillow", "numpy"):
+    for package in ("torch", "torchvision", "diffusers", "transformers", "safetensors", "huggingface_hub", "openvino", "PySide6", "pillow", "numpy"):
         out.write(f"  {package:<16} {_version(package)}\n")
     out.write("\nCompute:\n")
     for key, value in device.describe().items():
         out.write(f"  {key:<16} {value}\n")
+    # Measured once per machine (a few seconds) unless $GENART_CPU_BACKEND says.
+    out.write(f"  {'SD networks':<16} {cpu_backend.choose(device.choose_device())}\n")
     out.write("\nFolders:\n")
     for name, folder in (("data", paths.data_dir), ("cache", paths.cache_dir), ("models", paths.models_dir), ("resources", paths.resources_dir)):
         out.write(f"  {name:<16} {folder()}\n")

@@ -29,6 +29,7 @@ from genart_core.api import Cancelled, GenArtError, GenerationInfo, Result
 from genart_core.engine import RunContext, mark_stopped
 from genart_core.imaging import fit_within, resize, to_pil, to_rgb
 from genart_core.latent_preview import LatentPreview, fit_latent_preview
+from genart_core.openvino_backend import choice as cpu_backend
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 MIN_SIDE, MAX_SIDE = 64, 2048
 TILED_VAE_ABOVE = 1024 * 1024  # pixels; larger images decode in tiles to bound memory
 OFFLOAD_BELOW_BYTES = {"sd": 5 * 2**30, "sdxl": 10 * 2**30}  # GPU memory needed to keep it all on the GPU
+DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
 @dataclass
@@ -48,6 +50,7 @@ class LoadedModel:
     preview: LatentPreview
     device: torch.device
     dtype: torch.dtype
+    backend: str = ""  # what runs the networks, as recorded in GenerationInfo: "torch-bf16", "openvino-bf16", …
     _by_mode: dict[str, Any] = field(default_factory=dict)
 
     def for_mode(self, mode: str):
@@ -96,7 +99,17 @@ def prepare(pipe, spec: sd_models.ModelSpec, device: torch.device, dtype: torch.
     with torch.inference_mode():
         preview = fit_latent_preview(pipe.vae)
     log.info("Loaded %s (%s) on %s in %s", spec.label, type(pipe).__name__, device, dtype)
-    return LoadedModel(spec, pipe, pipe.scheduler, preview, device, dtype)
+    return LoadedModel(spec, pipe, pipe.scheduler, preview, device, dtype, f"torch-{DTYPE_NAMES.get(dtype, dtype)}")
+
+
+def load_on_openvino(spec: sd_models.ModelSpec, ctx: RunContext) -> LoadedModel:
+    """``spec`` loaded in fp32 with its networks moved to OpenVINO (converted the first time); a
+    part OpenVINO cannot take stays on torch (genart_core.openvino_backend.attach)."""
+    from genart_core.openvino_backend import attach, runtime
+
+    loaded = load_model(spec, torch.device("cpu"), torch.float32)
+    loaded.backend = attach.attach(loaded.base, spec, runtime.best_precision(), ctx.report, ctx.cancel).label
+    return loaded
 
 
 def fast_decoder(loaded: LoadedModel, ctx: RunContext):
@@ -112,6 +125,10 @@ def fast_decoder(loaded: LoadedModel, ctx: RunContext):
 
     def load():
         decoder = sd_models.load_fast_decoder(folder, loaded.dtype)
+        if loaded.backend.startswith("openvino"):  # where the model's networks went, TAESD's go too
+            from genart_core.openvino_backend import attach
+
+            attach.attach_fast_decoder(decoder, folder, loaded.backend.removeprefix("openvino-"), ctx.report, ctx.cancel)
         decoder.to(memory_format=torch.channels_last)  # as prepare() sets the model's own VAE
         if loaded.device.type != "cpu":
             # On the GPU even where the model is offloaded: it is small, and the offload hooks
@@ -236,9 +253,13 @@ def run(request: TextToImageRequest, ctx: RunContext) -> Result:
 
         return tiny_diffusion.run_request(request, spec, ctx)
     device = devices.choose_device()
-    dtype = default_dtype(device)
+    backend = cpu_backend.choose(device)
     ctx.report(0, 1, f"Loading {spec.label}")
-    loaded = ctx.cache.get_or_load(("sd", spec.key, str(device), dtype), lambda: load_model(spec, device, dtype))
+    if backend == cpu_backend.OPENVINO:
+        loaded = ctx.cache.get_or_load(("sd", spec.key, str(device), backend), lambda: load_on_openvino(spec, ctx))
+    else:
+        dtype = default_dtype(device)
+        loaded = ctx.cache.get_or_load(("sd", spec.key, str(device), dtype), lambda: load_model(spec, device, dtype))
     if request.hires:
         return hires_fix.generate(loaded, request, ctx)
     return generate(loaded, request, ctx)
@@ -295,7 +316,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
             original = _init_image(request)
             image = resize(image, original.shape[1], original.shape[0])  # back to the region it came from
         images.append(image)
-        extra = {"Mode": request.mode, "Scheduler": sampler}
+        extra = {"Mode": request.mode, "Scheduler": sampler, "Backend": loaded.backend}
         if request.mode != "txt2img":
             extra["Denoising strength"] = request.strength
         if request.fast_decoder:
