@@ -236,3 +236,13 @@ def test_the_fast_decoder_moves_to_openvino_with_the_model(tiny_sd: str, engine:
     assert _difference(result.images[0], expected.images[0]) <= TOLERANCE
     folder = model_cache.model_folder(sd_models.ModelSpec(str(taesd / "taesd"), "taesd", "folder", str(taesd / "taesd")))
     assert sorted(path.name.split("-")[0] for path in folder.iterdir()) == ["vae_decoder", "vae_encoder"]
+
+
+def test_hires_fix_runs_on_openvino_and_matches_torch(tiny_sd: str, engine: Engine, on_torch) -> None:
+    from genart_core.pipelines import hires_fix
+
+    request = _request(tiny_sd, steps=3, hires_scale=2.0, hires_denoise=0.5, hires_upscaler="lanczos")
+    result = engine.run(request)
+    assert result.images[0].shape == (2 * SIZE, 2 * SIZE, 3) and result.infos[0].extra["Backend"] == BACKEND
+    expected = hires_fix.generate(on_torch, request, RunContext(Engine(), lambda progress: None, CancelToken()))
+    assert _difference(result.images[0], expected.images[0]) <= TOLERANCE
