@@ -78,3 +78,14 @@ def test_diffusion_training_data_labels_match_the_pictures():
 def test_no_fonts_to_draw_digits_with_is_a_clear_error():
     with pytest.raises(DatasetError, match="No fonts"):
         render_digits(np.arange(3), 32, np.random.default_rng(0), fonts=[])
+
+
+def test_training_batches_draw_the_asked_share_of_digits():
+    from scripts.train_diffusion import DIGITS, LABELS, batch_indices
+
+    labels = torch.arange(len(LABELS)).repeat_interleave(5)
+    torch.manual_seed(0)
+    weighted = labels[batch_indices(labels, 4000, 0.8)]
+    uniform = labels[batch_indices(labels, 4000, None)]
+    assert abs((weighted < len(DIGITS)).float().mean().item() - 0.8) < 0.03
+    assert abs((uniform < len(DIGITS)).float().mean().item() - len(DIGITS) / len(LABELS)) < 0.03
