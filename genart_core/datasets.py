@@ -9,7 +9,9 @@ fonts with elastic distortion, MNIST-like: white on black, 20 px box centred by 
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,11 +51,12 @@ def load_dataset(source: str, size: int, channels: int, count: int = 20_000, see
         data = _lfw_faces(size)
     else:
         data = folder_images(Path(source), size)
-    data.images = _to_channels(data.images, channels)
+    data.images = to_channels(data.images, channels)
     return data
 
 
-def _to_channels(images: np.ndarray, channels: int) -> np.ndarray:
+def to_channels(images: np.ndarray, channels: int) -> np.ndarray:
+    """uint8 …×C images with ``channels`` channels: grey from RGB by luma, RGB from grey by repeating."""
     if images.shape[-1] == channels:
         return images
     if channels == 1:  # ITU-R 601 luma
@@ -106,8 +109,8 @@ def _lfw_faces(size: int) -> Dataset:
 
 # -- digits rendered from fonts --------------------------------------------------------------
 
-def digit_fonts() -> list[Path]:
-    """Installed TrueType/OpenType fonts that can draw digits."""
+def installed_fonts() -> list[Path]:
+    """Every TrueType/OpenType font file in the usual font folders."""
     fonts = []
     for folder in FONT_FOLDERS:
         if folder.is_dir():
@@ -115,18 +118,57 @@ def digit_fonts() -> list[Path]:
     return fonts
 
 
+# Unicode promises never to assign U+FFFF, so every font draws its missing-glyph box (.notdef) for it.
+_NEVER_A_GLYPH = "\uffff"
+
+
+def _glyph_picture(font: ImageFont.FreeTypeFont, text: str) -> np.ndarray:
+    picture = Image.new("L", (64, 64), 0)
+    ImageDraw.Draw(picture).text((32, 32), text, fill=255, font=font, anchor="mm")
+    return np.asarray(picture)
+
+
+def draws_every_digit(font_path: Path) -> bool:
+    """Whether the font has a real glyph for each of 0–9: ink, and not the box it draws for a
+    character it lacks (fallback fonts such as DroidSansFallback draw that box for digits)."""
+    try:
+        font = ImageFont.truetype(str(font_path), 40)
+    except OSError:  # a damaged or unsupported font file
+        return False
+    missing = _glyph_picture(font, _NEVER_A_GLYPH)
+    for digit in "0123456789":
+        picture = _glyph_picture(font, digit)
+        if not picture.any() or np.array_equal(picture, missing):
+            return False
+    return True
+
+
+@functools.cache
+def digit_fonts() -> tuple[Path, ...]:
+    """Installed fonts that draw real digits: not symbol or dingbat fonts (whose digits are
+    pictures), and with a glyph for every digit."""
+    named = [f for f in installed_fonts() if not any(word in f.name for word in NOT_DIGIT_FONTS)]
+    return tuple(f for f in named if draws_every_digit(f))
+
+
 def synthetic_digits(count: int, size: int = 28, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``count`` handwriting-like digits (uint8 N×size×size, white on black) and their labels."""
-    fonts = [f for f in digit_fonts() if not any(word in f.name for word in NOT_DIGIT_FONTS)]
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count)
+    return render_digits(labels, size, rng), labels.astype(np.int64)
+
+
+def render_digits(labels: np.ndarray, size: int, rng: np.random.Generator, fonts: Sequence[Path] | None = None) -> np.ndarray:
+    """One digit per label (uint8 N×size×size, white on black), each in a random font of ``fonts``
+    (default: every font of ``digit_fonts``)."""
+    fonts = digit_fonts() if fonts is None else fonts
     if not fonts:
         raise DatasetError("No fonts were found to draw digits with; train on a folder of images instead.")
-    rng = np.random.default_rng(seed)
-    images = np.empty((count, size, size), np.uint8)
-    labels = rng.integers(0, 10, count)
+    images = np.empty((len(labels), size, size), np.uint8)
     for index, label in enumerate(labels):
         font = fonts[rng.integers(len(fonts))]
         images[index] = _render_digit(str(label), font, size, rng)
-    return images, labels.astype(np.int64)
+    return images
 
 
 def _render_digit(text: str, font_path: Path, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,8 +1,10 @@
 """Train GenArt Studio's offline diffusion model: a small class-conditional DDPM on 32×32 images.
 
-The data is made here, from things every installation has: digits rendered from the system's
-fonts (DejaVu) with random size, slant and position; crops of scikit-image's brick, grass and
-gravel photographs, tinted; and simple filled shapes. Each image has a label ("digit 7",
+The data is made here, from things every installation has: digits rendered as the GAN/VAE
+data is (genart_core.datasets: fonts that really draw digits, slant, stroke weight, elastic
+distortion, MNIST framing) except in the fonts the independent digit judge learns from
+(genart_core.digit_reader); crops of scikit-image's brick, grass and gravel photographs, tinted;
+and simple filled shapes on dark backgrounds. Each image has a label ("digit 7",
 "brick", "circle", …); 10 % of the time the label is dropped so classifier-free guidance works.
 
     OMP_NUM_THREADS=1 nohup python scripts/train_diffusion.py --minutes 40 > train.log 2>&1 &
@@ -22,8 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from genart_core.datasets import render_digits
+from genart_core.digit_reader import training_fonts
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
 from genart_core.pipelines.tiny_diffusion import TRAIN_TIMESTEPS, make_scheduler, sample
 from genart_core.weights import load_fp32_state_dict, read_card, save_model
@@ -33,29 +37,7 @@ TEXTURES = {"brick": (1.0, 0.55, 0.42), "grass": (0.55, 0.95, 0.35), "gravel": (
 SHAPES = ["circle", "square", "triangle"]
 LABELS = DIGITS + list(TEXTURES) + SHAPES
 SIZE = 32
-SUPER = 4  # shapes and digits are drawn 4× larger and downsampled, for anti-aliased edges
-
-
-def _fonts() -> list[Path]:
-    roots = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts"]
-    found = sorted(p for root in roots if root.is_dir() for p in root.rglob("*.ttf"))
-    if not found:
-        raise SystemExit("No TrueType fonts found (install fonts-dejavu); they are needed to draw digits.")
-    return found
-
-
-def _digit(d: int, fonts: list[Path], rng: random.Random) -> np.ndarray:
-    big = SIZE * SUPER
-    canvas = Image.new("L", (big, big), 0)
-    font = ImageFont.truetype(str(rng.choice(fonts)), size=int(big * rng.uniform(0.55, 0.85)))
-    draw = ImageDraw.Draw(canvas)
-    left, top, right, bottom = draw.textbbox((0, 0), str(d), font=font)
-    x = (big - (right - left)) / 2 - left + rng.uniform(-0.08, 0.08) * big
-    y = (big - (bottom - top)) / 2 - top + rng.uniform(-0.08, 0.08) * big
-    draw.text((x, y), str(d), fill=255, font=font)
-    canvas = canvas.rotate(rng.uniform(-14, 14), resample=Image.Resampling.BICUBIC)
-    grey = np.asarray(canvas.resize((SIZE, SIZE), Image.Resampling.LANCZOS), np.float32) / 255
-    return np.repeat(grey[:, :, None], 3, axis=2)
+SUPER = 4  # shapes are drawn 4× larger and downsampled, for anti-aliased edges
 
 
 def _texture(name: str, sources: dict[str, np.ndarray], rng: random.Random) -> np.ndarray:
@@ -89,25 +71,33 @@ def _shape(name: str, rng: random.Random) -> np.ndarray:
 
 
 def make_dataset(per_label: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N×3×32×32 uint8 images, N labels)."""
+    """(N×3×32×32 uint8 images, N labels), ``per_label`` of each label."""
     import skimage.data
 
     rng = random.Random(seed)
-    fonts = _fonts()
+    digit_rng = np.random.default_rng(seed)
+    fonts = training_fonts()  # the digit judge's fonts stay out of the training data
     sources = {name: getattr(skimage.data, name)() for name in TEXTURES}
-    images, labels = [], []
-    for index, label in enumerate(LABELS):
-        for _ in range(per_label):
-            if label in DIGITS:
-                image = _digit(int(label[-1]), fonts, rng)
-            elif label in TEXTURES:
-                image = _texture(label, sources, rng)
-            else:
-                image = _shape(label, rng)
-            images.append((image * 255).round().astype(np.uint8))
-            labels.append(index)
-    stacked = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
-    return stacked, torch.tensor(labels)
+    blocks = []
+    for label in LABELS:
+        if label in DIGITS:
+            grey = render_digits(np.full(per_label, DIGITS.index(label)), SIZE, digit_rng, fonts)
+            blocks.append(np.repeat(grey[..., None], 3, axis=-1))
+        else:
+            pictures = [_texture(label, sources, rng) if label in TEXTURES else _shape(label, rng) for _ in range(per_label)]
+            blocks.append((np.stack(pictures) * 255).round().astype(np.uint8))
+    stacked = torch.from_numpy(np.concatenate(blocks)).permute(0, 3, 1, 2).contiguous()
+    return stacked, torch.arange(len(LABELS)).repeat_interleave(per_label)
+
+
+def batch_indices(labels: torch.Tensor, batch: int, digit_share: float | None) -> torch.Tensor:
+    """Random training images for one step; ``digit_share`` of them digits when given (else uniform)."""
+    if digit_share is None:
+        return torch.randint(0, len(labels), (batch,))
+    digits = torch.nonzero(labels < len(DIGITS)).squeeze(1)
+    others = torch.nonzero(labels >= len(DIGITS)).squeeze(1)
+    from_digits = torch.rand(batch) < digit_share
+    return torch.where(from_digits, digits[torch.randint(0, len(digits), (batch,))], others[torch.randint(0, len(others), (batch,))])
 
 
 def save_grid(unet, config: TinyUNetConfig, path: Path, seed: int, per_label: int = 8, steps: int = 25) -> None:
@@ -134,6 +124,8 @@ def main() -> None:
     parser.add_argument("--grid-per-label", type=int, default=4, help="samples per label in the grid")
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast on the CPU")
     parser.add_argument("--resume", action="store_true", help="start from the weights in --out (fresh optimiser)")
+    parser.add_argument("--digit-share", type=float, help="fraction of each batch drawn from the digit labels (default: as in the data)")
+    parser.add_argument("--note", default="", help="a line for the card's history (added to the resumed card's history)")
     # A short run needs a short EMA window: 0.999 still averages in the untrained weights of
     # the first thousand steps.
     parser.add_argument("--ema-decay", type=float, default=0.995)
@@ -165,10 +157,10 @@ def main() -> None:
         lr = args.lr * min(1.0, (step + 1) / 200) * (0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget))) * 0.9 + 0.1)
         for group in optimiser.param_groups:
             group["lr"] = lr
-        index = torch.randint(0, len(images), (args.batch,))
+        index = batch_indices(labels, args.batch, args.digit_share)
         x0 = images[index].float().div(127.5).sub(1).to(memory_format=torch.channels_last)
         if torch.rand(()) < 0.5:  # mirror textures and shapes only: a mirrored digit is not a digit
-            flip = labels[index] >= 10
+            flip = labels[index] >= len(DIGITS)
             x0[flip] = x0[flip].flip(-1)
         y = labels[index].clone()
         y[torch.rand(args.batch) < 0.1] = config.null_label
@@ -201,7 +193,9 @@ def main() -> None:
                 "Prompts: " + ", ".join(LABELS) + ".",
                 "config": config.to_dict(),
                 "scheduler": {"num_train_timesteps": TRAIN_TIMESTEPS, "beta_schedule": "squaredcos_cap_v2", "prediction_type": "epsilon"},
-                "data": f"{len(images)} synthetic 32×32 images: DejaVu-font digits, tinted scikit-image brick/grass/gravel crops, filled shapes; 10% label dropout",
+                "data": f"{len(images)} synthetic 32×32 images: digits rendered as genart_core.datasets renders them (only fonts "
+                "with real digit glyphs and not the digit judge's URW fonts, elastic distortion, MNIST framing), tinted scikit-image brick/grass/gravel crops, "
+                "filled shapes; 10% label dropout" + (f"; {args.digit_share:.0%} of each batch digits" if args.digit_share else ""),
                 "seed": args.seed,
                 "steps": step + previous.get("steps", 0),
                 "batch": args.batch,
@@ -211,6 +205,9 @@ def main() -> None:
                 "weights_dtype": "float16 (EMA)",
                 "bf16_autocast": args.bf16,
             }
+            history = "; ".join(line for line in (previous.get("history", ""), args.note) if line)
+            if history:
+                card["history"] = history
             save_model(args.out, ema.state_dict(), card)
             if args.grid_dir:
                 args.grid_dir.mkdir(parents=True, exist_ok=True)

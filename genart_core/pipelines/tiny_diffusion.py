@@ -8,7 +8,6 @@ the unmasked pixels by re-noising them to each step's noise level.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +20,7 @@ from genart_core.device import seeded_generator
 from genart_core.engine import mark_stopped
 from genart_core.imaging import resize, to_rgb
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
+from genart_core.pipelines.tiny_prompts import parse_prompt
 from genart_core.weights import WEIGHTS_FILE, load_fp32_state_dict, load_into, read_card
 
 TRAIN_TIMESTEPS = 1000
@@ -106,29 +106,7 @@ def _show_forward_process(scheduler, init: torch.Tensor, noise: torch.Tensor, t_
     return scheduler.add_noise(init, noise, torch.tensor([t_start]))
 
 
-# -- the app's side: prompts, loading, requests ------------------------------------------------
-_NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-
-
-def parse_prompt(text: str, labels: list[str]) -> int | None:
-    """The label a prompt asks for ("digit 7", "a seven", "7", "a brick texture" -> "brick").
-
-    None for an empty prompt (an unconditional sample); GenArtError for one the model cannot draw.
-    """
-    words = re.findall(r"[a-z]+|\d", text.lower())
-    if not words:
-        return None
-    for index, label in enumerate(labels):
-        if label.startswith("digit "):
-            digit = label[-1]
-            if digit in words or _NUMBER_WORDS[int(digit)] in words:
-                return index
-        elif label in words or label + "s" in words:
-            return index
-    known = ", ".join(labels)
-    raise GenArtError(f"The offline model does not know “{text}”. It can draw: {known}.")
-
-
+# -- the app's side: loading, requests ------------------------------------------------------
 def load_tiny_model(folder: str):
     """(UNet in eval mode, TinyUNetConfig, card) from a model folder."""
     card = read_card(Path(folder))

@@ -16,7 +16,7 @@ from genart_core.artwork import read_generation_info
 from genart_core.cli import main
 from genart_core.engine import Engine
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
-from genart_core.pipelines.tiny_diffusion import parse_prompt
+from genart_core.pipelines.tiny_prompts import parse_prompt
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
 from tests.images import gradient
 
@@ -37,10 +37,45 @@ def offline_key() -> str:
 
 @pytest.mark.parametrize(
     ("prompt", "label"),
-    [("digit 7", "digit 7"), ("a seven", "digit 7"), ("3", "digit 3"), ("a brick texture", "brick"), ("Circles!", "circle")],
+    [
+        ("digit 7", "digit 7"),
+        ("a seven", "digit 7"),
+        ("3", "digit 3"),
+        ("a brick texture", "brick"),
+        ("Circles!", "circle"),
+        ("a seven, highly detailed, (masterpiece:1.2)", "digit 7"),  # the 1 of 1.2 is a weight, not a digit
+        ("(masterpiece:1.2), a seven", "digit 7"),
+        ("(seven:1.3)", "digit 7"),  # weighted text still counts, the weight does not
+        ("((SEVEN))", "digit 7"),
+        ("[zero], best quality:1.4", "digit 0"),
+        ("a 5 drawn in chalk, 4k, 8k uhd, 3d", "digit 5"),  # 4k, 8k and 3d are not digits
+        ("digit 2 at 0.5 scale", "digit 2"),
+        ("a (9:0.8)", "digit 9"),
+        ("[scribble:sketch:6], one", "digit 1"),  # the 6 is A1111's switch step
+        ("<lora:digit4:0.8> two", "digit 2"),  # extra-network tags are file names
+        ("draw a 6.", "digit 6"),  # a full stop is not a decimal point
+        ("eight, then 1,000 bricks", "digit 8"),
+        ("bricks and circles", "brick"),  # the label named first wins
+        ("circles and bricks", "circle"),
+        ("a four\nwith a stroke of 2.5 px", "digit 4"),
+    ],
 )
 def test_prompts_map_to_labels(prompt: str, label: str) -> None:
     assert LABELS[parse_prompt(prompt, LABELS)] == label
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["masterpiece:1.2", "(castle:1.5), 4k", "a .5 chance", "version 2.0", "someone", "twenty", "1990s", "x1.5 zoom"],
+)
+def test_numbers_that_are_not_lone_digits_name_no_label(prompt: str) -> None:
+    with pytest.raises(GenArtError, match="does not know"):
+        parse_prompt(prompt, LABELS)
+
+
+def test_prompts_without_words_are_unconditional() -> None:
+    assert parse_prompt("", LABELS) is None
+    assert parse_prompt("(:1.2), [ ], <lora:seven:1>", LABELS) is None
 
 
 def test_an_unknown_prompt_lists_what_the_model_can_draw() -> None:
