@@ -19,6 +19,7 @@ from typing import Any
 from desktop_app import settings
 from genart_core import validate
 from genart_core.api import GenArtError
+from genart_core.weights import ModelEntry
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,21 @@ def describe_server(info: Any) -> str:
     if generative:
         lines.append("GAN/VAE models: " + ", ".join(generative[:20]) + (" …" if len(generative) > 20 else ""))
     return "\n".join(lines)
+
+
+def server_gan_vae_models(info: Any) -> list[ModelEntry]:
+    """The GAN and VAE models listed in the server's /v1/info answer (checked: it came over the
+    network). A request names them by name, which the server finds among its own models."""
+    models = info.get("models") if isinstance(info, dict) else None
+    listed = []
+    for model in models if isinstance(models, list) else []:
+        if not isinstance(model, dict) or model.get("kind") not in ("gan", "vae"):
+            continue
+        name, status = model.get("name"), model.get("status")
+        if isinstance(name, str) and 0 < len(name) <= 200:
+            where = f"on the server, {status[:40]}" if isinstance(status, str) and status else "on the server"
+            listed.append(ModelEntry(model["kind"], name, where, name))
+    return listed
 
 
 def server_models(info: Any) -> list[dict[str, str]]:

@@ -1,5 +1,5 @@
 """The app's side of remote compute: Settings ▸ Compute…, the "Compute: …" status bar label, the
-prompt panel's model list (the server's models when a server is chosen), and the offer to run a
+prompt panel's and the Generate panel's model lists (the server's models when a server is chosen), and the offer to run a
 job on this computer when its server failed it or went away."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
-from desktop_app.compute import ComputeChoice, remember_choice, server_models, stored_choice
+from desktop_app.compute import ComputeChoice, remember_choice, server_gan_vae_models, server_models, stored_choice
 from desktop_app.compute_dialog import ComputeDialog
 from desktop_app.prompt_panel import HUB_CACHE_SCAN_DELAY_MS, DiffusionRequestBuilder
 from desktop_app.server_info import ask_server_info, call_when_done
@@ -69,8 +69,9 @@ class ComputeSwitch(QObject):
             # which would otherwise add local models to the server's list.
             delay = HUB_CACHE_SCAN_DELAY_MS + 50 if at_start else 0
             QTimer.singleShot(delay, self, lambda: self._ask_for_models(choice))
-        elif not at_start:  # at start the prompt panel lists this computer's models itself
+        elif not at_start:  # at start the panels list this computer's models themselves
             self._list_local_models()
+            self._window.generate_panel.use_model_source(None)
 
     # -- the prompt panel's models ---------------------------------------------------------------
     def _ask_for_models(self, choice: ComputeChoice) -> None:
@@ -86,6 +87,8 @@ class ComputeSwitch(QObject):
             self._window.show_status(f"Could not list the server's models: {exc}")
             return
         self._list_models([(model["label"], model["key"]) for model in server_models(info)])
+        gan_vae = server_gan_vae_models(info)
+        self._window.generate_panel.use_model_source(lambda: gan_vae)
 
     def _list_local_models(self) -> None:
         from genart_core import sd_models

@@ -9,7 +9,7 @@ sampling during a training run simply runs after it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
@@ -47,7 +47,7 @@ from genart_core.artwork import save_artwork
 from genart_core.imaging import load_image
 from genart_core.latents import enlarge
 from genart_core.requests import generative as requests
-from genart_core.weights import available_models
+from genart_core.weights import ModelEntry, available_models
 
 if TYPE_CHECKING:
     from desktop_app.main_window import MainWindow
@@ -213,13 +213,21 @@ class GeneratePanel(QScrollArea):
         layout.addWidget(self.status_label)
         self.setWidget(body)
 
+        # Where the listed models come from: this computer's folders, or a server's list (the
+        # jobs run there, so its models are the ones a request may name).
+        self._model_source: Callable[[], list[ModelEntry]] = available_models
         self.refresh_models()
 
     # -- models -----------------------------------------------------------------------------
+    def use_model_source(self, source: Callable[[], list[ModelEntry]] | None) -> None:
+        """List the models ``source`` gives from now on (None: this computer's), and list them now."""
+        self._model_source = source or available_models
+        self.refresh_models()
+
     def refresh_models(self, select: str | None = None) -> None:
         chosen = select or self.model_combo.currentData()
         self.model_combo.clear()
-        entries = available_models()  # one scan of the model folders
+        entries = self._model_source()  # one scan of the model folders, or the server's list
         for entry in [e for e in entries if e.kind == "gan"] + [e for e in entries if e.kind == "vae"]:
             key = (entry.kind, entry.location)
             self.model_combo.addItem(f"{entry.kind.upper()} · {entry.name} ({entry.status})", key)

@@ -25,6 +25,12 @@ SERVER_MODELS = [
     {"key": "offline:tiny-diffusion", "label": "tiny-diffusion on the server", "kind": "offline"},  # also on this computer
     {"key": "offline:server-only", "label": "Model only the server has", "kind": "offline"},
 ]
+SERVER_GAN_VAE_MODELS = [
+    {"kind": "gan", "name": "server-gan", "status": "trained by you"},
+    {"kind": "vae", "name": "vae-digits", "status": "bundled"},
+    {"kind": "stable-diffusion", "name": "not for the Generate panel", "status": "cached"},
+    {"kind": "gan", "name": ["not", "a", "name"], "status": "bundled"},  # the answer is checked
+]
 
 
 class FakeGenArtServer:
@@ -59,7 +65,7 @@ class FakeGenArtServer:
                 parts = self.path.split("?")[0].strip("/").split("/")
                 if parts == ["v1", "info"]:
                     self._answer(200, {"server": "GenArt", "version": __version__, "device": {"device": "cpu", "torch": "fake"},
-                                       "models": [], "diffusion_models": SERVER_MODELS})
+                                       "models": SERVER_GAN_VAE_MODELS, "diffusion_models": SERVER_MODELS})
                 elif parts[:2] == ["v1", "jobs"] and parts[3] == "events":
                     self._events(parts[2])
                 elif parts[:2] == ["v1", "jobs"] and parts[3] == "result":

@@ -65,6 +65,9 @@ def test_choosing_a_server_sends_the_next_job_there_and_lists_its_models(window,
     assert listed[1:] == ["tiny-diffusion on the server", "Model only the server has"]  # the server's, not this computer's
     assert panel.model.currentData() == "offline:tiny-diffusion" and panel.steps.value() == 7  # still chosen, as set
     assert not panel.add_model_button.isEnabled()
+    combo = window.generate_panel.model_combo
+    assert [combo.itemData(i) for i in range(combo.count())] == [("gan", "server-gan"), ("vae", "vae-digits")]
+    assert "on the server" in combo.itemText(0)
 
     previews = []
     window.controller.progress.connect(lambda _job, progress: previews.append(progress.preview))
@@ -97,6 +100,9 @@ def test_the_choice_is_kept_and_switching_back_runs_jobs_here(qtbot, server):
         qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
         assert second.compute.status.text() == "Compute: this computer"
         assert second.prompt_panel.model.findData("offline:server-only") < 0
+        combo = second.generate_panel.model_combo
+        listed = [combo.itemData(i) for i in range(combo.count())]
+        assert ("gan", "server-gan") not in listed and any(kind == "gan" and "dcgan-digits" in where for kind, where in listed)
         with qtbot.waitSignal(second.controller.finished, timeout=60_000):
             second.submit(SelfTestRequest(width=24, height=16, steps=2, work_size=16))
         assert server.requests == []
