@@ -20,7 +20,8 @@ import numpy as np
 from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.engine import RunContext
 from genart_core.fast_style import style_space
-from genart_core.fast_style.learned_styles import read_learned
+from genart_core.fast_style.file_memo import FileMemo
+from genart_core.fast_style.learned_styles import LearnedStyle, read_learned
 from genart_core.fast_style.pictures import content_picture, keep_content_colors, style_square
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
 from genart_core.requests.style import ColorMode
@@ -76,11 +77,20 @@ def networks_for(ctx: RunContext, backend: str) -> StyleNetworks:
     return ctx.cache.get_or_load(("fast-style", resolved), lambda: load_networks(resolved))
 
 
+# Style sources stay the same between Live mode's updates: their vectors are remembered per file version.
+_from_files = FileMemo()
+
+
+def _learned(path: str) -> LearnedStyle:
+    return _from_files.get(path, "learned", lambda: read_learned(path))
+
+
 def source_vector(networks: StyleNetworks, source: StyleVectorSource) -> np.ndarray:
     if source.kind == "learned":
-        return read_learned(source.path).vector
+        return _learned(source.path).vector
     if source.kind == "image":
-        return networks.predict(style_square(source.path))
+        # The vector as this runtime predicts it (the two runtimes differ in the last digits).
+        return _from_files.get(source.path, networks.name, lambda: networks.predict(style_square(source.path)))
     raise GenArtError(f"Unknown style vector source “{source.kind}” for {source.name}: use image or learned.")
 
 
@@ -92,7 +102,7 @@ def norm_offsets(request: FastStyleRequest) -> dict[str, np.ndarray]:
     for source in request.styles:
         if source.kind != "learned":
             continue
-        for name, offset in read_learned(source.path).norm_offsets.items():
+        for name, offset in _learned(source.path).norm_offsets.items():
             mixed[name] = mixed.get(name, 0) + offset * (source.weight / total * request.strength)
     return mixed
 

@@ -231,3 +231,20 @@ def test_auto_runs_on_onnxruntime_until_torch_is_loaded_then_where_torch_is_fast
     monkeypatch.delitem(sys.modules, "torch")  # a process that has not loaded torch (the CLI, the app's first seconds)
     assert resolve_backend("auto") == "onnxruntime"
     assert resolve_backend("torch") == "torch"  # asked for by name, it is what runs
+
+
+def test_a_style_file_changed_on_disk_is_read_again(engine, tmp_path):
+    # Style vectors are remembered per file version (Live mode); an edited file must not keep its old vector.
+    from skimage import data
+
+    path = tmp_path / "style.png"
+    write_png(path, data.coffee()[:256, :256])
+    source = StyleVectorSource("Mine", str(path), 1.0)
+    first = engine.run(_request(styles=(source,)))
+    assert engine.run(_request(styles=(source,))).infos[0].extra["Style vector"] == first.infos[0].extra["Style vector"]
+    write_png(path, data.astronaut()[:300, :300])
+    changed = engine.run(_request(styles=(source,)))
+    assert changed.infos[0].extra["Style vector"] != first.infos[0].extra["Style vector"]
+    path.unlink()
+    with pytest.raises(ImageLoadError):  # a missing file is reported, never served from memory
+        engine.run(_request(styles=(source,)))
