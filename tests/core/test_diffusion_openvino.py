@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,12 @@ def test_stop_and_keep_keeps_the_image_so_far(tiny_sd: str, engine: Engine) -> N
     assert not np.array_equal(kept.images[0], engine.run(request).images[0])
 
 
+def _replace(path: Path, content: bytes) -> None:
+    damaged = path.with_name(path.name + ".damaged")
+    damaged.write_bytes(content)
+    os.replace(damaged, path)
+
+
 def test_a_second_load_reads_the_cache_and_a_damaged_part_is_converted_again(
     tiny_sd: str, engine: Engine, converted_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -141,10 +148,13 @@ def test_a_second_load_reads_the_cache_and_a_damaged_part_is_converted_again(
     assert "Converting" not in caplog.text
     assert np.array_equal(again.images[0], first.images[0])
 
+    # Damaged files are new files in place of the old (as a crash mid-copy leaves them): writing
+    # into the old ones would change weights that the engines above still have memory-mapped, and
+    # reading those pages would then stop the test process with SIGBUS.
     encoder = next(path for path in model.iterdir() if path.name.startswith("vae_encoder"))
-    (encoder / "model.bin").write_bytes(b"truncated")
+    _replace(encoder / "model.bin", b"truncated")
     decoder = next(path for path in model.iterdir() if path.name.startswith("vae_decoder"))
-    (decoder / model_cache.RECORD).write_text("{not json")
+    _replace(decoder / model_cache.RECORD, b"{not json")
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="genart_core.openvino_backend"):
         rebuilt = Engine().run(_request(tiny_sd, steps=2))
