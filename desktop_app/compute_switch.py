@@ -121,7 +121,7 @@ class ComputeSwitch(QObject):
 
     # -- a server that failed a job ----------------------------------------------------------------
     def offer_local_run(self, job: Job, message: str) -> bool:
-        """For a failed job: when its server failed it, ask (without blocking) whether to run the same
+        """For a failed job: when its server could not be reached or went away, ask (without blocking) whether to run the same
         request on this computer, and say True; False for other failures, for the caller to show.
         Panel jobs (GAN/VAE, training) are held by their panels, which would not know a rerun, so
         they are not offered one."""

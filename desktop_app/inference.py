@@ -21,7 +21,7 @@ from desktop_app.job_names import describe_job
 from desktop_app.jobs import Destination, Job, JobState
 from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress, Request, Result
-from genart_core.remote_engine import ServerError
+from genart_core.remote_engine import ServerUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class _Worker(QObject):
     finished = Signal(int, object)  # job id, Result
     failed = Signal(int, str)  # job id, message for a person
     cancelled = Signal(int)
-    server_lost = Signal(int)  # job id; sent just before failed when the job's server failed it or went away
+    server_lost = Signal(int)  # job id; sent just before failed when the job's server could not be reached or went away
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,7 +67,7 @@ class _Worker(QObject):
             result = self._engine_for(compute).run(request, lambda p: self.progress.emit(job_id, p), token)
         except Cancelled:
             self.cancelled.emit(job_id)
-        except ServerError as exc:
+        except ServerUnreachable as exc:
             self.server_lost.emit(job_id)
             self.failed.emit(job_id, str(exc))
         except GenArtError as exc:
@@ -88,8 +88,8 @@ class InferenceController(QObject):
     engine_ready = Signal(str)
     job_started = Signal(object)  # Job
     progress = Signal(object, object)  # Job, Progress (only while it is not asked to end)
-    finished = Signal(object, object)  # Job, Result (on failure, job.server_lost says whether its server failed it)
-    failed = Signal(object, str)  # Job, message
+    finished = Signal(object, object)  # Job, Result
+    failed = Signal(object, str)  # Job, message (job.server_lost: its server could not be reached or went away)
     cancelled = Signal(object)  # Job
     busy_changed = Signal(bool)  # a job runs or waits
     queue_changed = Signal()  # a job was added, started, ended, asked to end or moved

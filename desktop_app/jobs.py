@@ -102,7 +102,7 @@ class Job(QObject):
         # Jobs with the same key replace one another (a slider's newest position wins); None: never replaced.
         self.replaces = replaces
         self.compute = compute or ComputeChoice()  # where it runs: this computer or a server
-        self.server_lost = False  # it failed because its server failed it or went away
+        self.server_lost = False  # it failed because its server could not be reached or went away
         self.state = JobState.QUEUED
         self.token = CancelToken()
         self.last_progress: Progress | None = None

@@ -32,6 +32,11 @@ class ServerError(GenArtError):
     """The server could not be reached, refused a request, or went away; the message says which."""
 
 
+class ServerUnreachable(ServerError):
+    """The server could not be reached or stopped answering: the same job may run elsewhere
+    (a refused request or a job that failed on the server would fail here too)."""
+
+
 class RemoteEngine:
     def __init__(self, url: str, token: str, timeout: float = 30.0, stall_seconds: float = 10.0) -> None:
         parts = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
@@ -60,7 +65,7 @@ class RemoteEngine:
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
-            raise ServerError(f"Could not reach the GenArt server at {self.url} ({_reason(exc)}). Is it running?") from None
+            raise ServerUnreachable(f"Could not reach the GenArt server at {self.url} ({_reason(exc)}). Is it running?") from None
         if response.status != 200:
             detail = _detail(response)
             connection.close()
@@ -74,7 +79,7 @@ class RemoteEngine:
         try:
             data = response.read(MAX_ANSWER_BYTES + 1)
         except (OSError, http.client.HTTPException) as exc:
-            raise ServerError(f"The server at {self.url} stopped answering ({_reason(exc)}).") from None
+            raise ServerUnreachable(f"The server at {self.url} stopped answering ({_reason(exc)}).") from None
         finally:
             connection.close()
         return parse_json(data, f"The answer of {self.url}", max_bytes=MAX_ANSWER_BYTES, max_depth=64)
@@ -139,9 +144,9 @@ class RemoteEngine:
                     line = response.readline(MAX_ANSWER_BYTES)
                 except (OSError, http.client.HTTPException) as exc:
                     kind = "nothing for %.0f s" % self.stall_seconds if isinstance(exc, socket.timeout) else _reason(exc)
-                    raise ServerError(f"The server at {self.url} stopped answering during the job ({kind}).") from None
+                    raise ServerUnreachable(f"The server at {self.url} stopped answering during the job ({kind}).") from None
                 if not line:
-                    raise ServerError(f"The server at {self.url} stopped answering during the job (the connection closed).")
+                    raise ServerUnreachable(f"The server at {self.url} stopped answering during the job (the connection closed).")
                 event = parse_json(line, "An event from the server", max_bytes=MAX_ANSWER_BYTES)
                 if not isinstance(event, dict):
                     raise ServerError(f"The server at {self.url} sent something that is not a job event.")

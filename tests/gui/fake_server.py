@@ -38,6 +38,7 @@ class FakeGenArtServer:
         self.token = token
         self.requests: list = []  # decoded submissions, in order
         self.die_mid_job = False
+        self.fail_jobs = ""  # a message: jobs end with the "failed" event the real server sends
         self._results: dict[str, dict] = {}
         server = self
 
@@ -99,6 +100,9 @@ class FakeGenArtServer:
                 self.wfile.flush()
                 if server.die_mid_job:
                     return  # the connection closes with no end event, as when the server is killed
+                if server.fail_jobs:
+                    self.wfile.write((json.dumps({"event": "failed", "message": server.fail_jobs}) + "\n").encode())
+                    return
                 self.wfile.write(b'{"event": "finished"}\n')
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -167,6 +167,17 @@ def test_test_keeps_the_window_responsive_while_a_server_does_not_answer(window,
     assert "timed out" in dialog.answer.text()
 
 
+def test_a_job_that_fails_on_a_server_that_answers_is_not_offered_a_local_run(window, qtbot, server):
+    # The server is there and said why: the same request would fail here too, so no question.
+    choose_in_dialog(window, qtbot, server.url)
+    server.fail_jobs = "Out of GPU memory for this size."
+    with qtbot.waitSignal(window.controller.failed, timeout=30_000) as failed:
+        window.submit(SelfTestRequest(width=24, height=16, steps=2, work_size=16, seed=9))
+    assert failed.args[1] == "Out of GPU memory for this size." and not failed.args[0].server_lost
+    assert window.compute.fallback_box is None
+    assert window.last_error_box is not None and "Out of GPU memory" in window.last_error_box.text()
+
+
 def test_a_server_failing_mid_job_offers_to_run_it_here_and_yes_does(window, qtbot, server):
     photo = np.zeros((16, 24, 3), np.uint8)
     photo[:, :12] = 255
