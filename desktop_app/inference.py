@@ -32,9 +32,8 @@ class _Worker(QObject):
     ready = Signal(str)  # a one-line description of the compute device
     progress = Signal(int, object)  # job id, Progress
     finished = Signal(int, object)  # job id, Result
-    failed = Signal(int, str)  # job id, message for a person
+    failed = Signal(int, str, bool)  # job id, message for a person, whether its server could not be reached or went away
     cancelled = Signal(int)
-    server_lost = Signal(int)  # job id; sent just before failed when the job's server could not be reached or went away
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,15 +67,14 @@ class _Worker(QObject):
         except Cancelled:
             self.cancelled.emit(job_id)
         except ServerUnreachable as exc:
-            self.server_lost.emit(job_id)
-            self.failed.emit(job_id, str(exc))
+            self.failed.emit(job_id, str(exc), True)
         except GenArtError as exc:
-            self.failed.emit(job_id, str(exc))
+            self.failed.emit(job_id, str(exc), False)
         except MemoryError:
-            self.failed.emit(job_id, "Not enough memory for this job. Try a smaller size or fewer images.")
+            self.failed.emit(job_id, "Not enough memory for this job. Try a smaller size or fewer images.", False)
         except Exception as exc:
             log.error("Job %d failed:\n%s", job_id, traceback.format_exc())
-            self.failed.emit(job_id, f"The job failed: {type(exc).__name__}: {exc}")
+            self.failed.emit(job_id, f"The job failed: {type(exc).__name__}: {exc}", False)
         else:
             self.finished.emit(job_id, result)
 
@@ -111,7 +109,6 @@ class InferenceController(QObject):
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.cancelled.connect(self._on_cancelled)
-        self._worker.server_lost.connect(self._on_server_lost)
 
     def warm_up(self) -> None:
         """Start loading torch (or reaching the server) on the worker thread; engine_ready says when it is done."""
@@ -266,16 +263,11 @@ class InferenceController(QObject):
         if job is not None:
             self._end(job, JobState.FINISHED, result)
 
-    @Slot(int)
-    def _on_server_lost(self, job_id: int) -> None:
+    @Slot(int, str, bool)
+    def _on_failed(self, job_id: int, message: str, server_lost: bool) -> None:
         job = self._running_job(job_id)
         if job is not None:
-            job.server_lost = True  # its failed signal follows
-
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, message: str) -> None:
-        job = self._running_job(job_id)
-        if job is not None:
+            job.server_lost = server_lost
             self._end(job, JobState.FAILED, message)
 
     @Slot(int)
