@@ -287,7 +287,7 @@ def select_model_files(filenames: list[str]) -> list[str]:
     return list(_SINGLE_MODEL_FILES)
 
 
-def _progress_bar_class(report: Callable[[int], None]):
+def progress_bar_class(report: Callable[[int], None]):
     """A tqdm class whose updates feed ``report`` (bytes just fetched) instead of a terminal."""
     from tqdm.auto import tqdm
 
@@ -345,7 +345,7 @@ def download(
             on_progress(done, total, current)
         cancel.raise_if_cancelled()  # aborts the transfer; the partial file resumes next time
 
-    bar = _progress_bar_class(advance)
+    bar = progress_bar_class(advance)
     snapshot = None
     for current in files:
         cancel.raise_if_cancelled()

@@ -188,6 +188,6 @@ def _download_file(repo_id: str, filename: str, on_progress, cancel: CancelToken
         cancel.raise_if_cancelled()
 
     try:
-        return Path(hf_hub_download(repo_id, filename, tqdm_class=sd_models._progress_bar_class(advance)))
+        return Path(hf_hub_download(repo_id, filename, tqdm_class=sd_models.progress_bar_class(advance)))
     except (HfHubHTTPError, OSError) as exc:
         raise UpscalerError(f"Could not download {repo_id}/{filename} ({exc}). The bundled genart-sr works offline.") from None
