@@ -20,6 +20,7 @@ from genart_core.pipelines import hires_fix
 from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, ImageToImageRequest, TextToImageRequest
 from genart_core.server import protocol
 from tests.core.test_diffusion import SIZE, build_tiny_sd
+from tests.core.test_diffusion import _request as text_to_image
 from tests.core.test_upscale import save_tiny_sr
 from tests.images import gradient
 
@@ -34,10 +35,11 @@ def engine() -> Engine:
     return Engine()
 
 
+HIRES = dict(steps=3, hires_scale=2.0, hires_denoise=0.5, hires_upscaler="lanczos")
+
+
 def _request(model: str = "", **changes) -> TextToImageRequest:
-    values = dict(prompt="a cat", model=model, steps=3, guidance=3.0, width=SIZE, height=SIZE, seed=5, hires_scale=2.0, hires_denoise=0.5, hires_upscaler="lanczos")
-    values.update(changes)
-    return TextToImageRequest(**values)
+    return text_to_image(model, **{**HIRES, **changes})
 
 
 def _phases(reports: list[Progress]) -> list[str]:
