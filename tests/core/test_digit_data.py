@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from genart_core.datasets import DatasetError, _render_digit, digit_fonts, draws_every_digit, installed_fonts, render_digits
-from genart_core.digit_reader import is_judge_font, looks_empty, train_font_reader, training_fonts
+from genart_core.digit_reader import looks_empty, train_font_reader, training_fonts
 
 needs_fonts = pytest.mark.skipif(not training_fonts(), reason="no installed font draws digits")
 MISSING_CHARACTER = "\uffff"  # never assigned, so a font draws its .notdef box for it
