@@ -16,10 +16,11 @@ from desktop_app.canvas.placement import crop_to_region
 from desktop_app.jobs import Job
 from desktop_app.qimage import to_qimage
 from desktop_app.upscale_dialog import UpscaleChoice, UpscaleDialog
-from genart_core.api import Progress, Result
+from genart_core.api import GenerationInfo, Progress, Result
 from genart_core.image_limits import MAX_PIXELS
 from genart_core.imaging import fit_within, resize
 from genart_core.requests.upscale import UpscaleRequest
+from genart_core.source_parameters import with_source_parameters
 
 if TYPE_CHECKING:
     from desktop_app.main_window import MainWindow
@@ -36,6 +37,7 @@ class CanvasUpscale(QObject):
         self._job: Job | None = None
         self._target: UpscaleTarget | None = None
         self._size = (0, 0)  # the document's when the job began
+        self._source_info: GenerationInfo | None = None  # how the upscaled picture or layer was made
         self._backdrop: _Backdrop | None = None
         # Reproduce of an upscaled picture sets the dialog up again and opens it.
         window.restorers.register((UpscaleRequest,), "Upscale", self.dialog.apply_info, self.open)
@@ -68,6 +70,7 @@ class CanvasUpscale(QObject):
             image = crop_to_region(flat, region)
         self._target = UpscaleTarget(choice.source if (region or layer) else "picture", choice.scale, region, layer)
         self._size = (width, height)
+        self._source_info = layer.info if layer is not None else canvas.generation_info
         self._backdrop = _Backdrop(flat, region, None if layer is None else image[:, :, 3])
         request = UpscaleRequest(image=np.ascontiguousarray(image), scale=choice.scale, model=choice.model, detail=choice.detail)
         self._job = job = self._window.submit(request, to_canvas=False)
@@ -85,10 +88,13 @@ class CanvasUpscale(QObject):
     def _on_finished(self, job: Job, result: Result) -> None:
         if job is not self._job or self._target is None:
             return
-        target, size = self._target, self._size
+        target, size, source_info = self._target, self._size, self._source_info
         self._forget(job)
         image, info = result.images[0], result.infos[0] if result.infos else None
-        name = f"Upscaled {target.scale}× ({info.model if info and info.model else 'Lanczos'})"
+        if info is not None:
+            info = with_source_parameters(info, source_info)
+        upscaler = info.extra.get("Upscaler") if info else None
+        name = f"Upscaled {target.scale}× ({upscaler or 'Lanczos'})"
         self._window.history_panel.record(image[:, :, :3] if image.ndim == 3 else image, info, name)
         canvas = self._window.canvas
         if (canvas.document.width, canvas.document.height) != size:
@@ -99,7 +105,7 @@ class CanvasUpscale(QObject):
     @Slot(object)
     def _forget(self, job: Job, *_message: str) -> None:
         if job is self._job:
-            self._job, self._target, self._backdrop = None, None, None
+            self._job, self._target, self._backdrop, self._source_info = None, None, None, None
             self._window.canvas.set_preview(None)  # its previews were shown here, not by the main window
 
 

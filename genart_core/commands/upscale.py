@@ -32,20 +32,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genart_core.artwork import format_for_path, save_artwork
+    from genart_core.artwork import format_for_path, read_generation_info, save_artwork
     from genart_core.imaging import load_image
     from genart_core.requests.upscale import UpscaleRequest
+    from genart_core.source_parameters import with_source_parameters
     from genart_core.terminal import run_in_terminal
 
     format_for_path(args.output)  # a bad file name fails now, not after the work
     if args.output.exists() and args.output.resolve() == args.input.resolve():
         raise GenArtError(f"The output would replace the picture being enlarged ({args.input.name}); choose another name.")
     request = UpscaleRequest(image=load_image(args.input), scale=args.scale, model=args.model, detail=args.detail, tile=args.tile)
+    source = read_generation_info(args.input)  # loaded above, so the file is a picture; odd metadata is dropped, not raised
     result = run_in_terminal(request, engine_for(args))
-    info = result.infos[0]
+    upscaler = result.infos[0].model
+    info = with_source_parameters(result.infos[0], source)
     info.extra["Source"] = args.input.name  # its name only: saved files never carry folders
     path = save_artwork(args.output, result.images[0], info)
     height, width = result.images[0].shape[:2]
     stopped = f", stopped {result.stopped}" if result.stopped else ""
-    sys.stdout.write(f"Saved {path} ({width}×{height}, {info.model}, detail {args.detail:g}{stopped})\n")
+    sys.stdout.write(f"Saved {path} ({width}×{height}, {upscaler}, detail {args.detail:g}{stopped})\n")
     return 0

@@ -187,6 +187,22 @@ def test_the_cli_saves_the_enlargement_with_its_parameters(tiny_sr, tmp_path, ca
     assert "Saved" in capsys.readouterr().out
 
 
+def test_the_cli_keeps_the_parameters_of_a_generated_source(tiny_sr, tmp_path, capsys) -> None:
+    from genart_core.api import GenerationInfo
+    from genart_core.artwork import read_generation_info, read_parameters_text, save_artwork
+    from genart_core.cli import main
+
+    source = save_artwork(tmp_path / "made.png", noise(20, 30), GenerationInfo(prompt="digit 7", seed=11, steps=25, model="tiny-diffusion"))
+    out = tmp_path / "big.png"
+    assert main(["upscale", str(source), "-o", str(out), "--model", tiny_sr]) == 0
+    info = read_generation_info(out)
+    assert (info.prompt, info.seed, info.steps, info.model) == ("digit 7", 11, 25, "tiny-diffusion")
+    assert info.extra["Upscaler"] == "tiny-sr" and info.request["type"] == "UpscaleRequest"
+    text = read_parameters_text(out)
+    assert text.startswith("digit 7") and "Upscaler: tiny-sr" in text
+    assert "tiny-sr" in capsys.readouterr().out  # the line printed names the upscaler, not the source's model
+
+
 def test_the_cli_refuses_to_write_over_its_input_and_names_bad_models(tiny_sr, tmp_path, capsys) -> None:
     from genart_core.cli import main
     from genart_core.imaging import to_pil

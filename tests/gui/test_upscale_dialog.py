@@ -129,3 +129,17 @@ def test_reproduce_of_an_upscaled_picture_sets_the_dialog_up_again(qtbot, painte
     assert dialog.isVisible()
     assert dialog.choice() == type(dialog.choice())("picture", 2, 0.6, "tiny-sr")
     assert painted.status_label.text() == "Settings restored in the Upscale panel"
+
+
+def test_a_flattened_export_of_an_upscaled_generation_keeps_its_prompt_and_seed(qtbot, window, upscaler, tmp_path) -> None:
+    from desktop_app.document_files import write_document
+    from genart_core.api import GenerationInfo
+    from genart_core.artwork import read_generation_info
+
+    made = GenerationInfo(prompt="digit 3", seed=5, steps=25, model="tiny-diffusion", width=WIDTH, height=HEIGHT)
+    window.canvas.set_image(gradient(WIDTH, HEIGHT), info=made)
+    _upscale(qtbot, window)
+    info = read_generation_info(write_document(window.canvas, tmp_path / "export.png"))
+    assert (info.prompt, info.seed, info.model) == ("digit 3", 5, "tiny-diffusion")
+    assert info.extra["Upscaler"] == "tiny-sr" and (info.width, info.height) == (2 * WIDTH, 2 * HEIGHT)
+    assert window.canvas.document.layers[-1].name == "Upscaled 2× (tiny-sr)"
