@@ -123,9 +123,9 @@ class ComputeSwitch(QObject):
     def offer_local_run(self, job: Job, message: str) -> bool:
         """For a failed job: when its server could not be reached or went away, ask (without blocking) whether to run the same
         request on this computer, and say True; False for other failures, for the caller to show.
-        Panel jobs (GAN/VAE, training) are held by their panels, which would not know a rerun, so
-        they are not offered one."""
-        if not (job.server_lost and job.compute.on_server and job.destination is Destination.CANVAS):
+        A panel job (GAN/VAE, training) is offered one when its panel can follow the rerun."""
+        followed = job.destination is Destination.CANVAS or job.follow_rerun is not None
+        if not (job.server_lost and job.compute.on_server and followed):
             return False
         if self.fallback_box is not None:
             self.fallback_box.close()
@@ -148,7 +148,9 @@ class ComputeSwitch(QObject):
         """Run a failed job's request again on this computer; later jobs go where the choice says."""
         job = self._window.controller.submit(
             failed.request, name=failed.name, destination=failed.destination, region=failed.region,
-            compute=self.choice.locally(),
+            replaces=failed.replaces, compute=self.choice.locally(),
         )
+        if failed.follow_rerun is not None:
+            failed.follow_rerun(job)
         self._window.show_status("Running the job on this computer…")
         return job

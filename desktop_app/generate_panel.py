@@ -245,8 +245,12 @@ class GeneratePanel(QScrollArea):
         # A slider position or strip is out of date once the next is asked for; a sample grid is
         # a result of its own, so it is never replaced.
         replaces = None if purpose == "sample" else f"generate-panel-{purpose}"
-        job = self._window.submit(request, to_canvas=False, replaces=replaces)
+        self._watch(self._window.submit(request, to_canvas=False, replaces=replaces), purpose)
+
+    def _watch(self, job: Job, purpose: str) -> None:
+        """Show ``job``'s result when it comes, and follow its rerun on this computer if its server is lost."""
         self._jobs[purpose] = job
+        job.follow_rerun = lambda rerun: self._watch(rerun, purpose)
         job.finished.connect({"sample": self._show_samples, "slider": self._show_slider, "strip": self._show_strip}[purpose])
         job.finished.connect(self._forget)
         job.failed.connect(self._forget)  # the main window shows the message

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -103,6 +104,9 @@ class Job(QObject):
         self.replaces = replaces
         self.compute = compute or ComputeChoice()  # where it runs: this computer or a server
         self.server_lost = False  # it failed because its server could not be reached or went away
+        # A panel that shows this job's result itself sets this: called with the job that runs the
+        # same request again (on this computer, after its server was lost), so the panel follows it.
+        self.follow_rerun: Callable[[Job], None] | None = None
         self.state = JobState.QUEUED
         self.token = CancelToken()
         self.last_progress: Progress | None = None

@@ -158,14 +158,19 @@ class TrainingDialog(QDialog):
 
     @Slot()
     def start(self) -> None:
+        self._watch(self._window.submit(self.request(), to_canvas=False))
+
+    def _watch(self, job: Job) -> None:
+        """Follow ``job`` (and, if its server is lost, its rerun on this computer) in the dialog."""
         self.plot.clear()
         self.diversity_label.setText("")
-        request = self.request()
-        self._job = job = self._window.submit(request, to_canvas=False)
+        self._job = job
+        job.follow_rerun = self._watch
         job.progress.connect(self._on_progress)
         job.finished.connect(self._on_finished)
         job.failed.connect(self._on_failed)
         job.cancelled.connect(self._on_cancelled)
+        request = job.request
         waits = "" if job is self._window.controller.current_job else " It starts when the jobs before it in the queue have ended."
         self.status_label.setText(f"Training {request.name} — it is saved to {request.out} as it goes.{waits}")
         self.train_button.setEnabled(False)

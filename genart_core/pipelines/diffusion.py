@@ -200,10 +200,10 @@ def make_scheduler(choice: Scheduler, default: Any):
     return type(default).from_config(config)
 
 
-def _working_size(request: TextToImageRequest) -> tuple[int, int]:
+def working_size(request: TextToImageRequest) -> tuple[int, int]:
     """(width, height) multiples of 8 within [MIN_SIDE, MAX_SIDE]; img2img keeps the image's shape."""
     if request.mode != "txt2img":
-        image = _init_image(request)
+        image = init_image(request)
         height, width = fit_within(image, max(request.width, request.height)).shape[:2]
     else:
         width, height = request.width, request.height
@@ -214,7 +214,7 @@ def _snap(side: int) -> int:
     return max(MIN_SIDE, min(MAX_SIDE, side // 8 * 8))
 
 
-def _init_image(request: TextToImageRequest) -> np.ndarray:
+def init_image(request: TextToImageRequest) -> np.ndarray:
     image = getattr(request, "init_image", None)
     if image is None or not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         raise GenArtError("Image-to-image needs a starting image: open or paint one on the canvas first.")
@@ -262,13 +262,18 @@ def run(request: TextToImageRequest, ctx: RunContext) -> Result:
         loaded = ctx.cache.get_or_load(("sd", spec.key, str(device), dtype), lambda: load_model(spec, device, dtype))
     if request.hires:
         return hires_fix.generate(loaded, request, ctx)
+    if request.mode == "img2img":
+        from genart_core.pipelines import tiled_img2img
+
+        if len(tiled_img2img.plan(loaded, *working_size(request))) > 1:
+            return tiled_img2img.generate(loaded, request, ctx)
     return generate(loaded, request, ctx)
 
 
 def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) -> Result:
     """Make request.count images, one at a time with seeds seed, seed+1, …, reporting previews."""
     pipe = loaded.for_mode(request.mode)
-    width, height = _working_size(request)
+    width, height = working_size(request)
     pipe.scheduler = make_scheduler(request.scheduler, loaded.default_scheduler)
     estimate = _DenoisedEstimate(pipe.scheduler)
     steps = request.steps
@@ -286,7 +291,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
     if request.mode == "txt2img":
         call.update(width=width, height=height)
     else:
-        call.update(image=to_pil(resize(_init_image(request), width, height)), strength=request.strength)
+        call.update(image=to_pil(resize(init_image(request), width, height)), strength=request.strength)
     if request.mode == "inpaint":
         call.update(mask_image=_mask_image(request, width, height), width=width, height=height)
     # Previews keep the map fitted to the model's VAE, which TAESD was trained to imitate.
@@ -313,7 +318,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
             pipe._interrupt = False  # diffusers clears it when a call starts too; the cached pipeline should not keep it
         image = (np.clip(output.images[0], 0, 1) * 255).round().astype(np.uint8)
         if request.mode != "txt2img":
-            original = _init_image(request)
+            original = init_image(request)
             image = resize(image, original.shape[1], original.shape[0])  # back to the region it came from
         images.append(image)
         extra = {"Mode": request.mode, "Scheduler": sampler, "Backend": loaded.backend}

@@ -1,5 +1,8 @@
 """Image-to-image for pictures larger than a Stable Diffusion model repaints in one pass.
 
+Used by the hires fix's pass and by plain image-to-image (``generate``) when its working size is
+past what the model takes in one pass.
+
 A model repaints up to ONE_PASS_SIDES × its native side in one pass (SD 1.5: 1024×1024 pixels,
 SDXL: 2048×2048); attention memory and time grow with the square of the pixels, and far past its
 training size a UNet repeats subjects. A larger picture is repainted in overlapping tiles of that
@@ -17,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genart_core.api import Cancelled, Progress
-from genart_core.engine import RunContext
+from genart_core.api import Cancelled, GenerationInfo, Progress, Result
+from genart_core.engine import RunContext, mark_stopped
 from genart_core.imaging import resize
+from genart_core.phases import PhasedProgress
 from genart_core.pipelines import diffusion
 from genart_core.requests.diffusion import ImageToImageRequest
 from genart_core.tiling import Tile, TileBlender, tile_grid
@@ -34,6 +38,7 @@ class Repainted:
     image: np.ndarray
     stopped: str = ""  # "k/N of tile t/T" (or "k/N") when Stop and keep ended it after step k
     flagged: bool = False  # the model's safety checker blacked out (part of) it
+    info: GenerationInfo | None = None  # the first tile's (its settings are every tile's)
 
 
 def denoising_steps(steps: int, strength: float) -> int:
@@ -62,7 +67,7 @@ def repaint(loaded: diffusion.LoadedModel, request: ImageToImageRequest, tiles: 
     start = request.init_image
     if len(tiles) == 1:
         result = diffusion.generate(loaded, request, ctx)
-        return Repainted(result.images[0], stopped_step(result), _flagged(result))
+        return Repainted(result.images[0], stopped_step(result), _flagged(result), result.infos[0])
     height, width = start.shape[:2]
     overlap = native_side(loaded) // OVERLAP_FRACTION
     blender = TileBlender(height, width, scale=1, margin=0, overlap=overlap)
@@ -84,6 +89,7 @@ def repaint(loaded: diffusion.LoadedModel, request: ImageToImageRequest, tiles: 
             repainted.stopped = not_begun.format(index + 1)  # Stop and keep came just as this tile began
             break
         blender.add(tile, result.images[0].astype(np.float32))
+        repainted.info = repainted.info or result.infos[0]
         mosaic.update(blender.blend_over(base, mosaic.step))
         repainted.flagged |= _flagged(result)
         if result.stopped:
@@ -91,6 +97,50 @@ def repaint(loaded: diffusion.LoadedModel, request: ImageToImageRequest, tiles: 
             break
     repainted.image = np.clip(blender.blend_over(base) + 0.5, 0, 255).astype(np.uint8)
     return repainted
+
+
+def generate(loaded: diffusion.LoadedModel, request: ImageToImageRequest, ctx: RunContext) -> Result:
+    """Plain image-to-image whose working size is past one pass: request.count pictures (seeds
+    seed, seed+1, …), each repainted in tiles, then brought back to the starting picture's size
+    as diffusion.generate does."""
+    original = diffusion.init_image(request)
+    width, height = diffusion.working_size(request)
+    start = resize(original, width, height)
+    tiles = plan(loaded, width, height)
+    bar = PhasedProgress(ctx, {REPAINT: len(tiles)}, request.count)
+    images: list[np.ndarray] = []
+    infos: list[GenerationInfo] = []
+    stopped = ""
+    for index in range(request.count):
+        stopped = ctx.stopped_between_images(len(images), request.count)
+        if stopped:
+            break
+        seed = request.seed + index
+        one = dataclasses.replace(request, init_image=start, width=width, height=height, seed=seed, count=1)
+        repainted = repaint(loaded, one, tiles, bar.context(REPAINT, index))
+        if repainted.info is None:  # Stop and keep came before this picture's first tile: nothing new to keep
+            if not images:
+                raise Cancelled()
+            stopped = f"after image {len(images)}/{request.count}"
+            break
+        images.append(resize(repainted.image, original.shape[1], original.shape[0]))
+        info = dataclasses.replace(
+            repainted.info, seed=seed, width=images[-1].shape[1], height=images[-1].shape[0],
+            extra={**repainted.info.extra, "Tiles": len(tiles)}, request=request.to_dict(),
+        )
+        info.extra.pop("Stopped at step", None)  # the tile's; mark_stopped says where in the picture
+        if repainted.flagged:
+            info.extra["Safety checker"] = diffusion.SAFETY_FLAGGED
+        infos.append(info)
+        if repainted.stopped:
+            stopped = mark_stopped(info, index, request.count, repainted.stopped)
+            break
+    flagged = sum(info.extra.get("Safety checker") == diffusion.SAFETY_FLAGGED for info in infos)
+    notes = [diffusion.safety_note(flagged, len(infos))] if flagged else []
+    return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped, notes=notes)
+
+
+REPAINT = "Repainting in tiles"
 
 
 def stopped_step(result) -> str:

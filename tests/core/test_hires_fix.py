@@ -177,6 +177,48 @@ def test_stop_and_keep_between_tiles_keeps_the_tiles_done_over_the_enlargement(t
     assert not np.array_equal(result.images[0][:100, :100], enlarged[:100, :100])
 
 
+def _large_image_to_image(tiny_sd: str, side: int, **changes) -> ImageToImageRequest:
+    values = dict(model=tiny_sd, prompt="a cat", steps=3, seed=5, init_image=gradient(side, side), width=side, height=side, strength=0.6)
+    return ImageToImageRequest(**{**values, **changes})
+
+
+def test_plain_image_to_image_past_one_pass_is_repainted_in_tiles(tiny_sd: str, engine: Engine) -> None:
+    reports: list[Progress] = []
+    result = engine.run(_large_image_to_image(tiny_sd, 4 * SIZE, count=2), reports.append)
+
+    assert [image.shape for image in result.images] == [(4 * SIZE, 4 * SIZE, 3)] * 2
+    assert [info.seed for info in result.infos] == [5, 6] and not np.array_equal(*result.images)
+    assert all(info.extra["Tiles"] == 9 and info.request["type"] == "ImageToImageRequest" for info in result.infos)
+    assert all(any(f"image {n}/2" in r.phase and "tile 9/9" in r.phase for r in reports) for n in (1, 2))
+    assert [r.step for r in reports] == sorted(r.step for r in reports)  # one bar over both pictures, never backwards
+    steps = np.abs(np.diff(result.images[0].astype(int), axis=1)).mean(axis=(0, 2))
+    assert steps.max() < 6 * np.median(steps)  # no seam at the tile borders
+    again = engine.run(_large_image_to_image(tiny_sd, 4 * SIZE, seed=6))
+    assert np.array_equal(again.images[0], result.images[1])  # Reproduce of the second picture remakes it
+
+
+def test_image_to_image_within_one_pass_is_not_tiled(tiny_sd: str, engine: Engine) -> None:
+    reports: list[Progress] = []
+    result = engine.run(_large_image_to_image(tiny_sd, 2 * SIZE), reports.append)
+    assert result.images[0].shape == (2 * SIZE, 2 * SIZE, 3) and "Tiles" not in result.infos[0].extra
+    assert not any("tile" in r.phase for r in reports)
+
+
+def test_stop_and_keep_in_a_tiled_image_to_image_keeps_the_tiles_done(tiny_sd: str, engine: Engine) -> None:
+    token = CancelToken()
+
+    def stop_in_tile_2(progress: Progress) -> None:
+        if "tile 2/9" in progress.phase:
+            token.stop_and_keep()
+
+    request = _large_image_to_image(tiny_sd, 4 * SIZE, strength=1.0)
+    result = engine.run(request, stop_in_tile_2, token)
+    assert result.stopped == "at step 2/3 of tile 2/9"
+    start = request.init_image
+    assert np.array_equal(result.images[0][-100:], start[-100:])  # the tiles never begun show the starting picture
+    assert not np.array_equal(result.images[0][:100, :100], start[:100, :100])
+
+
 @pytest.mark.parametrize(("changes", "message"), [
     ({"model": DEFAULT_OFFLINE_MODEL}, "Stable Diffusion models"),
     ({"hires_scale": 0.5}, "above 1 and at most 4"),

@@ -83,9 +83,11 @@ class FakeGenArtServer:
                     request = protocol.decode_request(payload["request"], protocol.Limits())
                     server.requests.append(request)
                     job = uuid.uuid4().hex
-                    image = np.empty((request.height, request.width, 3), np.uint8)
+                    # GAN/VAE requests have no size: a digit's 28 px then.
+                    height, width = getattr(request, "height", 28), getattr(request, "width", 28)
+                    image = np.empty((height, width, 3), np.uint8)
                     image[:] = SERVER_COLOR
-                    info = GenerationInfo(seed=request.seed, width=request.width, height=request.height, request=request.to_dict())
+                    info = GenerationInfo(seed=request.seed, width=width, height=height, request=request.to_dict())
                     server._results[job] = protocol.encode_result(Result([image], [info]))
                     self._answer(200, {"job": job})
                 else:  # cancel, stop

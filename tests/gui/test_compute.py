@@ -212,6 +212,31 @@ def test_a_server_failing_mid_job_offers_to_run_it_here_and_yes_does(window, qtb
     assert [r.seed for r in server.requests] == [9, 10]
 
 
+def test_a_generate_panel_job_whose_server_went_away_reruns_here_into_the_panel(window, qtbot, server):
+    panel = window.generate_panel
+    choose_in_dialog(window, qtbot, server.url)
+    combo = panel.model_combo
+
+    def vae_digits() -> int:  # bundled here too
+        return next((i for i in range(combo.count()) if combo.itemData(i) == ("vae", "vae-digits")), -1)
+
+    qtbot.waitUntil(lambda: vae_digits() >= 0, timeout=10_000)
+    combo.setCurrentIndex(vae_digits())
+    panel.count_spin.setValue(4)
+    server.die_mid_job = True
+    with qtbot.waitSignal(window.controller.failed, timeout=30_000):
+        qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
+    box = window.compute.fallback_box
+    assert box is not None and box.isVisible() and "on this computer" in box.text()
+
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000) as finished:
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    assert len(server.requests) == 1  # the rerun ran here
+    assert finished.args[0].compute.on_server is False
+    qtbot.waitUntil(lambda: panel.grid_view.count() == 4 and not panel.jobs, timeout=10_000)  # the panel showed the rerun's samples
+    assert not window.canvas.has_image  # a sample grid stays in the panel, rerun or not
+
+
 @pytest.mark.parametrize("text, expected", [
     ("gpu-box:8765", "http://gpu-box:8765"),
     (" https://example.org/genart/ ", "https://example.org/genart"),
