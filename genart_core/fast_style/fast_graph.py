@@ -1,10 +1,17 @@
 """Rewrites of the derived transformer graph that compute the same numbers faster on onnxruntime's CPU.
 
-The transformer's last convolution (9×9, 8 -> 3 channels at full size) took about 40 % of a 512²
-run: onnxruntime's blocked convolution kernels (NCHWc) pad the channel count to the SIMD block,
-so 3 output channels cost as much as 16. Computed on 2×2 pixel blocks instead — SpaceToDepth, a
-5×5 convolution 32 -> 12 channels at half size, DepthToSpace — it does the same sums with a
-quarter of the pixels and 12 of 16 block lanes in use (bench/fast_style.py has the figures).
+Where a 512² run went (onnxruntime's profiler, 2 threads): onnxruntime's blocked convolution
+kernels (NCHWc) pad channel counts up to the SIMD block, so the full-size convolutions with 3 and
+8 output channels cost as much as 16; reflection padding and nearest-neighbour upsampling run
+outside the blocked layout, each with a layout conversion before and after it, on the largest
+tensors of the network. The rewrites below keep the sums and change where they are done:
+
+* the last convolution (9×9, 8 -> 3 channels at full size, ~40 % of the run) runs on 2×2 pixel
+  blocks: SpaceToDepth, a 5×5 convolution 32 -> 12 channels at half size, DepthToSpace;
+* each "upsample ×2, reflect-pad 1, 3×3 convolution" runs before the upsampling: edge-pad 1 at
+  half size, a 3×3 convolution giving the four pixels of each 2×2 block, DepthToSpace (the same
+  products, on a quarter of the pixels, with no upsampled copy and its padding to make);
+* an upsampling by 1 (a copy) is dropped.
 """
 
 from __future__ import annotations
@@ -18,10 +25,15 @@ from genart_core.fast_style.network_files import REINSTALL, NetworkFileError
 if TYPE_CHECKING:
     import onnx
 
-# The convolution to rewrite: the largest cost at 512², and its input (padded by 4 around a size
-# that is a multiple of 4) always has even sides, as SpaceToDepth needs.
+# The last convolution: its input (padded by 4 around a size that is a multiple of 4) always has
+# even sides, as SpaceToDepth needs.
 LAST_CONVOLUTION = "transformer/expand/conv3/conv/Conv2D_prequant"
 BLOCK = 2
+
+
+def faster_graph(float_model: "onnx.ModelProto") -> "onnx.ModelProto":
+    """The derived transformer graph with every rewrite above applied."""
+    return with_blocked_last_convolution(with_upsampling_folded_into_convolutions(without_copying_resizes(float_model)))
 
 
 def blocked_kernel(weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,11 +80,7 @@ def with_blocked_last_convolution(float_model: "onnx.ModelProto") -> "onnx.Model
     del graph.node[index]
     for offset, new_node in enumerate(replacement):
         graph.node.insert(index + offset, new_node)
-    used = {name for n in graph.node for name in n.input}
-    kept = [tensor for tensor in graph.initializer if tensor.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
-    return float_model
+    return _drop_unused_initializers(float_model)
 
 
 def _plain(node: "onnx.NodeProto") -> bool:
@@ -82,3 +90,125 @@ def _plain(node: "onnx.NodeProto") -> bool:
     no_pads = "pads" not in attributes or not any(attributes["pads"].ints)
     one_group = "group" not in attributes or attributes["group"].i == 1
     return ones and no_pads and one_group
+
+
+# -- upsampling ---------------------------------------------------------------------------------
+def upsampled_kernel(weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of "nearest ×2, reflect-pad 1, 3×3 convolution" as a 3×3 convolution on the
+    edge-padded input that gives each 2×2 output block as 4 × C channels (DepthToSpace's DCR order).
+
+    Output row 2i+a, tap dy reads upsampled row 2i+a+dy-1, which is input row i + ⌊(a+dy-1)/2⌋,
+    tap ⌊(a+dy-1)/2⌋ + 1 of the new kernel; at the borders, reflecting the upsampled picture by one
+    pixel gives the input's edge pixel, which is what edge padding gives."""
+    out_channels, in_channels, size, _ = weight.shape
+    if size != 3:
+        raise NetworkFileError(f"The style transformer's upsampling convolution is not 3×3; reinstall with: {REINSTALL}")
+    folded = np.zeros((BLOCK * BLOCK * out_channels, in_channels, 3, 3), np.float32)
+    for a in range(BLOCK):
+        for b in range(BLOCK):
+            rows = slice((a * BLOCK + b) * out_channels, (a * BLOCK + b + 1) * out_channels)
+            for dy in range(3):
+                for dx in range(3):
+                    folded[rows, :, (a + dy - 1) // 2 + 1, (b + dx - 1) // 2 + 1] += weight[:, :, dy, dx]
+    return folded, np.tile(bias, BLOCK * BLOCK).astype(np.float32)
+
+
+def _producers(graph: "onnx.GraphProto") -> dict[str, "onnx.NodeProto"]:
+    return {output: node for node in graph.node for output in node.output}
+
+
+def _through_identities(name: str, producers: dict[str, "onnx.NodeProto"]) -> "onnx.NodeProto | None":
+    """The node that computes ``name``, looking past Identity nodes (the bypassed int8 round trips)."""
+    node = producers.get(name)
+    while node is not None and node.op_type == "Identity":
+        node = producers.get(node.input[0])
+    return node
+
+
+def _constant(graph: "onnx.GraphProto", name: str) -> np.ndarray | None:
+    from onnx import numpy_helper
+
+    tensor = next((t for t in graph.initializer if t.name == name), None)
+    return None if tensor is None else numpy_helper.to_array(tensor)
+
+
+def _text(node: "onnx.NodeProto", name: str) -> str:
+    return next((a.s.decode() for a in node.attribute if a.name == name), "")
+
+
+def _is_resize_by(graph: "onnx.GraphProto", node: "onnx.NodeProto | None", factor: float) -> bool:
+    """A nearest-neighbour Resize by ``factor`` in height and width, with constant scales."""
+    if node is None or node.op_type != "Resize" or len(node.input) < 3 or _text(node, "mode") != "nearest":
+        return False
+    scales = _constant(graph, node.input[2])
+    return scales is not None and scales.tolist() == [1.0, 1.0, factor, factor] and _text(node, "coordinate_transformation_mode") == "asymmetric"
+
+
+def without_copying_resizes(float_model: "onnx.ModelProto") -> "onnx.ModelProto":
+    """Resize by 1 (the last expand layer's "upsampling") becomes an Identity, which onnxruntime drops."""
+    from onnx import helper
+
+    graph = float_model.graph
+    for index, node in enumerate(graph.node):
+        if _is_resize_by(graph, node, 1.0):
+            graph.node[index].CopyFrom(helper.make_node("Identity", [node.input[0]], [node.output[0]], name=node.name))
+    return _drop_unused_initializers(float_model)
+
+
+def with_upsampling_folded_into_convolutions(float_model: "onnx.ModelProto") -> "onnx.ModelProto":
+    """Each Conv 3×3 fed by Pad(reflect, 1) of Resize(nearest ×2) becomes Pad(edge, 1) -> Conv -> DepthToSpace."""
+    from onnx import helper, numpy_helper
+
+    graph = float_model.graph
+    producers = _producers(graph)
+    folded = 0
+    for node in list(graph.node):
+        if node.op_type != "Conv" or len(node.input) != 3 or not _plain(node):
+            continue
+        pad = _through_identities(node.input[0], producers)
+        if pad is None or pad.op_type != "Pad" or _text(pad, "mode") != "reflect":
+            continue
+        pads = _constant(graph, pad.input[1])
+        resize = _through_identities(pad.input[0], producers)
+        if pads is None or pads.tolist() != [0, 0, 1, 1, 0, 0, 1, 1] or not _is_resize_by(graph, resize, 2.0):
+            continue
+        weight, bias = upsampled_kernel(_constant(graph, node.input[1]), _constant(graph, node.input[2]))
+        prefix = node.name + "/before_upsampling"
+        graph.initializer.extend([numpy_helper.from_array(weight, prefix + "/weights"), numpy_helper.from_array(bias, prefix + "/bias")])
+        graph.initializer.append(numpy_helper.from_array(pads.astype(np.int64), prefix + "/pads"))
+        replacement = [
+            helper.make_node("Pad", [resize.input[0], prefix + "/pads"], [prefix + "/padded"], name=prefix + "/pad", mode="edge"),
+            helper.make_node("Conv", [prefix + "/padded", prefix + "/weights", prefix + "/bias"], [prefix + "/blocks"], name=prefix + "/conv"),
+            helper.make_node("DepthToSpace", [prefix + "/blocks"], [node.output[0]], name=prefix + "/from_blocks", blocksize=BLOCK, mode="DCR"),
+        ]
+        index = list(graph.node).index(node)
+        del graph.node[index]
+        for offset, new_node in enumerate(replacement):
+            graph.node.insert(index + offset, new_node)
+        folded += 1
+    if folded != 2:
+        raise NetworkFileError(f"The style transformer's upsampling layers are not the expected ones; reinstall with: {REINSTALL}")
+    return _drop_unused(float_model)
+
+
+def _drop_unused(float_model: "onnx.ModelProto") -> "onnx.ModelProto":
+    """Removes nodes whose outputs nothing reads (the replaced upsampling and padding), then unused initializers."""
+    graph = float_model.graph
+    wanted = {output.name for output in graph.output}
+    kept = []
+    for node in reversed(list(graph.node)):
+        if any(output in wanted for output in node.output):
+            kept.append(node)
+            wanted.update(node.input)
+    del graph.node[:]
+    graph.node.extend(reversed(kept))
+    return _drop_unused_initializers(float_model)
+
+
+def _drop_unused_initializers(float_model: "onnx.ModelProto") -> "onnx.ModelProto":
+    graph = float_model.graph
+    used = {name for node in graph.node for name in node.input}
+    kept = [tensor for tensor in graph.initializer if tensor.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    return float_model

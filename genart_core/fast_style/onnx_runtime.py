@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when to_float_graph changes, so old cached graphs are derived again.
-DERIVATION_VERSION = 3
+DERIVATION_VERSION = 4
 CONTENT_INPUT = "content_image"
 STYLE_INPUT = "mobilenet_conv/Conv/BiasAdd"
 STYLE_IMAGE_INPUT = "style_image"
@@ -44,13 +44,13 @@ def _cache_path(network: NetworkFile) -> Path:
 
 def derive_float_graph(network: NetworkFile) -> bytes:
     """The float graph's bytes, derived from the checked shipped file."""
-    from genart_core.fast_style.fast_graph import with_blocked_last_convolution
+    from genart_core.fast_style.fast_graph import faster_graph
     from genart_core.fast_style.float_graph import to_float_graph, with_norm_offset_inputs
 
     if network is not network_files.TRANSFORMER:
         return to_float_graph(network_files.load_model(network)).SerializeToString()
     graph = to_float_graph(network_files.load_model(network), CONTENT_INPUT)
-    return with_blocked_last_convolution(with_norm_offset_inputs(graph, NORM_CHANNELS)).SerializeToString()
+    return faster_graph(with_norm_offset_inputs(graph, NORM_CHANNELS)).SerializeToString()
 
 
 def float_graph_bytes(network: NetworkFile) -> bytes:
