@@ -83,7 +83,7 @@ def session(model_bytes: bytes, threads: int | None) -> "onnxruntime.InferenceSe
     # onnxruntime's pool threads spin between operators by default, keeping every core busy for the
     # whole run. On a small CPU that is the GUI thread's core too (Live mode paints while the network
     # runs), and a busy machine lent less to the spinning threads: without spinning a 512² run took
-    # 0.71× the time and 0.71× the CPU of a spinning one here, under load (bench/fast_style.py).
+    # 0.71× the time and 0.71× the CPU of a spinning one here, under load (bench/fast_style_graphs.py).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])

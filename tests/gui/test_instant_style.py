@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -213,6 +216,29 @@ def test_live_mode_drops_the_result_of_a_stroke_already_painted_over(window, qtb
     qtbot.wait(200)
     assert not np.array_equal(first, window.canvas.image_array())
     assert len(answered) == 1 and np.array_equal(answered[0].content, window.canvas.image_array())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_instant_worker_and_its_runtime_threads_yield_the_cpu_to_the_gui_thread(window, qtbot):
+    """Live mode paints while the network runs: the worker's threads (and onnxruntime's pool
+    threads, made from it) run at a lower priority than the GUI thread, which keeps its own."""
+    gui = threading.get_native_id()
+    gui_before = _nice(gui)
+    _photo_with_preview(qtbot, window)
+    lowered = [tid for tid in _thread_ids() if _nice(tid) > gui_before]
+    assert _nice(gui) == gui_before
+    assert len(lowered) >= 2  # the worker thread and at least one onnxruntime pool thread
+
+
+def _thread_ids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc/self/task")]
+
+
+def _nice(thread_id: int) -> int:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, thread_id)
+    except OSError:  # the thread ended
+        return -100
 
 
 def test_refine_runs_as_a_job_from_the_instant_result_and_can_be_cancelled(window, qtbot):
