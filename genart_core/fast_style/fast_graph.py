@@ -11,6 +11,10 @@ tensors of the network. The rewrites below keep the sums and change where they a
 * each "upsample ×2, reflect-pad 1, 3×3 convolution" runs before the upsampling: edge-pad 1 at
   half size, a 3×3 convolution giving the four pixels of each 2×2 block, DepthToSpace (the same
   products, on a quarter of the pixels, with no upsampled copy and its padding to make);
+* the first two layers (9×9 convolution 3 -> 8 channels at full size, ReLU, reflect-pad 1, 3×3
+  convolution with stride 2) run on 2×2 pixel blocks too: the stride-2 convolution of the blocks
+  is a 2×2 convolution with stride 1, and the reflection padding of the full-size picture is edge
+  padding of the blocks (top and left), so the full-size 8-channel picture is never made;
 * an upsampling by 1 (a copy) is dropped.
 """
 
@@ -25,15 +29,18 @@ from genart_core.fast_style.network_files import REINSTALL, NetworkFileError
 if TYPE_CHECKING:
     import onnx
 
-# The last convolution: its input (padded by 4 around a size that is a multiple of 4) always has
-# even sides, as SpaceToDepth needs.
+# The 9×9 convolutions' inputs are padded by 4 around a size that is a multiple of 4
+# (OnnxStyleNetworks.stylize pads the picture so), so their sides are even, as SpaceToDepth needs.
+FIRST_CONVOLUTION = "transformer/contract/conv1/Relu_prequant"
+SECOND_CONVOLUTION = "transformer/contract/conv2/Relu_prequant"
 LAST_CONVOLUTION = "transformer/expand/conv3/conv/Conv2D_prequant"
 BLOCK = 2
 
 
 def faster_graph(float_model: "onnx.ModelProto") -> "onnx.ModelProto":
     """The derived transformer graph with every rewrite above applied."""
-    return with_blocked_last_convolution(with_upsampling_folded_into_convolutions(without_copying_resizes(float_model)))
+    float_model = with_blocked_first_layers(without_copying_resizes(float_model))
+    return with_blocked_last_convolution(with_upsampling_folded_into_convolutions(float_model))
 
 
 def blocked_kernel(weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,3 +219,83 @@ def _drop_unused_initializers(float_model: "onnx.ModelProto") -> "onnx.ModelProt
     del graph.initializer[:]
     graph.initializer.extend(kept)
     return float_model
+
+
+# -- the first two layers on pixel blocks -------------------------------------------------------
+def strided_blocked_kernel(weight: np.ndarray) -> np.ndarray:
+    """A 3×3 stride-2 convolution of a reflect-padded picture as a 2×2 stride-1 convolution of its
+    2×2 blocks (DCR channels), edge-padded by one block at the top and left.
+
+    Output row i reads padded rows 2i, 2i+1, 2i+2 = picture rows 2i-1, 2i, 2i+1 (row -1 reflects
+    to row 1) = block rows i-1 (second row in the block), i (first), i (second); block tap 0 is
+    block row i-1, tap 1 block row i, and the edge padding repeats block row 0 above it, whose
+    second row is picture row 1, as the reflection wants."""
+    out_channels, in_channels, size, _ = weight.shape
+    if size != 3:
+        raise NetworkFileError(f"The style transformer's second convolution is not 3×3; reinstall with: {REINSTALL}")
+    picture_tap = {(0, 1): 0, (1, 0): 1, (1, 1): 2}  # (block tap, row in block) -> row tap of the 3×3 kernel
+    blocked = np.zeros((out_channels, BLOCK * BLOCK * in_channels, 2, 2), np.float32)
+    for (u, p), dy in picture_tap.items():
+        for (v, q), dx in picture_tap.items():
+            blocked[:, (p * BLOCK + q) * in_channels : (p * BLOCK + q + 1) * in_channels, u, v] = weight[:, :, dy, dx]
+    return blocked
+
+
+def _consumers(graph: "onnx.GraphProto", name: str) -> list["onnx.NodeProto"]:
+    return [node for node in graph.node if name in node.input]
+
+
+def _only_consumer(graph: "onnx.GraphProto", name: str) -> "onnx.NodeProto | None":
+    """The one node reading ``name`` (looking past Identity nodes), or None if not exactly one."""
+    consumers = _consumers(graph, name)
+    while len(consumers) == 1 and consumers[0].op_type == "Identity":
+        consumers = _consumers(graph, consumers[0].output[0])
+    return consumers[0] if len(consumers) == 1 else None
+
+
+def with_blocked_first_layers(float_model: "onnx.ModelProto") -> "onnx.ModelProto":
+    """Conv 9×9 -> ReLU -> Pad(reflect, 1) -> Conv 3×3 stride 2 becomes SpaceToDepth -> Conv 5×5 ->
+    ReLU -> Pad(edge, top and left 1) -> Conv 2×2, all on 2×2 blocks (see strided_blocked_kernel)."""
+    from onnx import helper, numpy_helper
+
+    graph = float_model.graph
+    nodes = {node.name: node for node in graph.node}
+    first, second = nodes.get(FIRST_CONVOLUTION), nodes.get(SECOND_CONVOLUTION)
+    relu = _only_consumer(graph, first.output[0]) if first is not None else None
+    pad = _only_consumer(graph, relu.output[0]) if relu is not None and relu.op_type == "Relu" else None
+    padding = _constant(graph, pad.input[1]) if pad is not None and pad.op_type == "Pad" else None
+    expected = (
+        second is not None and len(first.input) == 3 and _plain(first) and padding is not None
+        and padding.tolist() == [0, 0, 1, 1, 0, 0, 1, 1] and _text(pad, "mode") == "reflect"
+        and _only_consumer(graph, pad.output[0]) is second and _stride_two_3x3(second)
+    )
+    if not expected:
+        raise NetworkFileError(f"The style transformer's first layers are not the expected ones; reinstall with: {REINSTALL}")
+    first_weight, first_bias = blocked_kernel(_constant(graph, first.input[1]), _constant(graph, first.input[2]))
+    second_weight = strided_blocked_kernel(_constant(graph, second.input[1]))
+    prefix = FIRST_CONVOLUTION + "/blocked"
+    graph.initializer.extend([
+        numpy_helper.from_array(first_weight, prefix + "/weights"),
+        numpy_helper.from_array(first_bias, prefix + "/bias"),
+        numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 0, 0], np.int64), prefix + "/pads"),
+        numpy_helper.from_array(second_weight, SECOND_CONVOLUTION + "/blocked/weights"),
+    ])
+    index = list(graph.node).index(first)
+    replacement = [
+        helper.make_node("SpaceToDepth", [first.input[0]], [prefix + "/blocks_in"], name=prefix + "/to_blocks", blocksize=BLOCK),
+        helper.make_node("Conv", [prefix + "/blocks_in", prefix + "/weights", prefix + "/bias"], [first.output[0]], name=prefix),
+    ]
+    del graph.node[index]
+    for offset, new_node in enumerate(replacement):
+        graph.node.insert(index + offset, new_node)
+    pad.CopyFrom(helper.make_node("Pad", [pad.input[0], prefix + "/pads"], [pad.output[0]], name=pad.name + "/blocked", mode="edge"))
+    second.CopyFrom(helper.make_node("Conv", [second.input[0], SECOND_CONVOLUTION + "/blocked/weights", second.input[2]], [second.output[0]], name=second.name + "/blocked"))
+    return _drop_unused_initializers(float_model)
+
+
+def _stride_two_3x3(node: "onnx.NodeProto") -> bool:
+    attributes = {attribute.name: attribute for attribute in node.attribute}
+    strides = list(attributes["strides"].ints) if "strides" in attributes else []
+    no_pads = "pads" not in attributes or not any(attributes["pads"].ints)
+    one_group = "group" not in attributes or attributes["group"].i == 1
+    return node.op_type == "Conv" and len(node.input) == 3 and strides == [2, 2] and no_pads and one_group

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when to_float_graph changes, so old cached graphs are derived again.
-DERIVATION_VERSION = 4
+DERIVATION_VERSION = 5
 CONTENT_INPUT = "content_image"
 STYLE_INPUT = "mobilenet_conv/Conv/BiasAdd"
 STYLE_IMAGE_INPUT = "style_image"
