@@ -15,40 +15,16 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
-import sys
-import threading
 import time
 import traceback
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
+from desktop_app.worker_thread import lower_this_threads_priority, start_worker_thread, stop_worker_thread
 from genart_core.api import GenArtError, Result
 from genart_core.requests.fast_style import FastStyleRequest
 
 log = logging.getLogger(__name__)
-
-# How much lower than the GUI thread the instant worker's threads run (Linux nice steps). Live mode
-# stylises while the artist paints; on a 2-core CPU onnxruntime's two threads and the GUI thread
-# compete for the cores, and at equal priority the GUI thread waited its turn (stalls of ~50 ms).
-# At +5 the scheduler gives the GUI thread ~3× their weight; it needs little CPU, so the network
-# loses almost nothing on an otherwise idle machine.
-WORKER_NICENESS = 5
-
-
-def yield_cpu_to_the_gui_thread() -> None:
-    """Lower this thread's priority by WORKER_NICENESS. Linux keeps a nice value per thread, and
-    threads created afterwards from this one (onnxruntime's pool, made with each session) inherit
-    it. Elsewhere, where a thread id is no process id, nothing changes."""
-    if not sys.platform.startswith("linux") or WORKER_NICENESS <= 0:
-        return
-    thread_id = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, thread_id, min(19, os.getpriority(os.PRIO_PROCESS, thread_id) + WORKER_NICENESS))
-    except OSError as exc:  # a sandbox may refuse; the worker then runs at the GUI's priority
-        log.info("Could not lower the instant worker's priority: %s", exc)
-
 
 class _InstantWorker(QObject):
     """Lives on the instant thread; owns its Engine, so the onnxruntime sessions stay loaded."""
@@ -67,7 +43,7 @@ class _InstantWorker(QObject):
         if self._engine is None:
             from genart_core.engine import Engine  # imports no torch
 
-            yield_cpu_to_the_gui_thread()
+            lower_this_threads_priority()
             self._engine = Engine()
         return self._engine
 
