@@ -26,6 +26,7 @@ from genart_core.requests.fast_style import FastStyleRequest
 
 log = logging.getLogger(__name__)
 
+
 class _InstantWorker(QObject):
     """Lives on the instant thread; owns its Engine, so the onnxruntime sessions stay loaded."""
 
