@@ -8,9 +8,12 @@ ratio to the shipped graph, and each variant's largest difference from the shipp
 * issue recipe: the shipped int8 file with its activation QuantizeLinear -> DequantizeLinear pairs
   bypassed and the content's height and width symbolic; weights stay int8 + DequantizeLinear
   (how issue #12 measured 0.054 s at 512²);
-* float graph: our derived graph before the speed rewrites (float weights, DERIVATION_VERSION 2);
-* shipped: what the app runs (genart_core/fast_style/fast_graph.py's rewrites, no spinning);
+* float graph (before): our derived graph before the speed rewrites (float weights; what
+  DERIVATION_VERSION 2 cached);
+* shipped: what the app runs (genart_core/fast_style/fast_graph.py's rewrites);
 * shipped, spinning: the same with onnxruntime's default spinning pool threads.
+The first three run as the app's sessions do (onnx_runtime.session: no spinning).
+The picture conversions (uint8 <-> float) are not included: graphs alone.
 
     PYTHONPATH=. python bench/fast_style_graphs.py [--sizes 512 1024] [--repeats 9] [--threads 2]
 """
