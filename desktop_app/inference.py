@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from desktop_app.compute import ComputeChoice, make_engine
 from desktop_app.job_names import describe_job
 from desktop_app.jobs import Destination, Job, JobState
-from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
+from desktop_app.worker_thread import lower_this_threads_priority, start_worker_thread, stop_worker_thread
 from genart_core.api import Cancelled, CancelToken, GenArtError, Progress, Request, Result
 from genart_core.remote_engine import ServerUnreachable
 
@@ -43,6 +43,8 @@ class _Worker(QObject):
 
     def _engine_for(self, compute: ComputeChoice):
         if compute not in self._engines:
+            if not self._engines:  # the first engine, made on this thread: below the GUI thread from now on
+                lower_this_threads_priority()
             engine, message = make_engine(compute)
             self._engines[compute] = engine
             self.ready.emit(message)

@@ -3,7 +3,8 @@
 Wires the style picker, the Style Transfer panel's styles and mix, and the instant panel to the
 instant worker (desktop_app/instant_worker.py). The result is shown as the canvas preview until
 Apply keeps it as an undoable layer (with its FastStyleRequest, so Save, History and Reproduce
-know how it was made). Live mode restyles the canvas 80 ms after each stroke ends. Refine and
+know how it was made). Live mode restyles the canvas as soon as a stroke ends (the mouse release),
+and while a stroke goes on, whenever it pauses for LIVE_DELAY_MS. Refine and
 Learn this style are ordinary jobs of the window's job controller (progress, Cancel, Stop & Keep).
 """
 
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 1024  # longest side of previews: live at a glance; Apply makes the full size
-LIVE_DELAY_MS = 80  # after a stroke ends, so one stroke (or a quick burst of them) is one update
+# While a stroke is still moving: restyle once it has paused this long, so a moving brush does not
+# send a request per mouse move (each would be replaced before it ran), yet a held pause shows the result.
+LIVE_DELAY_MS = 80
 
 
 class InstantStyle(QObject):
@@ -48,10 +51,14 @@ class InstantStyle(QObject):
         # Name -> (path, kind) of styles restored by Reproduce: their stored vector source wins
         # over the gallery's current one (a style learned since would make another picture).
         self._restored_sources: dict[str, tuple[str, str]] = {}
+        # Each style's vector source, looked up once per selection: the lookup reads every learned
+        # style file (~3 ms each), too slow to repeat on the GUI thread at each Live update.
+        self._source_cache: dict[tuple[str, float], StyleVectorSource] = {}
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self.preview)
+        self._canvas.stroke_moved.connect(self._on_stroke_moved)
 
         self.runner.result_ready.connect(self._on_result)
         self.runner.failed.connect(self._on_failed)
@@ -77,8 +84,11 @@ class InstantStyle(QObject):
             restored = self._restored_sources.get(style.name)
             if restored is not None:
                 chosen.append(StyleVectorSource(style.name, restored[0], style.weight, restored[1]))
-            else:
-                chosen.append(source_for(style.path, style.weight))
+                continue
+            key = (style.path, style.weight)
+            if key not in self._source_cache:
+                self._source_cache[key] = source_for(style.path, style.weight)
+            chosen.append(self._source_cache[key])
         return tuple(chosen)
 
     def request(self, full_size: bool = False) -> FastStyleRequest:
@@ -110,6 +120,7 @@ class InstantStyle(QObject):
     @Slot()
     def _on_selection(self) -> None:
         names = {style.name for style in self._picker.selected_styles()}
+        self._source_cache.clear()  # a style learned or re-learned since is found again
         self._restored_sources = {name: source for name, source in self._restored_sources.items() if name in names}
         if not names and self._shown is not None:
             self.discard()  # no style chosen: no stylised picture over the canvas
@@ -123,12 +134,18 @@ class InstantStyle(QObject):
 
     @Slot()
     def _on_canvas_changed(self) -> None:
-        """Live: restyle once the strokes pause. Otherwise a shown preview follows the canvas
-        (another photo opened, an undo) instead of showing a picture that is no longer there."""
-        if self.panel.live.isChecked():
-            self._live_timer.start()  # restarted by each edit: one update once the strokes pause
-        elif self._shown is not None:
+        """An edit is complete (a stroke's release, a fill, an undo, another photo): restyle at once,
+        in Live mode and under a shown preview alike, so the preview never shows a picture that is
+        no longer there. A newer request replaces an older one still waiting on the worker."""
+        if self.panel.live.isChecked() or self._shown is not None:
+            self._live_timer.stop()
             self.preview()
+
+    @Slot()
+    def _on_stroke_moved(self) -> None:
+        """Live: a stroke still moving is restyled once it pauses (each move restarts the wait)."""
+        if self.panel.live.isChecked():
+            self._live_timer.start()
 
     @Slot(bool)
     def _on_live_toggled(self, live: bool) -> None:
@@ -255,6 +272,7 @@ class InstantStyle(QObject):
     def _on_learned(self, job: Job, result: Result) -> None:
         self._on_learn_ended(job)
         name = job.request.style_name
+        self._source_cache.clear()  # the style now has a learned vector
         self._picker.reload()
         self._picker.select_styles([name])
         self._window.show_status(f"Learned “{name}” — it now applies instantly" + (f" (stopped {result.stopped})" if result.stopped else ""))

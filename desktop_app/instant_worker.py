@@ -20,7 +20,7 @@ import traceback
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop_app.worker_thread import start_worker_thread, stop_worker_thread
+from desktop_app.worker_thread import lower_this_threads_priority, start_worker_thread, stop_worker_thread
 from genart_core.api import GenArtError, Result
 from genart_core.requests.fast_style import FastStyleRequest
 
@@ -39,9 +39,12 @@ class _InstantWorker(QObject):
         self._engine = None
 
     def _engine_here(self):
+        """The worker's Engine, made on the worker thread at its first job (or warm-up), after the
+        thread's priority was lowered, so the sessions' pool threads are made at the lower priority too."""
         if self._engine is None:
             from genart_core.engine import Engine  # imports no torch
 
+            lower_this_threads_priority()
             self._engine = Engine()
         return self._engine
 

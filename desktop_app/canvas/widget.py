@@ -45,6 +45,7 @@ class Canvas(CanvasInput):
     """Zoom with the wheel, pan with the middle button or space + drag; drop images to open them."""
 
     image_changed = Signal()  # after every edit, undo, redo and load (not during a stroke)
+    stroke_moved = Signal()  # a brush or eraser stroke changed a layer and is still going on
     load_failed = Signal(str)  # a message for a person
     tool_changed = Signal(str)
     colour_picked = Signal(QColor)  # by the eyedropper
@@ -315,6 +316,7 @@ class Canvas(CanvasInput):
             self.update(self._widget_rect(rect))
         else:
             self.document.refresh(rect)
+            self.stroke_moved.emit()
 
     def end_stroke(self) -> None:
         stroke, layer = self._stroke, self._stroke_target

@@ -60,8 +60,8 @@ def to_float_graph(model: "onnx.ModelProto", symbolic_input: str | None = None) 
     kept = [numpy_helper.from_array(value, name) for name, value in folded.items() if name in used]
     kept += [tensor for tensor in graph.initializer if tensor.name in used and tensor.name not in folded]
 
-    inputs = [_with_symbolic_hw(value) if value.name == symbolic_input else value for value in graph.input]
-    outputs = [_with_symbolic_hw(value) if symbolic_input else value for value in graph.output]
+    inputs = [with_symbolic_hw(value) if value.name == symbolic_input else value for value in graph.input]
+    outputs = [with_symbolic_hw(value) if symbolic_input else value for value in graph.output]
     new_graph = helper.make_graph(nodes, graph.name + "_float", inputs, outputs, kept)
     float_model = helper.make_model(new_graph, opset_imports=list(model.opset_import))
     float_model.ir_version = model.ir_version
@@ -72,7 +72,8 @@ def to_float_graph(model: "onnx.ModelProto", symbolic_input: str | None = None) 
     return float_model
 
 
-def _with_symbolic_hw(value: "onnx.ValueInfoProto") -> "onnx.ValueInfoProto":
+def with_symbolic_hw(value: "onnx.ValueInfoProto") -> "onnx.ValueInfoProto":
+    """An NHWC image value with symbolic height and width (the graphs were fixed at one size)."""
     from onnx import TensorProto, helper
 
     dims = [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]

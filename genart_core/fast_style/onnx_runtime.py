@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when to_float_graph changes, so old cached graphs are derived again.
-DERIVATION_VERSION = 2
+DERIVATION_VERSION = 5
 CONTENT_INPUT = "content_image"
 STYLE_INPUT = "mobilenet_conv/Conv/BiasAdd"
 STYLE_IMAGE_INPUT = "style_image"
@@ -44,12 +44,13 @@ def _cache_path(network: NetworkFile) -> Path:
 
 def derive_float_graph(network: NetworkFile) -> bytes:
     """The float graph's bytes, derived from the checked shipped file."""
+    from genart_core.fast_style.fast_graph import faster_graph
     from genart_core.fast_style.float_graph import to_float_graph, with_norm_offset_inputs
 
     if network is not network_files.TRANSFORMER:
         return to_float_graph(network_files.load_model(network)).SerializeToString()
     graph = to_float_graph(network_files.load_model(network), CONTENT_INPUT)
-    return with_norm_offset_inputs(graph, NORM_CHANNELS).SerializeToString()
+    return faster_graph(with_norm_offset_inputs(graph, NORM_CHANNELS)).SerializeToString()
 
 
 def float_graph_bytes(network: NetworkFile) -> bytes:
@@ -79,6 +80,11 @@ def session(model_bytes: bytes, threads: int | None) -> "onnxruntime.InferenceSe
     if threads:
         options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # onnxruntime's pool threads spin between operators by default, keeping every core busy for the
+    # whole run. On a small CPU that is the GUI thread's core too (Live mode paints while the network
+    # runs), and a busy machine lent less to the spinning threads: without spinning a 512² run took
+    # 0.71× the time and 0.71× the CPU of a spinning one here, under load (bench/fast_style_graphs.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
 

@@ -52,14 +52,22 @@ def content_picture(source: str | Path | np.ndarray, size: int | None) -> np.nda
     return picture
 
 
+# Both conversions make as few new arrays as they can: at 512² each fresh float array costs more in
+# first-touch page faults than its arithmetic (4 arrays took ~3 ms of CPU, in place ~0.7 ms).
+_INVERSE_255 = np.float32(1 / 255)
+
+
 def to_nhwc(picture: np.ndarray) -> np.ndarray:
-    """uint8 H×W×3 -> float32 1×H×W×3 in [0, 1] (the ONNX graphs' layout)."""
-    return (picture.astype(np.float32) / 255.0)[None]
+    """uint8 H×W×3 -> float32 1×H×W×3 in [0, 1] (the ONNX graphs' layout), in one pass."""
+    return np.multiply(picture, _INVERSE_255, dtype=np.float32)[None]
 
 
 def from_nhwc(batch: np.ndarray) -> np.ndarray:
-    """float 1×H×W×3 in [0, 1] -> uint8 H×W×3."""
-    return (np.clip(batch[0], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    """float 1×H×W×3 in [0, 1] -> uint8 H×W×3 (rounded)."""
+    scaled = np.clip(batch[0], 0.0, 1.0)
+    scaled *= 255.0
+    scaled += 0.5
+    return scaled.astype(np.uint8)
 
 
 def keep_content_colors(result: np.ndarray, content: np.ndarray) -> np.ndarray:

@@ -82,6 +82,25 @@ def test_the_rebuilt_transformer_matches_onnxruntime_on_the_float_graph(mosaic_v
     assert 1e-3 < np.abs(ours - original).mean() < 0.15
 
 
+def test_the_speed_rewrites_compute_the_same_picture(mosaic_vector):
+    """The rewritten graph (2×2 pixel blocks, upsampling folded into convolutions) changes only float
+    rounding, at a size that is not square, and has no upsampling or reflection padding at full size left."""
+    from genart_core.fast_style.fast_graph import LAST_CONVOLUTION, faster_graph
+    from genart_core.fast_style.float_graph import to_float_graph, with_norm_offset_inputs
+
+    plain = with_norm_offset_inputs(to_float_graph(network_files.load_model(network_files.TRANSFORMER), CONTENT_INPUT), NORM_CHANNELS)
+    plain_bytes = plain.SerializeToString()
+    faster = faster_graph(plain)
+    assert [n.op_type for n in faster.graph.node if n.name.startswith(LAST_CONVOLUTION + "/")] == ["SpaceToDepth", "Conv", "DepthToSpace"]
+    assert not [n for n in faster.graph.node if n.op_type == "Resize"]
+    assert [n.op_type for n in faster.graph.node].count("DepthToSpace") == 3
+    feeds = {CONTENT_INPUT: to_nhwc(_photo(64)[:, :52]), STYLE_INPUT: mosaic_vector.reshape(1, 1, 1, 100), **norm_offset_feeds({})}
+    expected = session(plain_bytes, threads=1).run(None, feeds)[0]
+    got = session(faster.SerializeToString(), threads=1).run(None, feeds)[0]
+    assert got.shape == expected.shape == (1, 64, 52, 3)
+    assert np.abs(got - expected).max() < 1e-5
+
+
 def test_learned_norm_offsets_shift_the_same_biases_on_both_runtimes(mosaic_vector):
     """Offsets fed to the derived graph's inputs act as the same offsets added to our module's γ/β biases."""
     content = _photo(64)

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -151,9 +154,95 @@ def test_live_mode_restyles_once_after_a_stroke_ends(window, qtbot):
         assert not answered  # nothing while the stroke goes on
         _mouse(window, QEvent.Type.MouseButtonRelease, (80, 30))
     qtbot.wait(400)
-    assert len(answered) == 1  # one debounced update for the stroke
+    assert len(answered) == 1  # one update for the stroke
     assert not np.array_equal(window.canvas.image_array(), before)  # the stroke went under the live preview
     assert np.array_equal(answered[0].content, window.canvas.image_array())
+
+
+def _live_on_photo(qtbot, window: MainWindow) -> list[FastStyleRequest]:
+    """A photo with its preview, Live on; returns the requests of the results shown from now on."""
+    _photo_with_preview(qtbot, window)
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
+        window.instant_panel.live.click()
+    answered: list[FastStyleRequest] = []
+    window.instant_style.runner.result_ready.connect(lambda _id, request, _result: answered.append(request))
+    window.canvas.zoom_actual_size()
+    return answered
+
+
+def _stroke(window: MainWindow, y: float, release: bool = True) -> None:
+    _mouse(window, QEvent.Type.MouseButtonPress, (10, y))
+    for x in range(14, 70, 4):
+        _mouse(window, QEvent.Type.MouseMove, (x, y + 4))
+    if release:
+        _mouse(window, QEvent.Type.MouseButtonRelease, (70, y + 4))
+
+
+def test_live_mode_restyles_at_once_when_a_stroke_ends(window, qtbot):
+    """The release sends the request synchronously, without Live's pause: no event loop runs in between."""
+    answered = _live_on_photo(qtbot, window)
+    _stroke(window, 20, release=False)
+    assert not window.instant_style.runner.busy  # a moving stroke sends nothing yet
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS) as blocker:
+        _mouse(window, QEvent.Type.MouseButtonRelease, (70, 24))
+        assert window.instant_style.runner.busy  # sent on the release itself
+    assert np.array_equal(blocker.args[1].content, window.canvas.image_array())
+    qtbot.wait(200)
+    assert len(answered) == 1
+
+
+def test_live_mode_restyles_a_stroke_that_pauses_before_it_ends(window, qtbot):
+    answered = _live_on_photo(qtbot, window)
+    _stroke(window, 20, release=False)
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS) as blocker:
+        pass  # the button is still held: the pause alone restyles
+    mid_stroke = window.canvas.image_array()
+    assert np.array_equal(blocker.args[1].content, mid_stroke) and window.canvas.has_preview
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS) as blocker:
+        _mouse(window, QEvent.Type.MouseButtonRelease, (70, 24))
+    assert len(answered) == 2 and np.array_equal(blocker.args[1].content, window.canvas.image_array())
+
+
+def test_live_mode_drops_the_result_of_a_stroke_already_painted_over(window, qtbot):
+    """Two strokes end before the worker answers: the first one's result would show a picture that
+    is no longer on the canvas, so only the second one's reaches it."""
+    answered = _live_on_photo(qtbot, window)
+    _stroke(window, 20)
+    first = window.canvas.image_array()
+    _stroke(window, 40)
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
+        pass
+    qtbot.waitUntil(lambda: not window.instant_style.runner.busy, timeout=WAIT_MS)
+    qtbot.wait(200)
+    assert not np.array_equal(first, window.canvas.image_array())
+    assert len(answered) == 1 and np.array_equal(answered[0].content, window.canvas.image_array())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_workers_and_their_runtime_threads_yield_the_cpu_to_the_gui_thread(window, qtbot):
+    """Live mode paints while the network runs: the instant worker's threads (and onnxruntime's
+    pool threads, made from it), and the job worker's, run at a lower priority than the GUI
+    thread, which keeps its own."""
+    gui = threading.get_native_id()
+    gui_before = _nice(gui)
+    _photo_with_preview(qtbot, window)
+    lowered = {tid for tid in _thread_ids() if _nice(tid) > gui_before}
+    assert len(lowered) >= 2  # the instant worker thread and at least one onnxruntime pool thread
+    with qtbot.waitSignal(window.controller.finished, timeout=WAIT_MS):
+        window.submit(SelfTestRequest(width=32, height=32, steps=2, work_size=32), to_canvas=False)
+    assert {tid for tid in _thread_ids() if _nice(tid) > gui_before} - lowered  # the job worker's thread too
+    assert _nice(gui) == gui_before
+
+
+def _thread_ids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc/self/task")]
+
+
+def _nice(thread_id: int) -> int:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, thread_id)
+    except OSError:  # the thread ended
+        return -100
 
 
 def test_refine_runs_as_a_job_from_the_instant_result_and_can_be_cancelled(window, qtbot):
