@@ -1,7 +1,9 @@
 """Upscalers: which are installed, adding community ones (a file or a hub download), loading any of them.
 
 An upscaler key (what UpscaleRequest.model carries) is one of:
-  "genart-sr"              a super-resolution model folder of ours (bundled or trained), by name,
+  "genart-sr"              a super-resolution model folder of ours (bundled or trained), by name;
+                           asked for at another scale than its own, a model of its family (the
+                           card's "family") made for that scale stands in: genart-sr-4x for 4×,
   a folder                 such a folder (model.safetensors + card.json of kind "super-resolution"),
   a file                   a community .safetensors/.pth upscaler (see community_upscalers),
   "owner/repo/FILE"        a community upscaler downloaded from the Hugging Face hub.
@@ -90,15 +92,48 @@ def _remember(spec: UpscalerSpec) -> None:
 
 
 # -- listing and resolving ------------------------------------------------------------------
+def card_scale(card: dict) -> int | None:
+    """How many times a model of ours enlarges, from its card (None when the card does not say;
+    loading such a model then fails with the card's message)."""
+    scale = card.get("config", {}).get("scale")
+    return scale if isinstance(scale, int) and not isinstance(scale, bool) else None
+
+
+def _family(entry: weights.ModelEntry) -> str:
+    family = entry.card.get("family")
+    return family if isinstance(family, str) and family else entry.name
+
+
+def _label(entry: weights.ModelEntry, ours: list[weights.ModelEntry]) -> str:
+    """e.g. "genart-sr (bundled, 2×; 4× by genart-sr-4x)" or "digit-sr (bundled, 4×, for 28 px digits)"."""
+    scale = card_scale(entry.card)
+    parts = [entry.status, f"{scale}×" if scale else "scale unknown"]
+    if entry.card.get("pictures") == "digits":
+        parts.append("for 28 px digits")
+    stand_ins = [f"{card_scale(other.card)}× by {other.name}" for other in ours if other.name != entry.name and _family(other) == _family(entry)]
+    return f"{entry.name} ({', '.join(parts)}{'; ' + ', '.join(stand_ins) if stand_ins else ''})"
+
+
 def list_upscalers() -> list[UpscalerSpec]:
     """Ours (bundled, then trained) first, then the community upscalers the user added whose file is still there."""
-    ours = [UpscalerSpec(entry.name, f"{entry.name} ({entry.status})", "ours", entry.location) for entry in weights.available_models(SR_KIND)]
+    entries = weights.available_models(SR_KIND)
+    ours = [UpscalerSpec(entry.name, _label(entry, entries), "ours", entry.location) for entry in entries]
     added = [spec for spec in _read_registry() if Path(spec.location).is_file()]
     return ours + added
 
 
-def resolve(key: str) -> UpscalerSpec:
-    """The upscaler ``key`` names, or an UpscalerError saying what is available."""
+def _for_scale(entry: weights.ModelEntry, entries: list[weights.ModelEntry], scale: int | None) -> UpscalerSpec:
+    """``entry``, or the first model of its family that enlarges ``scale``× when it does not."""
+    if scale is not None and card_scale(entry.card) != scale:
+        family = _family(entry)
+        entry = next((e for e in entries if _family(e) == family and card_scale(e.card) == scale), entry)
+    return UpscalerSpec(entry.name, entry.name, "ours", entry.location)
+
+
+def resolve(key: str, scale: int | None = None) -> UpscalerSpec:
+    """The upscaler ``key`` names, or an UpscalerError saying what is available. With ``scale``, a
+    model of ours named by its name gives way to one of its family made for that scale, if
+    installed (a folder or a community file is always itself: it keeps its own scale)."""
     key = key.strip() or DEFAULT_UPSCALER
     for spec in _read_registry():
         if spec.key == key and Path(spec.location).is_file():
@@ -111,9 +146,10 @@ def resolve(key: str) -> UpscalerSpec:
         if not path.is_file():
             raise UpscalerError(f"The upscaler file {path} does not exist.")
         return UpscalerSpec(str(path), path.stem, "file", str(path))
-    for entry in weights.available_models(SR_KIND):
+    entries = weights.available_models(SR_KIND)
+    for entry in entries:
         if entry.name == key:
-            return UpscalerSpec(entry.name, entry.name, "ours", entry.location)
+            return _for_scale(entry, entries, scale)
     known = ", ".join(spec.key for spec in list_upscalers()) or "none"
     raise UpscalerError(f"No upscaler called “{key}”. Installed: {known}. Add one with `genart models add --upscaler FILE`.")
 

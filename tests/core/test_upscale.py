@@ -22,13 +22,14 @@ from genart_core.weights import save_model
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def save_tiny_sr(folder: Path, seed: int = 0, scale: int = 2) -> Path:
-    """A seeded 8-channel, one-block SRNet whose output differs visibly from its bicubic base."""
+def save_tiny_sr(folder: Path, seed: int = 0, scale: int = 2, **card_fields: object) -> Path:
+    """A seeded 8-channel, one-block SRNet whose output differs visibly from its bicubic base
+    (``card_fields``: more fields of its card, such as its family)."""
     torch.manual_seed(seed)
     config = SRConfig(scale=scale, width=8, blocks=1)
     network = SRNet(config)
     torch.nn.init.normal_(network.tail.weight, std=0.05)  # the real init is zero: plain bicubic
-    save_model(folder, network.state_dict(), {"kind": "super-resolution", "name": folder.name, "config": config.to_dict()})
+    save_model(folder, network.state_dict(), {"kind": "super-resolution", "name": folder.name, "config": config.to_dict(), **card_fields})
     return folder
 
 
