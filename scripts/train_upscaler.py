@@ -42,7 +42,7 @@ from genart_core.imaging import resize
 from genart_core.models.sr_net import SRConfig, SRNet
 from genart_core.pipelines.upscale import upscale_array
 from genart_core.sr_data import HELD_OUT_PHOTOS, TRAINING_PHOTOS, degrade_fixed, even_crop, photos, psnr, random_crop_pair, shrink
-from genart_core.weights import save_model
+from genart_core.weights import WEIGHTS_FILE, load_fp32_state_dict, read_card, save_model
 
 log = logging.getLogger("train_upscaler")
 FAMILY = "genart-sr"
@@ -59,7 +59,7 @@ def photo_batches(args: argparse.Namespace, crop: int, rng: np.random.Generator)
     log.info("%d training photos", len(training))
 
     def batch() -> tuple[torch.Tensor, torch.Tensor]:
-        pairs = [random_crop_pair(training, crop, args.scale, rng) for _ in range(args.batch)]
+        pairs = [random_crop_pair(training, crop, args.scale, rng, args.clean_share) for _ in range(args.batch)]
         return as_batch([p[0] for p in pairs]), as_batch([p[1] for p in pairs])
 
     return batch
@@ -125,6 +125,8 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clean-share", type=float, default=0.0, help="photos: share of crops shrunk by plain bicubic, without degradations")
+    parser.add_argument("--init-from", type=Path, default=None, help="start from this model folder's weights (same config) and fine-tune")
     parser.add_argument("--threads", type=int, default=1, help="on a shared CPU one thread wastes least in spin-waits")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -138,6 +140,11 @@ def main() -> None:
     batch = photo_batches(args, crop, rng) if args.data == "photos" else digit_batches(args, rng)
     config = SRConfig(scale=args.scale, width=args.width, blocks=args.blocks)
     network = SRNet(config)
+    started_from = {}
+    if args.init_from:  # read now: checkpoints may write over that folder
+        started_from = {"started_from": read_card(args.init_from)}
+        network.load_state_dict(load_fp32_state_dict(args.init_from / WEIGHTS_FILE))
+        log.info("starting from %s", args.init_from)
     optimiser = torch.optim.Adam(network.parameters(), lr=args.lr)
     log.info("%d parameters", sum(p.numel() for p in network.parameters()))
 
@@ -173,6 +180,7 @@ def main() -> None:
         "data": training_data(args, crop),
         "seed": args.seed,
         "steps": steps,
+        **started_from,
         "batch": args.batch,
         "loss": "L1",
         "lr": args.lr,
@@ -207,7 +215,8 @@ def training_data(args: argparse.Namespace, crop: int) -> dict:
             "held_out_photos": list(HELD_OUT_PHOTOS),
             "crop": crop,
             "degradations": "random crops, flips and turns; Gaussian blur σ 0.2–1.2 (60 %), reduction by bicubic, "
-            "bilinear, box or Lanczos, Gaussian noise σ 1–6 (50 %), JPEG quality 50–95 (50 %)",
+            "bilinear, box or Lanczos, Gaussian noise σ 1–6 (50 %), JPEG quality 50–95 (50 %)"
+            + (f"; {args.clean_share:.0%} of the crops instead a plain bicubic reduction" if args.clean_share else ""),
         }
     return {
         "digits": f"{args.digits} digits drawn as bundled:digits is (seed {args.seed}) on a canvas {args.detail}× larger, "

@@ -252,3 +252,15 @@ def test_degradations_shrink_and_the_fixed_one_is_reproducible() -> None:
     assert {degrade(sharp, 2, rng).shape for _ in range(20)} == {(24, 32, 3)}
     np.testing.assert_array_equal(degrade_fixed(sharp, 4), degrade_fixed(sharp, 4))
     assert degrade_fixed(sharp, 4).shape == (12, 16, 3)
+
+
+def test_a_clean_share_of_crops_is_a_plain_bicubic_reduction() -> None:
+    from genart_core.sr_data import random_crop_pair, shrink
+
+    pictures = [noise(40, 40, seed=5)]
+    rng = np.random.default_rng(1)
+    clean = [random_crop_pair(pictures, 16, 4, rng, clean_share=1.0) for _ in range(5)]
+    assert all(np.array_equal(small, shrink(sharp, 4)) for small, sharp in clean)
+    mixed = [random_crop_pair(pictures, 16, 4, rng, clean_share=0.5) for _ in range(60)]
+    plain = sum(np.array_equal(small, shrink(sharp, 4)) for small, sharp in mixed)
+    assert 15 < plain < 50  # the rest are degraded (a random degradation is almost never plain bicubic)
