@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from genart_core.digit_sr_data import digit_pairs, held_out_fonts, stroke_thickness
+from genart_core.digit_sr_data import digit_pairs, held_out_fonts, stroke_thickness_ratio
 from genart_core.imaging import resize
 from genart_core.paths import resources_dir
 from genart_core.sharp_enlarge import DIGIT_UPSCALER
@@ -63,7 +63,7 @@ def digit_quality(cache) -> None:
         for scale, truth in truths.items():
             made = [enlarge(digit, 28 * scale) for digit in inputs]
             quality = np.mean([psnr(m, t) for m, t in zip(made, truth)])
-            thickness = np.mean([stroke_thickness(m) / stroke_thickness(t) for m, t in zip(made, truth)])
+            thickness = np.mean([stroke_thickness_ratio(m, t) for m, t in zip(made, truth)])
             cells.append(f"{quality:>9.2f} / {thickness:.3f}")
         print(f"  {name:<30} {' '.join(f'{c:>18}' for c in cells)}")
 

@@ -105,7 +105,7 @@ def digit_figures(model: str, label: str, scale: int, count: int = 200) -> dict[
         enlarged = [enlarge(digit) for digit in inputs]
         figures[method] = {
             "psnr_db": round(float(np.mean([psnr(e, t) for e, t in zip(enlarged, truths)])), 2),
-            "stroke_thickness_ratio": round(float(np.mean([digit_sr_data.stroke_thickness(e) / digit_sr_data.stroke_thickness(t) for e, t in zip(enlarged, truths)])), 3),
+            "stroke_thickness_ratio": round(float(np.mean([digit_sr_data.stroke_thickness_ratio(e, t) for e, t in zip(enlarged, truths)])), 3),
         }
     return figures
 
@@ -204,7 +204,7 @@ def describe(args: argparse.Namespace) -> str:
         return f"GenArt Studio's compact {args.scale}× upscaler for photos, textures and paintings: {network}"
     return (
         f"GenArt Studio's {args.scale}× upscaler for the GAN's and VAE's 28 px white-on-black digits: keeps strokes "
-        f"as thin as drawn and gaps open; {network}; not for photos"
+        f"trained to keep strokes as thick as drawn; {network}; not for photos"
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image, ImageFilter
 
 from genart_core.datasets import DatasetError, digit_fonts, render_digits
 from genart_core.digit_reader import training_fonts
-from genart_core.digit_sr_data import digit_pairs, held_out_fonts, soften, stroke_thickness
+from genart_core.digit_sr_data import digit_pairs, held_out_fonts, soften, stroke_thickness_ratio
 from genart_core.imaging import resize
 
 
@@ -44,12 +45,16 @@ def test_a_larger_canvas_draws_the_same_digit_larger_and_detail_one_is_unchanged
         assert abs(ink_small - ink_big) < 0.5 * max(ink_small, ink_big)
 
 
-def test_stroke_thickness_measures_a_bars_width() -> None:
-    for width in (2, 5, 9):
-        bar = np.zeros((40, 400), np.uint8)
-        bar[10:10 + width, :] = 255
-        assert stroke_thickness(bar) == pytest.approx(width, rel=0.03)
-    assert stroke_thickness(np.zeros((8, 8), np.uint8)) == 0.0
+def test_the_stroke_thickness_ratio_is_the_ratio_of_widths_of_the_same_strokes() -> None:
+    def bar(width: int) -> np.ndarray:
+        picture = np.zeros((40, 60), np.uint8)
+        picture[20 - width // 2:20 - width // 2 + width, 10:50] = 255
+        return picture
+
+    assert stroke_thickness_ratio(bar(6), bar(4)) == pytest.approx(1.5)
+    assert stroke_thickness_ratio(bar(4), bar(4)) == 1.0
+    blurred = np.asarray(Image.fromarray(bar(6)).filter(ImageFilter.GaussianBlur(1.5)))
+    assert stroke_thickness_ratio(blurred, bar(6)) == pytest.approx(1.0, abs=0.1)  # soft, not bolder
 
 
 def test_softening_blurs_about_half_the_digits_and_keeps_the_rest() -> None:
