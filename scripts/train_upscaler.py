@@ -203,7 +203,7 @@ def describe(args: argparse.Namespace) -> str:
     if args.data == "photos":
         return f"GenArt Studio's compact {args.scale}× upscaler for photos, textures and paintings: {network}"
     return (
-        f"GenArt Studio's {args.scale}× upscaler for the GAN's and VAE's 28 px white-on-black digits: keeps strokes "
+        f"GenArt Studio's {args.scale}× upscaler for the GAN's and VAE's 28 px white-on-black digits: "
         f"trained to keep strokes as thick as drawn; {network}; not for photos"
     )
 
