@@ -115,8 +115,11 @@ def _label(entry: weights.ModelEntry, ours: list[weights.ModelEntry]) -> str:
 
 
 def list_upscalers() -> list[UpscalerSpec]:
-    """Ours (bundled, then trained) first, then the community upscalers the user added whose file is still there."""
+    """Ours first: genart-sr's family, the others for any picture, those for digits only, each
+    group bundled before trained (a list's first entry is what a dialog offers first); then the
+    community upscalers the user added whose file is still there."""
     entries = weights.available_models(SR_KIND)
+    entries.sort(key=lambda entry: (entry.card.get("pictures") == "digits", _family(entry) != DEFAULT_UPSCALER))
     ours = [UpscalerSpec(entry.name, _label(entry, entries), "ours", entry.location) for entry in entries]
     added = [spec for spec in _read_registry() if Path(spec.location).is_file()]
     return ours + added

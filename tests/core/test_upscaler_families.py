@@ -59,7 +59,10 @@ def test_a_community_file_keeps_its_own_scale(tmp_path) -> None:
 
 def test_the_lists_say_each_networks_scale_and_use(family, capsys) -> None:
     save_tiny_sr(paths.models_dir() / "digits-sr", scale=4, pictures="digits")
-    labels = {spec.key: spec.label for spec in upscalers.list_upscalers()}
+    listed = upscalers.list_upscalers()
+    labels = {spec.key: spec.label for spec in listed}
+    # genart-sr's family first, then other upscalers, then those for digits; bundled before yours.
+    assert [spec.key for spec in listed] == ["genart-sr", "genart-sr-4x", "fam-sr", "fam-sr-4x", "solo-sr", DIGIT_UPSCALER, "digits-sr"]
     assert labels["fam-sr"] == "fam-sr (yours, 2×; 4× by fam-sr-4x)"
     assert labels["fam-sr-4x"] == "fam-sr-4x (yours, 4×; 2× by fam-sr)"
     assert labels["solo-sr"] == "solo-sr (yours, 2×)"
@@ -67,6 +70,17 @@ def test_the_lists_say_each_networks_scale_and_use(family, capsys) -> None:
     assert main(["models", "list"]) == 0
     listed = capsys.readouterr().out
     assert "fam-sr (yours, 2×; 4× by fam-sr-4x)" in listed
+
+
+def test_the_bundled_upscalers_cover_2x_4x_and_digits() -> None:
+    bundled = {entry.name: entry.card for entry in available_models(upscalers.SR_KIND) if entry.status == "bundled"}
+    assert {name: upscalers.card_scale(card) for name, card in bundled.items()} == {"genart-sr": 2, "genart-sr-4x": 4, DIGIT_UPSCALER: 4}
+    assert upscalers.resolve("genart-sr", 4).key == "genart-sr-4x"
+    assert upscalers.resolve("genart-sr", 2).key == "genart-sr"
+    assert upscalers.resolve(DIGIT_UPSCALER, 2).key == DIGIT_UPSCALER  # no 2× digit network: 4×, then reduced
+    assert bundled[DIGIT_UPSCALER]["pictures"] == "digits"
+    assert upscalers.list_upscalers()[0].key == "genart-sr"  # what the Upscale dialog and hires fix offer first
+
 
 
 def test_digit_models_get_the_digit_upscaler_and_others_genart_sr() -> None:
