@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--crops", type=Path, default=None, help="write side-by-side crops into this folder")
     parser.add_argument("--quick", action="store_true", help="hires: the narrow pipeline only")
-    parser.add_argument("--parts", nargs="+", default=["quality", "speed", "crops"], help="of the upscaler section (default: all)")
+    parser.add_argument("--parts", nargs="+", default=["quality", "speed", "crops"], help="of the upscaler and enlarge sections (default: all)")
     args = parser.parse_args()
     unknown = [name for name in args.sections if name not in SECTIONS]
     if unknown:

@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python bench/detail.py enlarge                      # quality, then speed
     PYTHONPATH=. python bench/detail.py enlarge --crops /work/notes/sr
+    PYTHONPATH=. python bench/detail.py enlarge --parts speed         # quality, crops, speed: any of them
 
 Quality: held-out digits (genart_core.digit_sr_data: drawn in the digit judge's URW fonts, which
 digit-sr never saw, seed 1) drawn sharp at 280 px; the truth at 4× is that reduced to 112 px,
@@ -13,7 +14,8 @@ genart-sr-4x existed. With --crops: input (nearest), Lanczos, genart-sr and digi
 for a bundled-GAN sample at 4× and 10×, and for held-out digits against their truth.
 
 Speed: milliseconds to enlarge one bundled-GAN sample as the app does, against nearest neighbour
-and Lanczos; median of 7, one thread.
+and Lanczos; median of 7, one thread; wall time and the process's CPU time (on a busy CPU the
+wall time includes waiting for a core, the CPU time does not).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def digit_crops(cache, folder: Path) -> None:
         for index, truth in enumerate(truths):
             small = resize(truth, 28, 28)
             panels = [_blocks(small, scale)] + [enlarge(small, side) for enlarge in enlargers.values()]
-            _save(panels + [truth], folder / f"held-out-digit{index}-x{scale}.png", "input | " + " | ".join(enlargers) + " | truth")
+            _save(panels + [resize(truth, side, side)], folder / f"held-out-digit{index}-x{scale}.png", "input | " + " | ".join(enlargers) + " | truth")
 
 
 def _blocks(digit: np.ndarray, scale: int) -> np.ndarray:
@@ -121,14 +123,17 @@ def speed(cache) -> None:
         "canvas 28→504, genart-sr-4x 4× + Lanczos": lambda: sharp(sample, 504, 504, "genart-sr", cache, network_limit=4),
         "canvas 28→504, nearest": lambda: nearest(sample, 18),
     }
-    print("\nEnlarging a 28 px GAN sample, one thread (median of 7):")
+    # CPU time is what the call would take on a quiet CPU: on a busy one the wall time also
+    # counts the waits for a core.
+    print("\nEnlarging a 28 px GAN sample, one thread (median of 7): wall time, CPU time")
     for name, call in cases.items():
-        times = []
+        times, cpu = [], []
         for _ in range(7):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             call()
             times.append(time.perf_counter() - started)
-        print(f"  {name:<48} {np.median(times) * 1000:8.1f} ms")
+            cpu.append(time.process_time() - started_cpu)
+        print(f"  {name:<48} {np.median(times) * 1000:8.1f} ms {np.median(cpu) * 1000:8.1f} ms")
 
 
 def enlarge(args: argparse.Namespace) -> None:
@@ -136,7 +141,9 @@ def enlarge(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(1)
     cache = ModelCache(4)
-    digit_quality(cache)
-    if args.crops:
+    if "quality" in args.parts:
+        digit_quality(cache)
+    if args.crops and "crops" in args.parts:
         digit_crops(cache, args.crops)
-    speed(cache)
+    if "speed" in args.parts:
+        speed(cache)

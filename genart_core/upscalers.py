@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -92,6 +93,38 @@ def _remember(spec: UpscalerSpec) -> None:
 
 
 # -- listing and resolving ------------------------------------------------------------------
+_ours_read: tuple[tuple, list[weights.ModelEntry]] | None = None  # (folder stamp, models) of the last read
+
+
+def _folder_stamp() -> tuple:
+    """Each model folder with its and its card's modification times: a model added, removed,
+    retrained or edited changes it."""
+    stamp = []
+    for root in (paths.resources_dir() / "models", paths.models_dir()):
+        try:
+            folders = sorted((entry.path for entry in os.scandir(root) if entry.is_dir()))
+        except OSError:
+            continue
+        for folder in folders:
+            try:
+                card = os.stat(os.path.join(folder, weights.CARD_FILE)).st_mtime_ns
+            except OSError:
+                card = 0
+            stamp.append((folder, os.stat(folder).st_mtime_ns, card))
+    return tuple(stamp)
+
+
+def _our_models() -> list[weights.ModelEntry]:
+    """Our super-resolution models, read again only when a model folder changed: the Generate
+    dock enlarges each slider position through resolve(), and reading every model card each time
+    cost more than the network itself."""
+    global _ours_read
+    stamp = _folder_stamp()
+    if _ours_read is None or _ours_read[0] != stamp:
+        _ours_read = (stamp, weights.available_models(SR_KIND))
+    return list(_ours_read[1])
+
+
 def card_scale(card: dict) -> int | None:
     """How many times a model of ours enlarges, from its card (None when the card does not say;
     loading such a model then fails with the card's message)."""
@@ -118,7 +151,7 @@ def list_upscalers() -> list[UpscalerSpec]:
     """Ours first: genart-sr's family, the others for any picture, those for digits only, each
     group bundled before trained (a list's first entry is what a dialog offers first); then the
     community upscalers the user added whose file is still there."""
-    entries = weights.available_models(SR_KIND)
+    entries = _our_models()
     entries.sort(key=lambda entry: (entry.card.get("pictures") == "digits", _family(entry) != DEFAULT_UPSCALER))
     ours = [UpscalerSpec(entry.name, _label(entry, entries), "ours", entry.location) for entry in entries]
     added = [spec for spec in _read_registry() if Path(spec.location).is_file()]
@@ -149,7 +182,7 @@ def resolve(key: str, scale: int | None = None) -> UpscalerSpec:
         if not path.is_file():
             raise UpscalerError(f"The upscaler file {path} does not exist.")
         return UpscalerSpec(str(path), path.stem, "file", str(path))
-    entries = weights.available_models(SR_KIND)
+    entries = _our_models()
     for entry in entries:
         if entry.name == key:
             return _for_scale(entry, entries, scale)

@@ -89,3 +89,12 @@ def test_digit_models_get_the_digit_upscaler_and_others_genart_sr() -> None:
     assert sample_upscaler({"config": {"channels": 1}, "data": "13233 faces (lfw_subset)"}) == "genart-sr"
     assert sample_upscaler({"config": {"channels": 3}, "data": "digits in colour"}) == "genart-sr"
     assert sample_upscaler({"config": "damaged", "data": 5}) == "genart-sr"
+
+
+def test_a_model_added_or_changed_after_a_lookup_is_seen_at_the_next() -> None:
+    save_tiny_sr(paths.models_dir() / "late-sr", scale=2, family="late-sr")
+    assert upscalers.resolve("late-sr", 4).key == "late-sr"  # no 4× member yet: the 2× network twice
+    save_tiny_sr(paths.models_dir() / "late-sr-4x", scale=4, family="late-sr")
+    assert upscalers.resolve("late-sr", 4).key == "late-sr-4x"
+    save_tiny_sr(paths.models_dir() / "late-sr-4x", scale=4, family="another")  # retrained into another family
+    assert upscalers.resolve("late-sr", 4).key == "late-sr"
