@@ -128,7 +128,8 @@ def _our_models() -> list[weights.ModelEntry]:
 def card_scale(card: dict) -> int | None:
     """How many times a model of ours enlarges, from its card (None when the card does not say;
     loading such a model then fails with the card's message)."""
-    scale = card.get("config", {}).get("scale")
+    config = card.get("config")
+    scale = config.get("scale") if isinstance(config, dict) else None
     return scale if isinstance(scale, int) and not isinstance(scale, bool) else None
 
 

@@ -80,6 +80,7 @@ def test_the_bundled_upscalers_cover_2x_4x_and_digits() -> None:
     assert upscalers.resolve(DIGIT_UPSCALER, 2).key == DIGIT_UPSCALER  # no 2× digit network: 4×, then reduced
     assert bundled[DIGIT_UPSCALER]["pictures"] == "digits"
     assert upscalers.list_upscalers()[0].key == "genart-sr"  # what the Upscale dialog and hires fix offer first
+    assert upscalers.card_scale({"config": "damaged"}) is None and upscalers.card_scale({"config": {"scale": True}}) is None
 
 
 
