@@ -2,9 +2,10 @@
 
     PYTHONPATH=. python bench/detail.py upscaler                     # quality, speed, memory, crops
     PYTHONPATH=. python bench/detail.py upscaler --crops /work/notes/upscale
+    PYTHONPATH=. python bench/detail.py upscaler --before resources/models/genart-sr   # + a column: the 2× network alone
     PYTHONPATH=. python bench/detail.py upscaler --model 4x-Model.safetensors --parts speed
     PYTHONPATH=. python bench/detail.py hires [--quick]                 # see bench/detail_hires.py
-    PYTHONPATH=. python bench/detail.py enlarge                          # GAN samples for display
+    PYTHONPATH=. python bench/detail.py enlarge [--crops DIR]            # see bench/detail_enlarge.py
 
 upscaler: on the held-out photos (genart_core.sr_data.HELD_OUT_PHOTOS, never seen in training),
 each reduced 2× and 4× cleanly (bicubic) and with the fixed degradation (blur, noise, JPEG),
@@ -13,7 +14,10 @@ closer) and a VGG feature distance (lower is closer; Oxford VGG-19 relu1_2…rel
 features unit-normalised per pixel as LPIPS does but without its learned weights, on the centre
 256×256 of the picture). Then the wall time of 512→1024 and 512→2048, each in a fresh process, with
 its resident memory before the enlargement and its peak (the peak can be an earlier moment, such as
-the imports, when the enlargement needs less), and with --crops, side-by-side crops (input, bicubic, upscaler).
+the imports, when the enlargement needs less), and with --crops, side-by-side crops (input, bicubic,
+Lanczos, the --before upscaler if given, the upscaler). --model genart-sr runs genart-sr at 2× and
+genart-sr-4x at 4×; --before resources/models/genart-sr (a folder keeps its own scale) is the 2×
+network alone, run twice for 4× as the app did before genart-sr-4x.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from genart_core.pipelines.upscale import upscale_array
 from genart_core.requests.upscale import DEFAULT_UPSCALER
 from genart_core.sr_data import HELD_OUT_PHOTOS, degrade_fixed, even_crop, photos, psnr, shrink
 
-from detail_hires import enlarge, hires  # bench/ is on the path when this script runs
+from detail_enlarge import enlarge  # bench/ is on the path when this script runs
+from detail_hires import hires
 
 VGG_LAYERS = ("relu1_2", "relu2_2", "relu3_4", "relu4_4")
 CENTRE = 256
@@ -67,17 +72,19 @@ class FeatureDistance:
         return float(np.mean(distances))
 
 
-def upscaler_quality(model: str) -> None:
+def upscaler_quality(model: str, before: str | None) -> None:
     distance = FeatureDistance()
-    print(f"\nHeld-out photos, PSNR dB (higher is closer) / VGG feature distance (lower is closer); upscaler: {model}")
-    print(f"{'photo':<20} {'scale':>5} {'input':<9} {'bicubic':>15} {'lanczos':>15} {'upscaler':>15}")
+    models = [before, model] if before else [model]
+    print(f"\nHeld-out photos, PSNR dB (higher is closer) / VGG feature distance (lower is closer); upscaler: {model}"
+          + (f"; before: {before}" if before else ""))
+    print(f"{'photo':<20} {'scale':>5} {'input':<9} {'bicubic':>15} {'lanczos':>15}" + (f" {'before':>15}" if before else "") + f" {'upscaler':>15}")
     totals: dict[tuple[int, str], list[np.ndarray]] = {}
     for name, picture in zip(HELD_OUT_PHOTOS, photos(HELD_OUT_PHOTOS)):
         for scale in (2, 4):
             sharp = even_crop(picture, scale)
             height, width = sharp.shape[:2]
             for condition, small in (("clean", shrink(sharp, scale)), ("degraded", degrade_fixed(sharp, scale))):
-                results = [bicubic(small, width, height), resize(small, width, height), upscale_array(small, scale, model)]
+                results = [bicubic(small, width, height), resize(small, width, height)] + [upscale_array(small, scale, m) for m in models]
                 figures = np.array([[psnr(r, sharp), distance(r, sharp)] for r in results])
                 totals.setdefault((scale, condition), []).append(figures)
                 cells = " ".join(f"{p:>7.2f} / {d:.3f}" for p, d in figures)
@@ -120,18 +127,20 @@ def upscaler_speed(model: str, threads: int) -> None:
         )
 
 
-def _side_by_side(small: np.ndarray, scale: int, model: str, crop: tuple[int, int, int], label_path: Path) -> None:
-    """Input (nearest, to show its pixels), bicubic and the upscaler, each the same region, side by side."""
+def _side_by_side(small: np.ndarray, scale: int, models: list[str], crop: tuple[int, int, int], label_path: Path) -> None:
+    """Input (nearest, to show its pixels), bicubic, Lanczos and each upscaler, the same region side by side."""
     top, left, side = crop
     height, width = small.shape[0] * scale, small.shape[1] * scale
     panels = [
         np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.NEAREST)),
         bicubic(small, width, height),
-        upscale_array(small, scale, model),
-    ]
-    row = np.concatenate([p[top:top + side, left:left + side] for p in panels], axis=1)
+        resize(small, width, height),
+    ] + [upscale_array(small, scale, model) for model in models]
+    gap = np.full((side, 4, 3), 128, np.uint8)
+    crops = [p[top:top + side, left:left + side] for p in panels]
+    row = np.concatenate([part for c in crops for part in (c, gap)][:-1], axis=1)
     Image.fromarray(row).save(label_path)
-    print(f"  {label_path} (input | bicubic | upscaler)")
+    print(f"  {label_path} (input | bicubic | Lanczos | {' | '.join(models)})")
 
 
 def _generated_pictures() -> dict[str, np.ndarray]:
@@ -150,27 +159,27 @@ def _generated_pictures() -> dict[str, np.ndarray]:
     return pictures
 
 
-def upscaler_crops(model: str, folder: Path) -> None:
+def upscaler_crops(models: list[str], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     print(f"\nSide-by-side crops in {folder}:")
     for name, picture in zip(HELD_OUT_PHOTOS, photos(HELD_OUT_PHOTOS)):
         sharp = even_crop(picture, 4)
         small = degrade_fixed(sharp, 2)
         top, left = sharp.shape[0] // 3, sharp.shape[1] // 3
-        _side_by_side(small, 2, model, (top, left, 192), folder / f"{name.split(':')[1]}-x2-degraded.png")
-        _side_by_side(shrink(sharp, 4), 4, model, (top, left, 192), folder / f"{name.split(':')[1]}-x4-clean.png")
+        _side_by_side(small, 2, models, (top, left, 192), folder / f"{name.split(':')[1]}-x2-degraded.png")
+        _side_by_side(shrink(sharp, 4), 4, models, (top, left, 192), folder / f"{name.split(':')[1]}-x4-clean.png")
     for name, picture in _generated_pictures().items():
         side = picture.shape[0] * 4
-        _side_by_side(picture, 4, model, (0, 0, side), folder / f"{name}-x4.png")
+        _side_by_side(picture, 4, models, (0, 0, side), folder / f"{name}-x4.png")
 
 
 def upscaler(args: argparse.Namespace) -> None:
     if "quality" in args.parts:
-        upscaler_quality(args.model)
+        upscaler_quality(args.model, args.before)
     if "speed" in args.parts:
         upscaler_speed(args.model, args.threads)
     if args.crops and "crops" in args.parts:
-        upscaler_crops(args.model, args.crops)
+        upscaler_crops([args.before, args.model] if args.before else [args.model], args.crops)
 
 
 SECTIONS = {"upscaler": upscaler, "hires": hires, "enlarge": enlarge}
@@ -180,10 +189,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sections", nargs="*", metavar="SECTION", help=f"which of {', '.join(SECTIONS)} (default: all)")
     parser.add_argument("--model", default=DEFAULT_UPSCALER, help="upscaler for the upscaler section")
+    parser.add_argument("--before", default=None, help="upscaler section: another upscaler to compare with (a column and a crop panel)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--crops", type=Path, default=None, help="write side-by-side crops into this folder")
     parser.add_argument("--quick", action="store_true", help="hires: the narrow pipeline only")
-    parser.add_argument("--parts", nargs="+", default=["quality", "speed", "crops"], help="of the upscaler section (default: all)")
+    parser.add_argument("--parts", nargs="+", default=["quality", "speed", "crops"], help="of the upscaler and enlarge sections (default: all)")
     args = parser.parse_args()
     unknown = [name for name in args.sections if name not in SECTIONS]
     if unknown:

@@ -1,12 +1,7 @@
-"""The hires and enlarge sections of bench/detail.py.
+"""The hires section of bench/detail.py.
 
     PYTHONPATH=. python bench/detail.py hires            # narrow pipeline, then the SD-sized one
     PYTHONPATH=. python bench/detail.py hires --quick    # the narrow pipeline only
-    PYTHONPATH=. python bench/detail.py enlarge          # GAN sample enlargements for display
-
-enlarge: milliseconds to enlarge one bundled-GAN sample (28 px) for display, as the app does it
-(genart_core.sharp_enlarge with the network limited to 4× on the GUI thread, unlimited in jobs),
-against nearest neighbour and Lanczos; median of repeats, one thread.
 
 Models have random weights of the real architectures (bench/diffusion.py's sd_pipeline; nothing
 downloaded), so the pictures mean nothing but the time does. Each job: the base image at 512×512,
@@ -83,36 +78,6 @@ def bench_model(name: str, pipe, steps: int, guidance: float, denoise: float, up
         print(f"  hires 512→1024 ({hires_fix.upscaler_label(upscaler)}): {phases['total']:7.2f} s ({split})")
     del loaded, pipe
     gc.collect()
-
-
-def enlarge(args: argparse.Namespace) -> None:
-    import numpy as np
-
-    from genart_core.engine import ModelCache
-    from genart_core.imaging import resize
-    from genart_core.latents import enlarge as nearest
-    from genart_core.requests.generative import GanSampleRequest
-    from genart_core.sharp_enlarge import enlarge as sharp
-
-    torch.set_num_threads(1)
-    sample = Engine().run(GanSampleRequest(count=1, seed=3)).images[0]
-    cache = ModelCache(1)
-    sharp(sample, 56, 56, args.model, cache)  # warm-up: loading the network
-    cases = {
-        "preview 28→112, upscaler (network 4×)": lambda: sharp(sample, 112, 112, args.model, cache, network_limit=4),
-        "preview 28→112, Lanczos": lambda: resize(sample, 112, 112),
-        "canvas 28→504, upscaler 4× + Lanczos (the app)": lambda: sharp(sample, 504, 504, args.model, cache, network_limit=4),
-        "canvas 28→504, upscaler up to 16×": lambda: sharp(sample, 504, 504, args.model, cache),
-        "canvas 28→504, nearest (before)": lambda: nearest(sample, 18),
-    }
-    print("\nEnlarging a 28 px GAN sample, one thread (median of 7):")
-    for name, call in cases.items():
-        times = []
-        for _ in range(7):
-            started = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - started)
-        print(f"  {name:<48} {np.median(times) * 1000:8.1f} ms")
 
 
 def hires(args: argparse.Namespace) -> None:

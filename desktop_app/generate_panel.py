@@ -47,6 +47,8 @@ from genart_core.artwork import save_artwork
 from genart_core.imaging import load_image
 from genart_core.latents import enlarge
 from genart_core.requests import generative as requests
+from genart_core.requests.upscale import DEFAULT_UPSCALER
+from genart_core.sharp_enlarge import sample_upscaler
 from genart_core.weights import ModelEntry, available_models
 
 if TYPE_CHECKING:
@@ -116,8 +118,10 @@ class GeneratePanel(QScrollArea):
         self._pick_after_sampling: int | None = None  # a reproduced sample's place in its grid
         self.training_dialog: TrainingDialog | None = None
         self._enlarger = SampleEnlarger()  # sharp enlargements of the 28 px samples
+        self._sample_upscalers: dict[tuple[str, str], str] = {}  # model key -> the upscaler for its samples
 
         self.model_combo = QComboBox()
+        self.model_combo.currentIndexChanged.connect(self._use_model_upscaler)
         refresh = QPushButton("↻")
         refresh.setToolTip("Look for new models")
         refresh.clicked.connect(lambda: self.refresh_models())
@@ -228,11 +232,18 @@ class GeneratePanel(QScrollArea):
         chosen = select or self.model_combo.currentData()
         self.model_combo.clear()
         entries = self._model_source()  # one scan of the model folders, or the server's list
+        self._sample_upscalers = {}
         for entry in [e for e in entries if e.kind == "gan"] + [e for e in entries if e.kind == "vae"]:
             key = (entry.kind, entry.location)
+            self._sample_upscalers[key] = sample_upscaler(entry.card)
             self.model_combo.addItem(f"{entry.kind.upper()} · {entry.name} ({entry.status})", key)
             if chosen and (chosen == key or chosen == entry.name):
                 self.model_combo.setCurrentIndex(self.model_combo.count() - 1)
+
+    @Slot()
+    def _use_model_upscaler(self) -> None:
+        """Samples of this model are enlarged by the upscaler made for its kind of picture."""
+        self._enlarger.upscaler = self._sample_upscalers.get(self.model_combo.currentData(), DEFAULT_UPSCALER)
 
     def _model(self) -> tuple[str, str] | None:
         key = self.model_combo.currentData()

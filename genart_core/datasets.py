@@ -158,35 +158,41 @@ def synthetic_digits(count: int, size: int = 28, seed: int = 0) -> tuple[np.ndar
     return render_digits(labels, size, rng), labels.astype(np.int64)
 
 
-def render_digits(labels: np.ndarray, size: int, rng: np.random.Generator, fonts: Sequence[Path] | None = None) -> np.ndarray:
+def render_digits(
+    labels: np.ndarray, size: int, rng: np.random.Generator, fonts: Sequence[Path] | None = None, detail: int = 1,
+) -> np.ndarray:
     """One digit per label (uint8 N×size×size, white on black), each in a random font of ``fonts``
-    (default: every font of ``digit_fonts``)."""
+    (default: every font of ``digit_fonts``). ``detail`` draws each digit on a canvas that many
+    times larger before framing it (for sharp pictures much larger than 28 px: the upscalers'
+    ground truth); detail 1 draws exactly the digits it always drew."""
     fonts = digit_fonts() if fonts is None else fonts
     if not fonts:
         raise DatasetError("No fonts were found to draw digits with; train on a folder of images instead.")
     images = np.empty((len(labels), size, size), np.uint8)
     for index, label in enumerate(labels):
         font = fonts[rng.integers(len(fonts))]
-        images[index] = _render_digit(str(label), font, size, rng)
+        images[index] = _render_digit(str(label), font, size, rng, detail)
     return images
 
 
-def _render_digit(text: str, font_path: Path, size: int, rng: np.random.Generator) -> np.ndarray:
-    canvas = 96
-    font = ImageFont.truetype(str(font_path), int(rng.uniform(56, 72)))
+def _render_digit(text: str, font_path: Path, size: int, rng: np.random.Generator, detail: int = 1) -> np.ndarray:
+    canvas = 96 * detail  # lengths below in canvas pixels scale with it
+    font = ImageFont.truetype(str(font_path), int(rng.uniform(56, 72) * detail))
     picture = Image.new("L", (canvas, canvas), 0)
     ImageDraw.Draw(picture).text((canvas / 2, canvas / 2), text, fill=255, font=font, anchor="mm")
     # Stroke weight: thicken or thin like different pens.
     weight = rng.integers(-1, 3)
     if weight > 0:
-        picture = picture.filter(ImageFilter.MaxFilter(2 * weight + 1))
+        picture = picture.filter(ImageFilter.MaxFilter(2 * weight * detail + 1))
     elif weight < 0:
-        picture = picture.filter(ImageFilter.MinFilter(3))
+        picture = picture.filter(ImageFilter.MinFilter(2 * detail + 1))
     # Slant and rotation as handwriting has them.
     shear = rng.uniform(-0.3, 0.3)
     picture = picture.transform(picture.size, Image.Transform.AFFINE, (1, shear, -shear * canvas / 2, 0, 1, 0), Image.Resampling.BILINEAR)
     picture = picture.rotate(rng.uniform(-12, 12), Image.Resampling.BILINEAR)
-    array = _elastic(np.asarray(picture, np.float32), rng, alpha=rng.uniform(30, 80), sigma=8.0)
+    # Smoothing noise over σ·detail leaves a field 1/detail as strong, hence alpha·detail² for the
+    # same distortion relative to the digit.
+    array = _elastic(np.asarray(picture, np.float32), rng, alpha=rng.uniform(30, 80) * detail**2, sigma=8.0 * detail)
     return _mnist_frame(array, size)
 
 

@@ -1,6 +1,7 @@
 """Enlarging small generated pictures for people to look at — the GAN's and VAE's 28 px digits on
 the canvas, in the slider preview and the interpolation strip; the offline diffusion model's
-32 px output — with the learned upscaler instead of nearest-neighbour blocks or a soft resize.
+32 px output — with the learned upscaler instead of nearest-neighbour blocks or a soft resize:
+digit-sr for models of digits (``sample_upscaler``), genart-sr for the rest.
 
 The network enlarges 4× (or 2×) at a time while at least 1.5× is still to go and it has not yet
 enlarged ``network_limit`` times; Lanczos makes up the rest, up or down, to the exact size. A grey
@@ -25,6 +26,7 @@ from genart_core.requests.upscale import DEFAULT_UPSCALER
 log = logging.getLogger(__name__)
 
 NETWORK_FROM = 1.5  # below this much enlargement left, Lanczos finishes the job
+DIGIT_UPSCALER = "digit-sr"  # the bundled upscaler trained on drawn digits (scripts/train_upscaler.py --data digits)
 _warned: set[str] = set()  # upscalers whose absence was logged already (once per run is enough)
 
 
@@ -57,6 +59,15 @@ def enlarge(
         grey = picture[:, :, :3].mean(axis=2).round().astype(np.uint8)
         picture = np.dstack([grey, grey, grey, *([picture[:, :, 3]] if picture.shape[2] == 4 else [])])
     return picture
+
+
+def sample_upscaler(card: dict) -> str:
+    """The upscaler for a GAN's or VAE's samples, from its model card: digit-sr for a model of grey
+    digits (the photo-trained genart-sr thickens their strokes and closes narrow gaps; digit-sr
+    learned strokes from digits drawn sharp), genart-sr for anything else (faces, colour pictures)."""
+    config = card.get("config")
+    grey = isinstance(config, dict) and config.get("channels") == 1
+    return DIGIT_UPSCALER if grey and "digit" in str(card.get("data", "")).lower() else DEFAULT_UPSCALER
 
 
 def _is_grey(image: np.ndarray) -> bool:

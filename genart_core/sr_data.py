@@ -66,8 +66,11 @@ def degrade_fixed(picture: np.ndarray, scale: int) -> np.ndarray:
     return np.asarray(Image.open(buffer).convert("RGB"))
 
 
-def random_crop_pair(pictures: list[np.ndarray], crop: int, scale: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(degraded crop, sharp crop) from a random picture, flipped and turned at random."""
+def random_crop_pair(
+    pictures: list[np.ndarray], crop: int, scale: int, rng: np.random.Generator, clean_share: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(degraded crop, sharp crop) from a random picture, flipped and turned at random; a
+    ``clean_share`` of them shrunk by plain bicubic instead of the random degradations."""
     picture = pictures[int(rng.integers(len(pictures)))]
     top = int(rng.integers(picture.shape[0] - crop + 1))
     left = int(rng.integers(picture.shape[1] - crop + 1))
@@ -75,6 +78,8 @@ def random_crop_pair(pictures: list[np.ndarray], crop: int, scale: int, rng: np.
     if rng.random() < 0.5:
         sharp = sharp[:, ::-1]
     sharp = np.ascontiguousarray(sharp)
+    if clean_share and rng.random() < clean_share:  # no draw without it: older trainings stay reproducible
+        return shrink(sharp, scale), sharp
     return degrade(sharp, scale, rng), sharp
 
 

@@ -1,7 +1,9 @@
 """Upscalers: which are installed, adding community ones (a file or a hub download), loading any of them.
 
 An upscaler key (what UpscaleRequest.model carries) is one of:
-  "genart-sr"              a super-resolution model folder of ours (bundled or trained), by name,
+  "genart-sr"              a super-resolution model folder of ours (bundled or trained), by name;
+                           asked for at another scale than its own, a model of its family (the
+                           card's "family") made for that scale stands in: genart-sr-4x for 4×,
   a folder                 such a folder (model.safetensors + card.json of kind "super-resolution"),
   a file                   a community .safetensors/.pth upscaler (see community_upscalers),
   "owner/repo/FILE"        a community upscaler downloaded from the Hugging Face hub.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -90,15 +93,84 @@ def _remember(spec: UpscalerSpec) -> None:
 
 
 # -- listing and resolving ------------------------------------------------------------------
+_ours_read: tuple[tuple, list[weights.ModelEntry]] | None = None  # (folder stamp, models) of the last read
+
+
+def _folder_stamp() -> tuple:
+    """Each model folder with its and its card's modification times: a model added, removed,
+    retrained or edited changes it."""
+    stamp = []
+    for root in (paths.resources_dir() / "models", paths.models_dir()):
+        try:
+            folders = sorted((entry.path for entry in os.scandir(root) if entry.is_dir()))
+        except OSError:
+            continue
+        for folder in folders:
+            try:
+                card = os.stat(os.path.join(folder, weights.CARD_FILE)).st_mtime_ns
+            except OSError:
+                card = 0
+            stamp.append((folder, os.stat(folder).st_mtime_ns, card))
+    return tuple(stamp)
+
+
+def _our_models() -> list[weights.ModelEntry]:
+    """Our super-resolution models, read again only when a model folder changed: the Generate
+    dock enlarges each slider position through resolve(), and reading every model card each time
+    cost more than the network itself."""
+    global _ours_read
+    stamp = _folder_stamp()
+    if _ours_read is None or _ours_read[0] != stamp:
+        _ours_read = (stamp, weights.available_models(SR_KIND))
+    return list(_ours_read[1])
+
+
+def card_scale(card: dict) -> int | None:
+    """How many times a model of ours enlarges, from its card (None when the card does not say;
+    loading such a model then fails with the card's message)."""
+    config = card.get("config")
+    scale = config.get("scale") if isinstance(config, dict) else None
+    return scale if isinstance(scale, int) and not isinstance(scale, bool) else None
+
+
+def _family(entry: weights.ModelEntry) -> str:
+    family = entry.card.get("family")
+    return family if isinstance(family, str) and family else entry.name
+
+
+def _label(entry: weights.ModelEntry, ours: list[weights.ModelEntry]) -> str:
+    """e.g. "genart-sr (bundled, 2×; 4× by genart-sr-4x)" or "digit-sr (bundled, 4×, for 28 px digits)"."""
+    scale = card_scale(entry.card)
+    parts = [entry.status, f"{scale}×" if scale else "scale unknown"]
+    if entry.card.get("pictures") == "digits":
+        parts.append("for 28 px digits")
+    stand_ins = [f"{card_scale(other.card)}× by {other.name}" for other in ours if other.name != entry.name and _family(other) == _family(entry)]
+    return f"{entry.name} ({', '.join(parts)}{'; ' + ', '.join(stand_ins) if stand_ins else ''})"
+
+
 def list_upscalers() -> list[UpscalerSpec]:
-    """Ours (bundled, then trained) first, then the community upscalers the user added whose file is still there."""
-    ours = [UpscalerSpec(entry.name, f"{entry.name} ({entry.status})", "ours", entry.location) for entry in weights.available_models(SR_KIND)]
+    """Ours first: genart-sr's family, the others for any picture, those for digits only, each
+    group bundled before trained (a list's first entry is what a dialog offers first); then the
+    community upscalers the user added whose file is still there."""
+    entries = _our_models()
+    entries.sort(key=lambda entry: (entry.card.get("pictures") == "digits", _family(entry) != DEFAULT_UPSCALER))
+    ours = [UpscalerSpec(entry.name, _label(entry, entries), "ours", entry.location) for entry in entries]
     added = [spec for spec in _read_registry() if Path(spec.location).is_file()]
     return ours + added
 
 
-def resolve(key: str) -> UpscalerSpec:
-    """The upscaler ``key`` names, or an UpscalerError saying what is available."""
+def _for_scale(entry: weights.ModelEntry, entries: list[weights.ModelEntry], scale: int | None) -> UpscalerSpec:
+    """``entry``, or the first model of its family that enlarges ``scale``× when it does not."""
+    if scale is not None and card_scale(entry.card) != scale:
+        family = _family(entry)
+        entry = next((e for e in entries if _family(e) == family and card_scale(e.card) == scale), entry)
+    return UpscalerSpec(entry.name, entry.name, "ours", entry.location)
+
+
+def resolve(key: str, scale: int | None = None) -> UpscalerSpec:
+    """The upscaler ``key`` names, or an UpscalerError saying what is available. With ``scale``, a
+    model of ours named by its name gives way to one of its family made for that scale, if
+    installed (a folder or a community file is always itself: it keeps its own scale)."""
     key = key.strip() or DEFAULT_UPSCALER
     for spec in _read_registry():
         if spec.key == key and Path(spec.location).is_file():
@@ -111,9 +183,10 @@ def resolve(key: str) -> UpscalerSpec:
         if not path.is_file():
             raise UpscalerError(f"The upscaler file {path} does not exist.")
         return UpscalerSpec(str(path), path.stem, "file", str(path))
-    for entry in weights.available_models(SR_KIND):
+    entries = _our_models()
+    for entry in entries:
         if entry.name == key:
-            return UpscalerSpec(entry.name, entry.name, "ours", entry.location)
+            return _for_scale(entry, entries, scale)
     known = ", ".join(spec.key for spec in list_upscalers()) or "none"
     raise UpscalerError(f"No upscaler called “{key}”. Installed: {known}. Add one with `genart models add --upscaler FILE`.")
 

@@ -33,7 +33,10 @@ def list_models(args: argparse.Namespace) -> int:
     for spec in sd_models.list_models():
         sys.stdout.write(f"{spec.key:<48} {spec.kind:<8} {spec.location}\n")
     for upscaler in upscalers.list_upscalers():
-        sys.stdout.write(f"{upscaler.key:<48} {'upscaler':<8} {upscaler.location}\n")
+        # Ours: the name with its scale and use ("genart-sr (bundled, 2×; 4× by genart-sr-4x)");
+        # community files: the key `--model` takes.
+        shown = upscaler.label if upscaler.kind == "ours" else upscaler.key
+        sys.stdout.write(f"{shown:<48} {'upscaler':<8} {upscaler.location}\n")
     return 0
 
 

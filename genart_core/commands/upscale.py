@@ -15,13 +15,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "upscale",
         help="enlarge a picture 2× or 4× with a learned upscaler",
-        description="Enlarge a picture with the bundled genart-sr network, or a community upscaler "
+        description="Enlarge a picture with the bundled genart-sr networks (genart-sr for 2×, genart-sr-4x for 4×), or a community upscaler "
         "(ESRGAN, Real-ESRGAN, SwinIR, SPAN, … as .safetensors or .pth; add one with `genart models add --upscaler FILE`).",
     )
     parser.add_argument("input", type=Path, metavar="IN")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="output .png, .jpg or .webp")
     parser.add_argument("--scale", type=int, choices=SCALES, default=2)
-    parser.add_argument("--model", default=DEFAULT_UPSCALER, help="an installed upscaler's name or key, or an upscaler file")
+    parser.add_argument("--model", default=DEFAULT_UPSCALER, help="an installed upscaler's name or key (`genart models list`; genart-sr runs its 4× network for 4×), or an upscaler file (it keeps its own scale)")
     parser.add_argument(
         "--detail", type=float, default=1.0,
         help="0 = a plain Lanczos enlargement, 1 = all the detail the network adds (default 1)",

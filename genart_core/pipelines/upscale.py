@@ -1,7 +1,8 @@
 """Enlarging a picture 2× or 4× with a learned upscaler, tile by tile (UpscaleRequest, and upscale_array for other pipelines).
 
-A network that enlarges s× runs as often as it takes to reach the asked scale (a 2× network
-twice for 4×; a 4× network once for 2×, then a Lanczos reduction). Tiles overlap and are
+Our models come in families (genart-sr: a 2× and a 4× network), and the one made for the asked
+scale runs. Otherwise a network that enlarges s× runs as often as it takes to reach the asked
+scale (a 2× network twice for 4×; a 4× network once for 2×, then a Lanczos reduction). Tiles overlap and are
 blended with feathered weights (genart_core.tiling), so memory for the network stays bounded
 and there are no seams. Progress comes per tile with a small preview; Cancel is checked between
 tiles, and Stop & Keep returns the tiles made so far blended over a Lanczos enlargement.
@@ -57,8 +58,9 @@ def check_settings(image: np.ndarray | None, scale: int, detail: float, tile: in
         )
 
 
-def load_upscaler(model: str, cache: ModelCache | None = None) -> Upscaler:
-    spec = resolve(model)
+def load_upscaler(model: str, cache: ModelCache | None = None, scale: int | None = None) -> Upscaler:
+    """The upscaler ``model`` names, for enlarging ``scale``× (see upscalers.resolve)."""
+    spec = resolve(model, scale)
     if cache is None:
         return load(spec)
     return cache.get_or_load(("upscaler", spec.kind, spec.location), lambda: load(spec))
@@ -128,7 +130,7 @@ def upscale(
     if detail == 0.0:  # nothing of the network would show: skip it
         return Upscaled(_finish(image, lanczos), "Lanczos", 0, 0)
     report(Progress(0, 1, "Loading the upscaler"))
-    upscaler = load_upscaler(model, cache)
+    upscaler = load_upscaler(model, cache, scale)
     passes = _passes(upscaler.scale, scale)
     sizes = [(height * upscaler.scale**i, width * upscaler.scale**i) for i in range(passes)]
     runner = _TileRunner(upscaler, tile, report, cancel)

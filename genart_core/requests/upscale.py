@@ -1,8 +1,9 @@
 """Enlarging a picture with a learned upscaler. Plain values only (no torch).
 
-``model`` is "genart-sr" (the bundled network), the name of another installed super-resolution
-model, a model folder, a community upscaler added with ``genart models add --upscaler``, or a
-.safetensors/.pth file (ESRGAN, Real-ESRGAN, SwinIR, SPAN, … read through spandrel).
+``model`` is "genart-sr" (the bundled networks: genart-sr at 2×, genart-sr-4x at 4×), the name
+of another installed super-resolution model, a model folder, a community upscaler added with
+``genart models add --upscaler``, or a .safetensors/.pth file (ESRGAN, Real-ESRGAN, SwinIR, SPAN,
+… read through spandrel).
 ``detail`` blends a plain Lanczos enlargement (0) with the network's output (1): the network's
 added detail is scaled by it, so 0.5 keeps half of the sharpening.
 """

@@ -22,13 +22,14 @@ from genart_core.weights import save_model
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def save_tiny_sr(folder: Path, seed: int = 0, scale: int = 2) -> Path:
-    """A seeded 8-channel, one-block SRNet whose output differs visibly from its bicubic base."""
+def save_tiny_sr(folder: Path, seed: int = 0, scale: int = 2, **card_fields: object) -> Path:
+    """A seeded 8-channel, one-block SRNet whose output differs visibly from its bicubic base
+    (``card_fields``: more fields of its card, such as its family)."""
     torch.manual_seed(seed)
     config = SRConfig(scale=scale, width=8, blocks=1)
     network = SRNet(config)
     torch.nn.init.normal_(network.tail.weight, std=0.05)  # the real init is zero: plain bicubic
-    save_model(folder, network.state_dict(), {"kind": "super-resolution", "name": folder.name, "config": config.to_dict()})
+    save_model(folder, network.state_dict(), {"kind": "super-resolution", "name": folder.name, "config": config.to_dict(), **card_fields})
     return folder
 
 
@@ -267,3 +268,15 @@ def test_degradations_shrink_and_the_fixed_one_is_reproducible() -> None:
     assert {degrade(sharp, 2, rng).shape for _ in range(20)} == {(24, 32, 3)}
     np.testing.assert_array_equal(degrade_fixed(sharp, 4), degrade_fixed(sharp, 4))
     assert degrade_fixed(sharp, 4).shape == (12, 16, 3)
+
+
+def test_a_clean_share_of_crops_is_a_plain_bicubic_reduction() -> None:
+    from genart_core.sr_data import random_crop_pair, shrink
+
+    pictures = [noise(40, 40, seed=5)]
+    rng = np.random.default_rng(1)
+    clean = [random_crop_pair(pictures, 16, 4, rng, clean_share=1.0) for _ in range(5)]
+    assert all(np.array_equal(small, shrink(sharp, 4)) for small, sharp in clean)
+    mixed = [random_crop_pair(pictures, 16, 4, rng, clean_share=0.5) for _ in range(60)]
+    plain = sum(np.array_equal(small, shrink(sharp, 4)) for small, sharp in mixed)
+    assert 15 < plain < 50  # the rest are degraded (a random degradation is almost never plain bicubic)

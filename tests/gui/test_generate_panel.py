@@ -14,12 +14,12 @@ from tests.gui.dnd import drop_file
 JOB_TIMEOUT = 60_000
 
 
-def _export(kind: str, name: str) -> None:
+def _export(kind: str, name: str, data: str = "noise") -> None:
     images = np.random.default_rng(0).integers(0, 256, (16, 28, 28, 1), dtype=np.uint8)
     settings = TrainSettings(method=kind, steps=1, batch=8, width=16 if kind == "gan" else 8, latent_dim=6, bf16=False)
     trainer = Trainer(settings, images)
     trainer.train_step()
-    trainer.export(paths.models_dir() / name, name, "noise")
+    trainer.export(paths.models_dir() / name, name, data)
 
 
 @pytest.fixture
