@@ -73,8 +73,11 @@ class LearnStyleRequest(Request):
     content_dir: str = ""
     # The current canvas joins the content photos when given.
     canvas: np.ndarray | None = field(default=None, compare=False)
-    # Side of the square training crops.
-    train_size: int = 192
+    # Longer side the photos and the painting are scaled to: the scale the style is learned at.
+    train_size: int = 256
+    # Side of the seeded random square each step trains on (0: the whole photo).
+    crop_size: int = 128
+    seed: int = 0
     # VGG-19 weights of the objective: "auto", "oxford", "torchvision" or a .safetensors path.
     weights: str = "auto"
     # Where the learned style goes; "" = the user's style folder.
