@@ -17,6 +17,8 @@ import logging
 import platform
 from pathlib import Path
 
+import torch
+
 from genart_core.device import configure_threads
 from genart_core.engine import Engine
 from genart_core.fast_style.learned_styles import LearnedStyleError, read_learned
@@ -32,20 +34,22 @@ def card_table(cards: list[dict], machine_note: str) -> str:
         "",
         "Made by `python scripts/learn_builtin_styles.py`: Magenta's arbitrary-style network (Ghiasi et al. 2017,",
         "Apache-2.0), its style vector (and, where the table says so, the biases of its normalisation γ/β maps)",
-        "tuned with Adam against the project's VGG-19 objective (Oxford weights, style weight 4, content 1, TV 2),",
+        "tuned with Adam against the project's VGG-19 objective (Oxford weights; content 1, TV 2, and the style weight",
+        "in the table: Balanced uses 4, learning since this version 12), with the learning rates decaying along a cosine,",
         "one training photo per step. The photos and the painting are scaled to the train size (longer side);",
         "each step trains on a seeded random square crop of that side (the whole photo where the crop is as large).",
-        "The convolutions' weights are not changed. Losses are the mean over the whole training photos at the train size.",
+        "The convolutions' weights are not changed. Losses are the mean over the whole training photos at the train size;",
+        "the total is the one learning minimised (its own style weight).",
         "",
         f"Data: {cards[0]['data'] if cards else ''}. {machine_note}",
         "",
-        "| style | tuned | steps | train size / crop | seconds | style loss before → after | content loss before → after | total before → after |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| style | tuned | style weight | steps | train size / crop | seconds | style loss before → after | content loss before → after | total before → after |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for card in cards:
         crop = card.get("crop_size", card["train_size"])
         lines.append(
-            f"| {card['style']} | {card['tuned']} | {card['steps']} | {card['train_size']} / {crop} | {card['seconds']:.0f} "
+            f"| {card['style']} | {card['tuned']} | {card.get('style_weight', 4.0):g} | {card['steps']} | {card['train_size']} / {crop} | {card['seconds']:.0f} "
             f"| {card['style_loss_before']:.3f} → {card['style_loss_after']:.3f} "
             f"| {card['content_loss_before']:.3f} → {card['content_loss_after']:.3f} "
             f"| {card['total_loss_before']:.3f} → {card['total_loss_after']:.3f} |"
@@ -74,9 +78,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="style names to learn (default: all built-in ones)")
     parser.add_argument("--machine-note", default="Times are on a 2-core x86_64 CPU that other jobs shared while this ran (a quiet one is several times faster).",
                         help="what CARD.md says about the machine the times come from")
+    # On a machine shared with other jobs, one thread wastes less time waiting for its partner.
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (default: every core)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     configure_threads()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     engine = Engine()  # keeps VGG and the transformer loaded from one style to the next
     for style in (s for s in list_styles() if s.builtin):

@@ -68,7 +68,7 @@ class LearnStyleRequest(Request):
 
     style_name: str
     style_path: str
-    steps: int = 60
+    steps: int = 300
     # Folder of content photos; "" = the photos that ship with scikit-image.
     content_dir: str = ""
     # The current canvas joins the content photos when given.

@@ -184,11 +184,12 @@ def test_the_builtin_script_rebuilds_the_card_from_every_learned_file(tmp_path):
         losses = {f"{key}_loss_{when}": value for key in ("style", "content", "total") for when, value in (("before", 0.5), ("after", 0.25))}
         return {"style": style, "tuned": "style vector", "steps": 3, "train_size": 64, "seconds": 1.0, "data": "photos", **losses, **extra}
 
-    save_learned(tmp_path / "b.safetensors", np.zeros(100, np.float32), card("Beta", crop_size=32))
+    save_learned(tmp_path / "b.safetensors", np.zeros(100, np.float32), card("Beta", crop_size=32, style_weight=12.0))
     save_learned(tmp_path / "a.safetensors", np.zeros(100, np.float32), card("Alpha"))  # an older card, without a crop size
     (tmp_path / "broken.safetensors").write_bytes(b"not a learned style")
     cards = folder_cards(tmp_path)
     assert [c["style"] for c in cards] == ["Alpha", "Beta"]
     table = card_table(cards, "Machine: test.")
-    assert "| Alpha | style vector | 3 | 64 / 64 |" in table and "| Beta | style vector | 3 | 64 / 32 |" in table
+    # An older card (weight 4, no crops) reads as what it was; a newer one shows its weight and crop.
+    assert "| Alpha | style vector | 4 | 3 | 64 / 64 |" in table and "| Beta | style vector | 12 | 3 | 64 / 32 |" in table
     assert "0.500 → 0.250" in table and "Machine: test." in table
