@@ -7,7 +7,8 @@ and the offsets of the transformer's normalisation biases, its card in the metad
 then rebuilt from the cards of every learned file in the folder, so learning one style keeps the
 others' rows: data, settings, time and losses before and after.
 
-    python scripts/learn_builtin_styles.py [--steps N] [--train-size 256] [--crop-size 128] [--only "Brush strokes"]
+    python scripts/learn_builtin_styles.py [--steps N] [--train-size 256] [--crop-size 128] [--style-weight 12]
+        [--only "Brush strokes"] [--threads N]
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def main() -> None:
     # The size bench/fast_style.py scores at: the style's Gram matrices are taken at the scale they are judged at.
     parser.add_argument("--train-size", type=int, default=LearnStyleRequest.train_size)
     parser.add_argument("--crop-size", type=int, default=LearnStyleRequest.crop_size)
+    parser.add_argument("--style-weight", type=float, default=LearnStyleRequest.style_weight)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "resources" / "styles" / "learned")
     parser.add_argument("--only", nargs="*", help="style names to learn (default: all built-in ones)")
     parser.add_argument("--machine-note", default="Times are on a 2-core x86_64 CPU that other jobs shared while this ran (a quiet one is several times faster).",
@@ -91,7 +93,8 @@ def main() -> None:
         if args.only and style.name not in args.only:
             continue
         request = LearnStyleRequest(style_name=style.name, style_path=str(style.path), steps=args.steps,
-                                   train_size=args.train_size, crop_size=args.crop_size, output=str(args.out))
+                                   train_size=args.train_size, crop_size=args.crop_size, style_weight=args.style_weight,
+                                   output=str(args.out))
         card = engine.run(request).extras["card"]
         log.info("%s: %.0f s, style loss %.3f -> %.3f", style.name, card["seconds"], card["style_loss_before"], card["style_loss_after"])
     (args.out / "CARD.md").write_text(card_table(folder_cards(args.out), f"Machine: {platform.machine()}. {args.machine_note}"), encoding="utf-8")

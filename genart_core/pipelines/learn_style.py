@@ -45,12 +45,6 @@ LEARNING_RATE = 0.1  # the vector's entries are of order 1
 # γ/β biases, at the start of the cosine decay.
 NORM_LEARNING_RATE = 0.1
 PREVIEW_EVERY = 5
-# The objective learning minimises: Balanced's, with the style weighed 3× more. The network, with
-# only its normalisation free, cannot lower the style loss as far as pixel optimisation can; at
-# Balanced's weight 4 it settled for content instead (Brush strokes held-out style loss 21–30 % of
-# the way from untuned to Balanced, Stained glass's rose), at 12 it got 47–54 % of the way after
-# 100 of 300 steps with the content loss about the untuned network's.
-LEARNING_WEIGHTS = LossWeights(style=12.0)
 
 
 def random_crop(picture: torch.Tensor, side: int, generator: torch.Generator) -> torch.Tensor:
@@ -124,7 +118,7 @@ def build_learner(request: LearnStyleRequest, ctx: RunContext, device: torch.dev
     photos = [resize_long_side(to_tensor(photo), side).to(device) for photo in training_photos(request.content_dir, request.canvas)]
 
     def make_objective(content: torch.Tensor) -> Objective:
-        return Objective(features, dtype, content, grams, LEARNING_WEIGHTS, 1.0)
+        return Objective(features, dtype, content, grams, LossWeights(style=request.style_weight), 1.0)
 
     return StyleLearner(transformer, make_objective, photos, request.crop_size or side, request.seed)
 
@@ -174,7 +168,7 @@ def run(request: LearnStyleRequest, ctx: RunContext) -> Result:
         "steps": steps_done,
         "train_size": request.train_size,
         "crop_size": learner.crop_size,
-        "style_weight": LEARNING_WEIGHTS.style,
+        "style_weight": request.style_weight,
         "tuned": "style vector and normalisation biases" if norm_offsets else "style vector",
         "seconds": round(seconds, 1),
         "device": str(device),

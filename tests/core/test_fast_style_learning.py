@@ -76,6 +76,13 @@ def test_learning_on_crops_smaller_than_the_photos_lowers_the_whole_photo_loss(t
     assert card["total_loss_after"] < card["total_loss_before"]
 
 
+def test_a_heavier_style_weight_buys_a_lower_style_loss(tmp_path, photos, one_torch_thread):
+    cards = [Engine().run(_request(tmp_path, photos, style_weight=weight, steps=8)).extras["card"] for weight in (1.0, 40.0)]
+    assert [card["style_weight"] for card in cards] == [1.0, 40.0]
+    assert cards[0]["style_loss_before"] == pytest.approx(cards[1]["style_loss_before"])  # the same start
+    assert cards[1]["style_loss_after"] < cards[0]["style_loss_after"]
+
+
 def test_stop_and_keep_saves_the_vector_so_far(tmp_path, photos, one_torch_thread):
     token = CancelToken()
 
