@@ -34,7 +34,7 @@ from genart_core.fast_style.pictures import style_square
 from genart_core.fast_style.torch_transformer import load_transformer
 from genart_core.imaging import from_tensor, load_image, to_tensor
 from genart_core.models.style_transformer import StyleTransformer, norm_bias_names
-from genart_core.pipelines.style_images import resize_long_side
+from genart_core.pipelines.style_images import NETWORK_MIN_SIDE, fit_for_network, resize_long_side
 from genart_core.pipelines.style_objective import LossWeights, Objective, style_grams
 from genart_core.requests.fast_style import NETWORK, LearnStyleRequest
 from genart_core.vgg_weights import load_vgg
@@ -113,14 +113,16 @@ def build_learner(request: LearnStyleRequest, ctx: RunContext, device: torch.dev
         for name in norm_bias_names(transformer):
             parameters[name].requires_grad_(True)
     side = request.train_size
-    style = resize_long_side(to_tensor(load_image(request.style_path)), side).to(device)
+    # Thin pictures (a strip of a canvas) are mirrored out to the least VGG can pool, as Stylise does.
+    style = fit_for_network(resize_long_side(to_tensor(load_image(request.style_path)), side)).to(device)
     grams = style_grams(features, dtype, [(style, 1.0)])
-    photos = [resize_long_side(to_tensor(photo), side).to(device) for photo in training_photos(request.content_dir, request.canvas)]
+    photos = [fit_for_network(resize_long_side(to_tensor(photo), side)).to(device) for photo in training_photos(request.content_dir, request.canvas)]
 
     def make_objective(content: torch.Tensor) -> Objective:
         return Objective(features, dtype, content, grams, LossWeights(style=request.style_weight), 1.0)
 
-    return StyleLearner(transformer, make_objective, photos, request.crop_size or side, request.seed)
+    crop = max(request.crop_size, NETWORK_MIN_SIDE) if request.crop_size else side
+    return StyleLearner(transformer, make_objective, photos, crop, request.seed)
 
 
 def run(request: LearnStyleRequest, ctx: RunContext) -> Result:
