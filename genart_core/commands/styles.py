@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "on a few content photos. The result is a small file in your style folder; --fast uses it from then on.",
     )
     learn.add_argument("style", help="a style name from the gallery or an image file")
-    learn.add_argument("--steps", type=int, default=60, help="optimisation steps (default 60)")
+    # None: the request's own default, so the CLI, the app and the script learn alike.
+    learn.add_argument("--steps", type=int, default=None, help="optimisation steps (default: LearnStyleRequest's)")
     learn.add_argument("--content-dir", default="", help="folder of content photos (default: photos shipped with scikit-image)")
     learn.set_defaults(handler=learn_style)
     parser.set_defaults(handler=list_styles, fast=False)
@@ -49,12 +50,11 @@ def learn_style(args: argparse.Namespace) -> int:
     from genart_core.styles import find_style
     from genart_core.terminal import run_in_terminal
 
-    if args.steps < 1:
+    if args.steps is not None and args.steps < 1:
         raise GenArtError("--steps must be at least 1.")
     style = find_style(args.style)
-    result = run_in_terminal(
-        LearnStyleRequest(style_name=style.name, style_path=str(style.path), steps=args.steps, content_dir=args.content_dir)
-    )
+    steps = LearnStyleRequest.steps if args.steps is None else args.steps
+    result = run_in_terminal(LearnStyleRequest(style_name=style.name, style_path=str(style.path), steps=steps, content_dir=args.content_dir))
     card = result.extras["card"]
     sys.stdout.write(
         f"Learned {style.name} in {card['seconds']:.0f} s ({card['steps']} steps{', stopped early' if result.stopped else ''}): "

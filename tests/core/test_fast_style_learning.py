@@ -51,6 +51,39 @@ def test_learning_lowers_the_loss_and_writes_a_small_file(tmp_path, photos, one_
     assert any(r.preview is not None for r in reports)
 
 
+def test_random_crops_are_seeded_inside_the_photo_and_never_larger_than_it():
+    import torch
+
+    from genart_core.pipelines.learn_style import random_crop
+
+    picture = torch.arange(3 * 30 * 50, dtype=torch.float32).reshape(1, 3, 30, 50)
+    crops = [random_crop(picture, 16, torch.Generator().manual_seed(seed)) for seed in (1, 1, 2)]
+    assert all(crop.shape == (1, 3, 16, 16) for crop in crops)
+    assert torch.equal(crops[0], crops[1]) and not torch.equal(crops[0], crops[2])
+    # Each crop is a window of the picture: its corner value says where it lies, and it fits inside.
+    corner = int(crops[2][0, 0, 0, 0])
+    top, left = divmod(corner, 50)
+    assert top + 16 <= 30 and left + 16 <= 50 and torch.equal(crops[2], picture[..., top : top + 16, left : left + 16])
+    assert random_crop(picture, 40, torch.Generator()).shape == (1, 3, 30, 40)  # narrower where the picture is
+    assert random_crop(picture, 64, torch.Generator()).shape == picture.shape
+
+
+def test_learning_on_crops_smaller_than_the_photos_lowers_the_whole_photo_loss(tmp_path, photos, one_torch_thread):
+    write(photos / "strip.png", scene(200, 4))  # a thin strip is mirrored out for VGG, not refused
+    result = Engine().run(_request(tmp_path, photos, crop_size=32, steps=8))
+    card = result.extras["card"]
+    assert card["crop_size"] == 32 and card["train_size"] == 48
+    # before/after are over the whole photos, not the crops the steps saw
+    assert card["total_loss_after"] < card["total_loss_before"]
+
+
+def test_a_heavier_style_weight_buys_a_lower_style_loss(tmp_path, photos, one_torch_thread):
+    cards = [Engine().run(_request(tmp_path, photos, style_weight=weight, steps=8)).extras["card"] for weight in (1.0, 40.0)]
+    assert [card["style_weight"] for card in cards] == [1.0, 40.0]
+    assert cards[0]["style_loss_before"] == pytest.approx(cards[1]["style_loss_before"])  # the same start
+    assert cards[1]["style_loss_after"] < cards[0]["style_loss_after"]
+
+
 def test_stop_and_keep_saves_the_vector_so_far(tmp_path, photos, one_torch_thread):
     token = CancelToken()
 
@@ -149,3 +182,22 @@ def test_the_shipped_learned_styles_are_valid_and_belong_to_built_in_styles():
         assert find_style(style.name).builtin
         assert style.card["total_loss_after"] <= style.card["total_loss_before"]  # what learning minimises
         assert style.path.stat().st_size < 16384
+
+
+def test_the_builtin_script_rebuilds_the_card_from_every_learned_file(tmp_path):
+    from genart_core.fast_style.learned_styles import save_learned
+    from scripts.learn_builtin_styles import card_table, folder_cards
+
+    def card(style: str, **extra) -> dict:
+        losses = {f"{key}_loss_{when}": value for key in ("style", "content", "total") for when, value in (("before", 0.5), ("after", 0.25))}
+        return {"style": style, "tuned": "style vector", "steps": 3, "train_size": 64, "seconds": 1.0, "data": "photos", **losses, **extra}
+
+    save_learned(tmp_path / "b.safetensors", np.zeros(100, np.float32), card("Beta", crop_size=32, style_weight=12.0))
+    save_learned(tmp_path / "a.safetensors", np.zeros(100, np.float32), card("Alpha"))  # an older card, without a crop size
+    (tmp_path / "broken.safetensors").write_bytes(b"not a learned style")
+    cards = folder_cards(tmp_path)
+    assert [c["style"] for c in cards] == ["Alpha", "Beta"]
+    table = card_table(cards, "Machine: test.")
+    # An older card (weight 4, no crops) reads as what it was; a newer one shows its weight and crop.
+    assert "| Alpha | style vector | 4 | 3 | 64 / 64 |" in table and "| Beta | style vector | 12 | 3 | 64 / 32 |" in table
+    assert "0.500 → 0.250" in table and "Machine: test." in table
