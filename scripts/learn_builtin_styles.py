@@ -7,7 +7,7 @@ and the offsets of the transformer's normalisation biases, its card in the metad
 then rebuilt from the cards of every learned file in the folder, so learning one style keeps the
 others' rows: data, settings, time and losses before and after.
 
-    python scripts/learn_builtin_styles.py [--steps N] [--train-size 256] [--crop-size 128] [--style-weight 12]
+    python scripts/learn_builtin_styles.py [--steps N] [--train-size 256] [--crop-size 128] [--style-weight 4]
         [--only "Brush strokes"] [--threads N]
 """
 
@@ -36,7 +36,7 @@ def card_table(cards: list[dict], machine_note: str) -> str:
         "Made by `python scripts/learn_builtin_styles.py`: Magenta's arbitrary-style network (Ghiasi et al. 2017,",
         "Apache-2.0), its style vector (and, where the table says so, the biases of its normalisation γ/β maps)",
         "tuned with Adam against the project's VGG-19 objective (Oxford weights; content 1, TV 2, and the style weight",
-        "in the table: Balanced uses 4, learning since this version 12), with the learning rates decaying along a cosine,",
+        "in the table: Balanced uses 4, and so does learning by default), with the learning rates decaying along a cosine,",
         "one training photo per step. The photos and the painting are scaled to the train size (longer side);",
         "each step trains on a seeded random square crop of that side (the whole photo where the crop is as large).",
         "The convolutions' weights are not changed. Losses are the mean over the whole training photos at the train size;",
