@@ -3,7 +3,7 @@
 Two independent digit readers (genart_core.digit_reader: one trained on digits rendered from
 fonts that the model's training data leaves out, one on scikit-learn's handwritten digits) read
 ``--per-class`` pictures the model draws for each prompt "digit N" (fixed seeds, the app's
-default 25 DDIM steps and guidance 3) and as many digits made the way the training data is made
+default 25 DDIM steps and guidance, OFFLINE_GUIDANCE) and as many digits made the way the training data is made
 (same renderer and fonts, another seed). Printed per class: each reader's accuracy on both, and
 the share of pictures with no digit in them (no ink, or a background as busy as a texture).
 
@@ -27,6 +27,7 @@ from genart_core.datasets import render_digits
 from genart_core.digit_reader import DigitReader, looks_empty, train_font_reader, train_sklearn_reader, training_fonts
 from genart_core.pipelines.tiny_diffusion import load_tiny_model, sample
 from genart_core.pipelines.tiny_prompts import parse_prompt
+from genart_core.requests.diffusion import OFFLINE_GUIDANCE
 
 SIZE = 32
 UNSURE = 0.5  # a reading whose top probability is below this counts as "unsure"
@@ -123,7 +124,7 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=25)
-    parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--guidance", type=float, default=OFFLINE_GUIDANCE)
     parser.add_argument("--grid", type=Path, help=f"save a grid here: one row per label, {GRID_COLUMNS} pictures each (the other labels are drawn for it)")
     args = parser.parse_args()
     diffusion_section(args.model, args.per_class, args.seed, args.steps, args.guidance, args.grid)

@@ -45,6 +45,7 @@ from desktop_app.seed_field import SeedField
 from desktop_app.widget_values import set_number
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request
 from genart_core.requests.diffusion import (
+    OFFLINE_GUIDANCE,
     OFFLINE_PREFIX,
     ImageToImageRequest,
     InpaintRequest,
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
 PREVIEW_ICON = 64  # pixels; thumbnails in the denoising strip
 MAX_PREVIEWS = 60  # the strip keeps the latest ones
 # Steps and guidance that suit each family of model.
-FAMILY_DEFAULTS = {"offline": (25, 3.0), "distilled": (2, 0.0), "sd": (20, 7.0)}
+FAMILY_DEFAULTS = {"offline": (25, OFFLINE_GUIDANCE), "distilled": (2, 0.0), "sd": (20, 7.0)}
 _DISTILLED_HINTS = ("turbo", "lcm", "lightning", "hyper")
 FAST_DECODER_TIP = (
     "Decode the finished image with TAESD, a tiny stand-in for the model's VAE: about 10× faster "

@@ -30,6 +30,7 @@ from genart_core.datasets import render_digits
 from genart_core.digit_reader import training_fonts
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
 from genart_core.pipelines.tiny_diffusion import TRAIN_TIMESTEPS, make_scheduler, sample
+from genart_core.requests.diffusion import OFFLINE_GUIDANCE
 from genart_core.weights import load_fp32_state_dict, read_card, save_model
 
 DIGITS = [f"digit {d}" for d in range(10)]
@@ -103,7 +104,7 @@ def batch_indices(labels: torch.Tensor, batch: int, digit_share: float | None) -
 def save_grid(unet, config: TinyUNetConfig, path: Path, seed: int, per_label: int = 8, steps: int = 25) -> None:
     labels = torch.arange(len(config.labels)).repeat_interleave(per_label)
     generator = torch.Generator().manual_seed(seed)
-    images = sample(unet, config, labels, steps=steps, guidance=3.0, generator=generator)  # N×3×32×32 in [0, 1]
+    images = sample(unet, config, labels, steps=steps, guidance=OFFLINE_GUIDANCE, generator=generator)  # N×3×32×32 in [0, 1]
     grid = images.view(len(config.labels), per_label, 3, SIZE, SIZE).permute(0, 3, 1, 4, 2)
     grid = grid.reshape(len(config.labels) * SIZE, per_label * SIZE, 3)
     Image.fromarray((grid.numpy() * 255).round().astype(np.uint8)).resize(

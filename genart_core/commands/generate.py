@@ -9,7 +9,7 @@ from pathlib import Path
 
 from genart_core.api import GenArtError
 from genart_core.engine_choice import add_server_option, engine_for
-from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, Scheduler
+from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, OFFLINE_GUIDANCE, Scheduler
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def add_prompt_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=DEFAULT_OFFLINE_MODEL, help="hub id, diffusers folder, .safetensors file, or offline:NAME")
     parser.add_argument("--negative", default="", help="negative prompt")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: 25 offline, 20 otherwise)")
-    parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: 3 offline, 7 otherwise)")
+    parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: 2 offline, 7 otherwise)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first image; image i uses seed + i")
     parser.add_argument("--size", default="512x512", help="WIDTHxHEIGHT (default 512x512)")
     parser.add_argument("--scheduler", choices=[s.value for s in Scheduler], default=Scheduler.DEFAULT.value)
@@ -63,7 +63,7 @@ def prompt_fields(args: argparse.Namespace, prompt: str, count: int) -> dict:
     width, height = parse_size(args.size)
     return dict(
         prompt=prompt, model=args.model, negative_prompt=args.negative,
-        steps=args.steps or (25 if offline else 20), guidance=args.guidance if args.guidance is not None else (3.0 if offline else 7.0),
+        steps=args.steps or (25 if offline else 20), guidance=args.guidance if args.guidance is not None else (OFFLINE_GUIDANCE if offline else 7.0),
         seed=args.seed, count=count, width=width, height=height, scheduler=Scheduler(args.scheduler),
         fast_decoder=args.fast_decoder, safety_checker=args.safety_checker,
     )

@@ -21,6 +21,7 @@ from genart_core.engine import mark_stopped
 from genart_core.imaging import resize, to_rgb
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
 from genart_core.pipelines.tiny_prompts import parse_prompt
+from genart_core.requests.diffusion import OFFLINE_GUIDANCE
 from genart_core.weights import WEIGHTS_FILE, load_fp32_state_dict, load_into, read_card
 
 TRAIN_TIMESTEPS = 1000
@@ -49,7 +50,7 @@ def sample(
     config,
     labels: torch.Tensor,
     steps: int = 25,
-    guidance: float = 3.0,
+    guidance: float = OFFLINE_GUIDANCE,
     generator: torch.Generator | None = None,
     negative_labels: torch.Tensor | None = None,
     init: torch.Tensor | None = None,

@@ -171,7 +171,7 @@ def test_choosing_a_distilled_model_suggests_few_steps_and_no_guidance(panel: Pr
     panel.select_model("/models/sd15")
     assert (panel.steps.value(), panel.guidance.value()) == (20, 7.0)
     panel.select_model("offline:tiny-diffusion")
-    assert (panel.steps.value(), panel.guidance.value()) == (25, 3.0)
+    assert (panel.steps.value(), panel.guidance.value()) == (25, 2.0)
 
 
 def _next_start(qtbot) -> PromptPanel:
