@@ -29,5 +29,5 @@ def test_a_target_install_finds_its_resources_outside_sys_prefix(tmp_path):
     module, resources, models, style_count = out.splitlines()
     assert Path(module).is_relative_to(target)  # the installed copy ran, not this checkout
     assert Path(resources) == target / "genart_resources"
-    assert models == "['dcgan-digits', 'genart-sr', 'tiny-diffusion', 'vae-digits']"
+    assert models == "['dcgan-digits', 'digit-sr', 'genart-sr', 'genart-sr-4x', 'tiny-diffusion', 'vae-digits']"
     assert int(style_count) >= 6
