@@ -43,9 +43,9 @@ def resolve_backend(backend: str) -> str:
     seconds (~2.7 s here, quiet) that would come before the first result, while onnxruntime
     imports in ~0.2 s. Once something else has loaded torch (the app does, in the background),
     our module runs where torch is faster: on a GPU, or on a CPU where the core measured bf16 as
-    faster than fp32 (device.fast_dtype) — on the AVX-512 BF16 development CPU, 0.066 s against
-    onnxruntime's 0.139 s at 512² (bench/fast_style.py). On a CPU without that gain the two run
-    about level (0.144 s against 0.139 s in fp32), and onnxruntime stays."""
+    faster than fp32 (device.fast_dtype) — on the AVX-512 BF16 development CPU, 0.064 s against
+    onnxruntime's 0.094 s at 512² (bench/fast_style.py). On a CPU without that gain onnxruntime's
+    rewritten graph is the faster (0.094 s against 0.134 s in fp32), and it stays."""
     if backend != "auto":
         return backend
     if "torch" not in sys.modules:
