@@ -9,11 +9,12 @@ main window turns them into a core request through the builder registered for th
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -465,6 +466,23 @@ class DiffusionRequestBuilder:
 HUB_CACHE_SCAN_DELAY_MS = 1000
 
 
+class HubCacheScan(QObject):
+    """The Hugging Face cache's models, read on a thread of their own: importing huggingface_hub and
+    reading the cache took ~90 ms on the GUI thread (quiet 2-core CPU), a stall a brush stroke
+    painted just after start-up could feel (bench/instant_gui.py found it in Live mode). ``found``
+    is delivered on the GUI thread, where the panel is changed."""
+
+    found = Signal(list)  # list[sd_models.ModelSpec]
+
+    def start(self) -> None:
+        threading.Thread(target=self._scan, name="hub-cache-scan", daemon=True).start()
+
+    def _scan(self) -> None:
+        from genart_core import sd_models
+
+        self.found.emit(sd_models.readable_cached_hub_models())  # it logs and returns [] for a strange cache
+
+
 def connect_diffusion(window: "MainWindow") -> None:
     """Register the installed diffusion models with the window, wire Add model… and the preview strip."""
     from genart_core import sd_models
@@ -480,13 +498,17 @@ def connect_diffusion(window: "MainWindow") -> None:
     if offline:
         panel.select_model(offline)
 
-    def add_cached_hub_models() -> None:
-        for spec in sd_models.readable_cached_hub_models():
+    def add_cached_hub_models(specs: list) -> None:
+        if window.compute.choice.on_server:  # the panel lists the server's models instead
+            return
+        for spec in specs:
             window.add_prompt_model(spec.label, spec.key, builder)  # the panel skips models it lists already
 
-    # Scanning the Hugging Face cache imports huggingface_hub (~0.1 s); start-up does not wait for it.
+    # Start-up does not wait for the scan of the Hugging Face cache.
     panel.restore_choices()
-    QTimer.singleShot(HUB_CACHE_SCAN_DELAY_MS, add_cached_hub_models)
+    panel.hub_cache_scan = scan = HubCacheScan(panel)
+    scan.found.connect(add_cached_hub_models)
+    QTimer.singleShot(HUB_CACHE_SCAN_DELAY_MS, scan.start)
     panel.add_model_requested.connect(lambda: _open_model_dialog(window, builder))
     window.controller.job_started.connect(panel.start_previews)
 

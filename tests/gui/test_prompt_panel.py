@@ -263,3 +263,21 @@ def test_a_flagged_result_says_so_in_the_status_bar(window) -> None:
     window._on_finished(job, Result([np.zeros((32, 32, 3), np.uint8)], [info], notes=[safety_note(1, 1)]))
     assert "safety checker flagged the image" in window.status_label.text()
     assert "Untick “Safety checker”" in window.status_label.text()
+
+
+def test_the_hub_cache_is_scanned_off_the_gui_thread_and_its_models_listed(qtbot, window, monkeypatch):
+    import threading
+
+    from genart_core import sd_models
+
+    scanned_on: list[str] = []
+
+    def cached_models() -> list[sd_models.ModelSpec]:  # the real function's signature; the cache itself is the test's empty one
+        scanned_on.append(threading.current_thread().name)
+        return [sd_models.ModelSpec("org/cached-model", "Cached model", "hub")]
+
+    monkeypatch.setattr(sd_models, "readable_cached_hub_models", cached_models)
+    panel = window.prompt_panel
+    panel.hub_cache_scan.start()
+    qtbot.waitUntil(lambda: panel.model.findData("org/cached-model") >= 0, timeout=10_000)
+    assert scanned_on and scanned_on[0] != threading.main_thread().name
