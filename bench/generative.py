@@ -24,18 +24,9 @@ from genart_core.engine import Engine
 from genart_core.pipelines.gan import load_generator
 from genart_core.pipelines.vae import load_vae
 from genart_core.requests.generative import GanSampleRequest, VaeSampleRequest
+from genart_core.timing import best_of
 from genart_core.training import TrainSettings, Trainer
 from genart_core.weights import available_models
-
-
-def best_of(run, repeats: int) -> float:
-    run()  # warm-up: oneDNN picks its kernels on the first call
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def sampling(repeats: int) -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from functools import lru_cache
 
 import torch
 
 from genart_core import device as devices
 from genart_core import paths, validate
+from genart_core.timing import best_of
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,6 @@ class _Block(torch.nn.Module):
         return x + attended.transpose(1, 2).reshape(batch, channels, height, width)
 
 
-def _best_of(call, repeats: int = 3) -> float:
-    call()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
 def measure() -> tuple[float, float]:
     """(torch seconds, OpenVINO seconds) for the block at 48×48, each in its best precision."""
     from genart_core.openvino_backend import export, runtime
@@ -73,11 +63,11 @@ def measure() -> tuple[float, float]:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
                 channels_last(x_last)
 
-        torch_seconds = _best_of(torch_call)
+        torch_seconds = best_of(torch_call)
     compiled = runtime.compile_for_cpu(converted, runtime.best_precision())
     request = compiled.create_infer_request()
     array = x.numpy()
-    openvino_seconds = _best_of(lambda: request.infer([array]))
+    openvino_seconds = best_of(lambda: request.infer([array]))
     return torch_seconds, openvino_seconds
 
 
