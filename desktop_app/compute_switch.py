@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
 from desktop_app.compute import ComputeChoice, remember_choice, server_gan_vae_models, server_models, stored_choice
 from desktop_app.compute_dialog import ComputeDialog
-from desktop_app.prompt_panel import HUB_CACHE_SCAN_DELAY_MS, DiffusionRequestBuilder
+from desktop_app.prompt_models import HUB_CACHE_SCAN_DELAY_MS
+from desktop_app.prompt_panel import DiffusionRequestBuilder
 from desktop_app.server_info import ask_server_info, call_when_done
 from desktop_app.jobs import Destination, Job
 from genart_core.api import GenArtError

@@ -36,7 +36,8 @@ from desktop_app.instant_style import InstantStyle
 from desktop_app.job_names import describe_job
 from desktop_app.jobs import Destination, Job
 from desktop_app.layers_panel import LayersPanel
-from desktop_app.prompt_panel import PromptPanel, PromptSettings, connect_diffusion
+from desktop_app.prompt_models import connect_diffusion
+from desktop_app.prompt_panel import PromptPanel, PromptSettings
 from desktop_app.queue_panel import QueuePanel
 from desktop_app.qimage import to_qimage
 from desktop_app.readback_notice import show_readback_notice

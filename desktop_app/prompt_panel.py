@@ -4,17 +4,16 @@ decoder, with Generate and Cancel, image-to-image ("Use canvas" + strength), the
 
 The panel only collects choices; ``generate_requested`` carries them as PromptSettings and the
 main window turns them into a core request through the builder registered for the chosen model.
-``connect_diffusion(window)`` registers the diffusion models and their request builder.
+desktop_app.prompt_models registers the diffusion models and their request builder.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import settings
 from desktop_app.canvas.placement import crop_to_region
-from desktop_app.hires_group import DEFAULT_DENOISE, DEFAULT_SCALE, HiresGroup, installed_upscalers
+from desktop_app.hires_group import DEFAULT_DENOISE, DEFAULT_SCALE, HiresGroup
 from desktop_app.jobs import Job, JobGroup, JobKind
 from desktop_app.prompt_edit import PromptEdit
 from desktop_app.qimage import to_qimage
@@ -57,7 +56,6 @@ from genart_core.requests.upscale import DEFAULT_UPSCALER
 
 if TYPE_CHECKING:
     from desktop_app.canvas import Canvas
-    from desktop_app.main_window import MainWindow
 
 PREVIEW_ICON = 64  # pixels; thumbnails in the denoising strip
 MAX_PREVIEWS = 60  # the strip keeps the latest ones
@@ -461,61 +459,3 @@ class DiffusionRequestBuilder:
             strength = choice.strength if choice.use_canvas else 1.0
             return InpaintRequest(**values, init_image=image, mask=mask, strength=strength), region
         return ImageToImageRequest(**values, init_image=image, strength=choice.strength), region
-
-
-HUB_CACHE_SCAN_DELAY_MS = 1000
-
-
-class HubCacheScan(QObject):
-    """The Hugging Face cache's models, read on a thread of their own: importing huggingface_hub and
-    reading the cache took ~90 ms on the GUI thread (quiet 2-core CPU), a stall a brush stroke
-    painted just after start-up could feel (bench/instant_gui.py found it in Live mode). ``found``
-    is delivered on the GUI thread, where the panel is changed."""
-
-    found = Signal(list)  # list[sd_models.ModelSpec]
-
-    def start(self) -> None:
-        threading.Thread(target=self._scan, name="hub-cache-scan", daemon=True).start()
-
-    def _scan(self) -> None:
-        from genart_core import sd_models
-
-        self.found.emit(sd_models.readable_cached_hub_models())  # it logs and returns [] for a strange cache
-
-
-def connect_diffusion(window: "MainWindow") -> None:
-    """Register the installed diffusion models with the window, wire Add model… and the preview strip."""
-    from genart_core import sd_models
-
-    panel = window.prompt_panel
-    builder = DiffusionRequestBuilder(window.canvas)
-
-    panel.hires.set_upscalers(installed_upscalers())
-    installed = sd_models.installed_models()
-    for spec in installed:
-        window.add_prompt_model(spec.label, spec.key, builder)
-    offline = next((spec.key for spec in installed if spec.is_offline), None)
-    if offline:
-        panel.select_model(offline)
-
-    def add_cached_hub_models(specs: list) -> None:
-        if window.compute.choice.on_server:  # the panel lists the server's models instead
-            return
-        for spec in specs:
-            window.add_prompt_model(spec.label, spec.key, builder)  # the panel skips models it lists already
-
-    # Start-up does not wait for the scan of the Hugging Face cache.
-    panel.restore_choices()
-    panel.hub_cache_scan = scan = HubCacheScan(panel)
-    scan.found.connect(add_cached_hub_models)
-    QTimer.singleShot(HUB_CACHE_SCAN_DELAY_MS, scan.start)
-    panel.add_model_requested.connect(lambda: _open_model_dialog(window, builder))
-    window.controller.job_started.connect(panel.start_previews)
-
-
-def _open_model_dialog(window: "MainWindow", builder: DiffusionRequestBuilder) -> None:
-    from desktop_app.model_dialog import ModelDialog
-
-    dialog = ModelDialog(window)
-    dialog.model_added.connect(lambda key, label: (window.add_prompt_model(label, key, builder), window.prompt_panel.select_model(key)))
-    dialog.open()
