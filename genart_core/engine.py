@@ -103,6 +103,34 @@ def mark_stopped(info: GenerationInfo, index: int, count: int, step: str) -> str
     return f"at step {step}" if count == 1 else f"at image {index + 1}/{count}, step {step}"
 
 
+class Batch:
+    """The pictures of a request with ``count`` > 1, made one at a time with seeds seed, seed+1, …
+
+    Iterating gives (index, seed) for each picture to make, and ends early when Stop and keep
+    came between pictures (``stopped`` then says after which; Cancel raises, see
+    RunContext.stopped_between_images). The pipeline appends each picture and its info to
+    ``images`` and ``infos``; ``stop_at`` records that Stop and keep ended the latest one."""
+
+    def __init__(self, ctx: RunContext, count: int, seed: int) -> None:
+        self._ctx = ctx
+        self.count = count
+        self.seed = seed
+        self.images: list = []
+        self.infos: list[GenerationInfo] = []
+        self.stopped = ""  # Result.stopped
+
+    def __iter__(self):
+        for index in range(self.count):
+            self.stopped = self._ctx.stopped_between_images(len(self.images), self.count)
+            if self.stopped:
+                return
+            yield index, self.seed + index
+
+    def stop_at(self, index: int, step: str) -> None:
+        """Stop and keep ended picture ``index`` (the latest in ``infos``) after ``step`` ("k/N ...")."""
+        self.stopped = mark_stopped(self.infos[-1], index, self.count, step)
+
+
 def _ignore_progress(_: Progress) -> None:
     pass
 

@@ -26,7 +26,7 @@ import torch
 from genart_core import device as devices
 from genart_core import sd_models
 from genart_core.api import Cancelled, GenArtError, GenerationInfo, Result
-from genart_core.engine import RunContext, mark_stopped
+from genart_core.engine import Batch, RunContext
 from genart_core.imaging import fit_within, resize, to_pil, to_rgb
 from genart_core.latent_preview import LatentPreview, fit_latent_preview
 from genart_core.openvino_backend import choice as cpu_backend
@@ -302,13 +302,8 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
     else:
         vae.disable_tiling()
     sampler = request.scheduler.label if request.scheduler != Scheduler.DEFAULT else type(pipe.scheduler).__name__
-    images, infos = [], []
-    stopped = ""
-    for index in range(request.count):
-        stopped = ctx.stopped_between_images(len(images), request.count)
-        if stopped:
-            break
-        seed = request.seed + index
+    batch = Batch(ctx, request.count, request.seed)
+    for index, seed in batch:
         callback = _StepReporter(ctx, loaded.preview, request, index, estimate)
         generator = devices.seeded_generator(seed, "cpu")
         try:
@@ -320,7 +315,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         if request.mode != "txt2img":
             original = init_image(request)
             image = resize(image, original.shape[1], original.shape[0])  # back to the region it came from
-        images.append(image)
+        batch.images.append(image)
         extra = {"Mode": request.mode, "Scheduler": sampler, "Backend": loaded.backend}
         if request.mode != "txt2img":
             extra["Denoising strength"] = request.strength
@@ -329,7 +324,7 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         nsfw = getattr(output, "nsfw_content_detected", None)  # None when there is no checker
         if nsfw and nsfw[0]:
             extra["Safety checker"] = SAFETY_FLAGGED
-        infos.append(
+        batch.infos.append(
             GenerationInfo(
                 prompt=request.prompt,
                 negative_prompt=request.negative_prompt,
@@ -345,8 +340,9 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
             )
         )
         if callback.stopped_at:
-            stopped = mark_stopped(infos[-1], index, request.count, callback.stopped_at)
+            batch.stop_at(index, callback.stopped_at)
             break
+    images, infos, stopped = batch.images, batch.infos, batch.stopped
     flagged = sum(info.extra.get("Safety checker") == SAFETY_FLAGGED for info in infos)
     notes = [safety_note(flagged, len(infos))] if flagged else []
     return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped, notes=notes)

@@ -21,7 +21,7 @@ import logging
 import numpy as np
 
 from genart_core.api import Cancelled, GenArtError, GenerationInfo, Result
-from genart_core.engine import RunContext, mark_stopped
+from genart_core.engine import Batch, RunContext
 from genart_core.imaging import resize
 from genart_core.metadata import file_name_of
 from genart_core.phases import PhasedProgress
@@ -89,32 +89,27 @@ def generate(loaded: diffusion.LoadedModel, request: TextToImageRequest, ctx: Ru
     }
     phases = PhasedProgress(ctx, weights, request.count)
     base_request = dataclasses.replace(request, count=1, hires_scale=1.0)
-    images: list[np.ndarray] = []
-    infos: list[GenerationInfo] = []
     notes: list[str] = []
     extras: dict = {}
-    stopped = ""
-    for index in range(request.count):
-        stopped = ctx.stopped_between_images(len(images), request.count)
-        if stopped:
-            break
-        seed = request.seed + index
+    batch = Batch(ctx, request.count, request.seed)
+    for index, seed in batch:
         base = diffusion.generate(loaded, dataclasses.replace(base_request, seed=seed), phases.context(BASE, index))
         extras, image, info = base.extras, base.images[0], base.infos[0]
         stopped_at = f"{tiled_img2img.stopped_step(base)} of the base image" if base.stopped else ""
-        info.extra.pop("Stopped at step", None)  # mark_stopped says which phase it was
+        info.extra.pop("Stopped at step", None)  # Batch.stop_at says which phase it was
         if not stopped_at:
             image, stopped_at = _enlarge_and_repaint(loaded, request, image, seed, tiles, info, phases, index)
         _record(info, request)
-        images.append(image)
-        infos.append(info)
+        batch.images.append(image)
+        batch.infos.append(info)
         if stopped_at:
-            stopped = mark_stopped(info, index, request.count, stopped_at)
+            batch.stop_at(index, stopped_at)
             break
+    infos = batch.infos
     flagged = sum(info.extra.get("Safety checker") == diffusion.SAFETY_FLAGGED for info in infos)
     if flagged:
         notes.append(diffusion.safety_note(flagged, len(infos)))
-    return Result(images=images, infos=infos, extras=extras, stopped=stopped, notes=notes)
+    return Result(images=batch.images, infos=infos, extras=extras, stopped=batch.stopped, notes=notes)
 
 
 def _enlarge_and_repaint(

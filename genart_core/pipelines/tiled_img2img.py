@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genart_core.api import Cancelled, GenerationInfo, Progress, Result
-from genart_core.engine import RunContext, mark_stopped
+from genart_core.engine import Batch, RunContext
 from genart_core.imaging import resize
 from genart_core.phases import PhasedProgress
 from genart_core.pipelines import diffusion
@@ -99,6 +99,9 @@ def repaint(loaded: diffusion.LoadedModel, request: ImageToImageRequest, tiles: 
     return repainted
 
 
+REPAINT = "Repainting in tiles"  # the phase of plain image-to-image in tiles
+
+
 def generate(loaded: diffusion.LoadedModel, request: ImageToImageRequest, ctx: RunContext) -> Result:
     """Plain image-to-image whose working size is past one pass: request.count pictures (seeds
     seed, seed+1, …), each repainted in tiles, then brought back to the starting picture's size
@@ -108,39 +111,30 @@ def generate(loaded: diffusion.LoadedModel, request: ImageToImageRequest, ctx: R
     start = resize(original, width, height)
     tiles = plan(loaded, width, height)
     bar = PhasedProgress(ctx, {REPAINT: len(tiles)}, request.count)
-    images: list[np.ndarray] = []
-    infos: list[GenerationInfo] = []
-    stopped = ""
-    for index in range(request.count):
-        stopped = ctx.stopped_between_images(len(images), request.count)
-        if stopped:
-            break
-        seed = request.seed + index
+    batch = Batch(ctx, request.count, request.seed)
+    for index, seed in batch:
         one = dataclasses.replace(request, init_image=start, width=width, height=height, seed=seed, count=1)
         repainted = repaint(loaded, one, tiles, bar.context(REPAINT, index))
-        if repainted.info is None:  # Stop and keep came before this picture's first tile: nothing new to keep
-            if not images:
-                raise Cancelled()
-            stopped = f"after image {len(images)}/{request.count}"
+        if repainted.info is None:  # Stop and keep came before this picture's first tile: as if between pictures
+            batch.stopped = ctx.stopped_between_images(len(batch.images), batch.count)  # raises with none made
             break
-        images.append(resize(repainted.image, original.shape[1], original.shape[0]))
+        image = resize(repainted.image, original.shape[1], original.shape[0])
+        batch.images.append(image)
         info = dataclasses.replace(
-            repainted.info, seed=seed, width=images[-1].shape[1], height=images[-1].shape[0],
+            repainted.info, seed=seed, width=image.shape[1], height=image.shape[0],
             extra={**repainted.info.extra, "Tiles": len(tiles)}, request=request.to_dict(),
         )
-        info.extra.pop("Stopped at step", None)  # the tile's; mark_stopped says where in the picture
+        info.extra.pop("Stopped at step", None)  # the tile's; Batch.stop_at says where in the picture
         if repainted.flagged:
             info.extra["Safety checker"] = diffusion.SAFETY_FLAGGED
-        infos.append(info)
+        batch.infos.append(info)
         if repainted.stopped:
-            stopped = mark_stopped(info, index, request.count, repainted.stopped)
+            batch.stop_at(index, repainted.stopped)
             break
+    infos = batch.infos
     flagged = sum(info.extra.get("Safety checker") == diffusion.SAFETY_FLAGGED for info in infos)
     notes = [diffusion.safety_note(flagged, len(infos))] if flagged else []
-    return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped, notes=notes)
-
-
-REPAINT = "Repainting in tiles"
+    return Result(images=batch.images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=batch.stopped, notes=notes)
 
 
 def stopped_step(result) -> str:

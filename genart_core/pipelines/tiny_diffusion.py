@@ -17,7 +17,7 @@ import torch
 from genart_core import sharp_enlarge
 from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.device import seeded_generator
-from genart_core.engine import mark_stopped
+from genart_core.engine import Batch
 from genart_core.imaging import resize, to_rgb
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
 from genart_core.pipelines.tiny_prompts import parse_prompt
@@ -150,13 +150,8 @@ def run_request(request, spec, ctx):
             raise GenArtError("The inpainting mask is empty: paint over the part of the picture to change.")
         grey = np.repeat((request.mask > 0).astype(np.uint8)[:, :, None] * 255, 3, axis=2)
         mask = (_to_model_image(grey, config.image_size)[:, :1] > -0.99).float()
-    images, infos = [], []
-    stopped = ""
-    for index in range(request.count):
-        stopped = ctx.stopped_between_images(len(images), request.count)
-        if stopped:
-            break
-        seed = request.seed + index
+    batch = Batch(ctx, request.count, request.seed)
+    for index, seed in batch:
         stopped_at = ""  # "k/N" once Stop and keep ended this image after denoising step k of N
 
         def report(step: int, total: int, x: torch.Tensor, phase: str) -> bool:
@@ -184,16 +179,16 @@ def run_request(request, spec, ctx):
         if mask is not None:  # keep the untouched pixels exactly as they were
             keep = (request.mask == 0)[:, :, None]
             image = np.where(keep, to_rgb(request.init_image), image)
-        images.append(image)
+        batch.images.append(image)
         extra = {"Mode": request.mode, "Label": "none" if label is None else config.labels[label], "Native size": f"{config.image_size}x{config.image_size}"}
         if request.mode != "txt2img":
             extra["Denoising strength"] = getattr(request, "strength", 1.0)
-        infos.append(GenerationInfo(
+        batch.infos.append(GenerationInfo(
             prompt=request.prompt, negative_prompt=request.negative_prompt, steps=request.steps, sampler="DDIM",
             cfg_scale=request.guidance, seed=seed, width=width, height=height, model=spec.label,
             extra=extra, request=request.to_dict(),
         ))
         if stopped_at:
-            stopped = mark_stopped(infos[-1], index, request.count, stopped_at)
+            batch.stop_at(index, stopped_at)
             break
-    return Result(images=images, infos=infos, extras={"card": card.get("name", "")}, stopped=stopped)
+    return Result(images=batch.images, infos=batch.infos, extras={"card": card.get("name", "")}, stopped=batch.stopped)
