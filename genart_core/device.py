@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 
 from genart_core import paths
+from genart_core.timing import best_of
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,15 @@ def cpu_has_bf16_hardware() -> bool:
     return bool({"amx_bf16", "avx512_bf16"} & _cpu_flags())
 
 
-def _time_conv(dtype: torch.dtype, repeats: int = 3) -> float:
+def _time_conv(dtype: torch.dtype) -> float:
     conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(memory_format=torch.channels_last)
     x = torch.randn(1, 64, 96, 96).to(memory_format=torch.channels_last)
-    best = float("inf")
-    with torch.inference_mode():
-        for _ in range(repeats + 1):
-            started = time.perf_counter()
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
-                conv(x)
-            best = min(best, time.perf_counter() - started)
-    return best
+
+    def run() -> None:
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+            conv(x)
+
+    return best_of(run)
 
 
 @lru_cache(maxsize=1)
