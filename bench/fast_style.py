@@ -207,7 +207,7 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true", help="also the loss table (minutes: one Balanced run per style and photo)")
     parser.add_argument("--quality-size", type=int, default=256)
     parser.add_argument("--styles", nargs="*", help="built-in styles for the loss table (default: all six)")
-    parser.add_argument("--refine-iterations", type=int, default=8)
+    parser.add_argument("--refine-iterations", type=int, default=RefineRequest.iterations)
     parser.add_argument("--out", type=Path, default=Path("/tmp/fast_style_bench"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
