@@ -61,7 +61,7 @@ class InstantStylePanel(QGroupBox):
         self.learn_steps = QSpinBox()
         self.learn_steps.setRange(5, 1000)
         self.learn_steps.setValue(LearnStyleRequest.steps)
-        self.learn_steps.setToolTip(f"Steps Learn this style tunes the style for (about two minutes for {LearnStyleRequest.steps} on a quiet 2-core CPU)")
+        self.learn_steps.setToolTip(f"Steps Learn this style tunes the style for (the default, {LearnStyleRequest.steps}, fits in two minutes on a quiet 2-core CPU)")
 
         self.live = QPushButton("Live")
         self.live.setCheckable(True)
@@ -74,7 +74,7 @@ class InstantStylePanel(QGroupBox):
         self.refine.setShortcut(QKeySequence(REFINE_KEYS))
         self.refine.setToolTip(f"Run the full style transfer starting from the instant result ({REFINE_KEYS})")
         self.learn = QPushButton("Learn this style")
-        self.learn.setToolTip("Tune the instant network to the selected painting (about two minutes on a quiet 2-core CPU); it then applies instantly")
+        self.learn.setToolTip("Tune the instant network to the selected painting (up to two minutes); it then applies instantly")
         self.discard = QPushButton("Discard")
         self.discard.setToolTip("Hide the instant preview")
 
