@@ -204,10 +204,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-balanced", action="store_true", help="no Balanced run for the speed ratio")
+    parser.add_argument("--skip-launch", action="store_true", help="no fresh-process import and first-result timings")
     parser.add_argument("--quality", action="store_true", help="also the loss table (minutes: one Balanced run per style and photo)")
     parser.add_argument("--quality-size", type=int, default=256)
     parser.add_argument("--styles", nargs="*", help="built-in styles for the loss table (default: all six)")
-    parser.add_argument("--refine-iterations", type=int, default=8)
+    parser.add_argument("--refine-iterations", type=int, default=RefineRequest.iterations)
     parser.add_argument("--out", type=Path, default=Path("/tmp/fast_style_bench"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -215,7 +216,8 @@ def main() -> None:
     differences(vector)
     instant = speed(args, vector) if args.sizes else {}
     args.out.mkdir(parents=True, exist_ok=True)
-    import_and_first_result(args.out)
+    if not args.skip_launch:
+        import_and_first_result(args.out)
     engine = Engine()
     if not args.skip_balanced:
         balanced_ratio(engine, instant.get(512))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.widget_values import set_number
+from genart_core.requests.fast_style import LearnStyleRequest, RefineRequest
 from genart_core.requests.style import ColorMode
 
 STRENGTH_SCALE = 100  # the slider's integer steps per unit of strength
@@ -55,12 +56,12 @@ class InstantStylePanel(QGroupBox):
         self.keep_colours.setToolTip("The style's brushwork and brightness, the photo's colours")
         self.iterations = QSpinBox()
         self.iterations.setRange(1, 500)
-        self.iterations.setValue(20)
+        self.iterations.setValue(RefineRequest.iterations)
         self.iterations.setToolTip("Steps of the full style transfer that Refine runs from the instant result")
         self.learn_steps = QSpinBox()
         self.learn_steps.setRange(5, 1000)
-        self.learn_steps.setValue(60)
-        self.learn_steps.setToolTip("Steps Learn this style tunes the style for (about a minute for 60)")
+        self.learn_steps.setValue(LearnStyleRequest.steps)
+        self.learn_steps.setToolTip(f"Steps Learn this style tunes the style for (the default, {LearnStyleRequest.steps}, fits in two minutes on a quiet 2-core CPU)")
 
         self.live = QPushButton("Live")
         self.live.setCheckable(True)
@@ -73,7 +74,7 @@ class InstantStylePanel(QGroupBox):
         self.refine.setShortcut(QKeySequence(REFINE_KEYS))
         self.refine.setToolTip(f"Run the full style transfer starting from the instant result ({REFINE_KEYS})")
         self.learn = QPushButton("Learn this style")
-        self.learn.setToolTip("Tune the instant network to the selected painting (about a minute); it then applies instantly")
+        self.learn.setToolTip("Tune the instant network to the selected painting (up to two minutes); it then applies instantly")
         self.discard = QPushButton("Discard")
         self.discard.setToolTip("Hide the instant preview")
 

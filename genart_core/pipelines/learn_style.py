@@ -6,8 +6,11 @@ fixed; the result is a small file (KBs): the vector and the biases' offsets.
 Starts from the vector the predictor reads from the painting. The photos and the painting are
 scaled to ``train_size`` (the scale the style is judged at, as Balanced's last scale sees it at
 that size); each step tunes on a seeded random ``crop_size`` square of one photo in turn: a
-quarter of the pixels of a whole photo costs a quarter of the time, so the two minutes the issue
-allows buy four times the steps, and the crops vary. The learning rates decay along a cosine.
+quarter of the pixels of a whole photo costs a quarter of the time, and the crops vary. Whole-photo
+steps fit the three training photos much better (Brush strokes, 300 steps: style loss 0.120
+against 0.169) but not the photos learning never saw (30 % of the way to Balanced's style loss
+against 27 %), for four times the time. The crops are of the photo at ``train_size``, the scale
+the style is judged at, not shrunk copies. The learning rates decay along a cosine.
 Stop & Keep keeps what is learned so far; a result whose mean loss over the whole photos ends
 above the predicted vector's is not kept (the predicted one is saved instead).
 """

@@ -281,6 +281,9 @@ def test_learn_this_style_runs_as_a_job_and_the_style_then_shows_as_learned(wind
     window.canvas.set_image(scene(96, 64))
     _select(window, name)
     assert not window.style_picker.is_learned(name)
+    # The boxes start at the requests' own defaults: one default each, for the GUI, CLI and scripts.
+    assert window.instant_panel.learn_steps.value() == LearnStyleRequest.steps
+    assert window.instant_panel.iterations.value() == RefineRequest.iterations
     window.instant_panel.learn_steps.setValue(5)
     with qtbot.waitSignal(window.controller.job_started, timeout=WAIT_MS) as started:
         window.instant_panel.learn.click()
