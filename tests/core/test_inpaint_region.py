@@ -189,3 +189,19 @@ def test_the_padding_is_checked_and_travels_with_the_request(tiny_sd: str, engin
     sent = protocol.decode_request(protocol.encode_request(request), protocol.Limits())
     assert sent == request and sent.mask_padding == 48
     assert InpaintRequest().mask_padding == 32  # A1111's default
+
+
+def test_the_cli_inpaints_a_large_picture_around_its_mask(tiny_sd: str, tmp_path) -> None:
+    from genart_core.artwork import read_generation_info, save_artwork
+    from genart_core.cli import main
+    from genart_core.imaging import load_image
+
+    init, mask = gradient(WIDTH, HEIGHT), _small_mask()
+    save_artwork(tmp_path / "init.png", init, None)
+    save_artwork(tmp_path / "mask.png", np.repeat(mask[:, :, None], 3, axis=2), None)
+    out = tmp_path / "out.png"
+    arguments = ["generate", "a cat", "--model", tiny_sd, "--steps", "2", "--init", str(tmp_path / "init.png"), "--mask", str(tmp_path / "mask.png")]
+    assert main([*arguments, "--mask-padding", "12", "-o", str(out)]) == 0
+    image = load_image(out)
+    assert image.shape == (HEIGHT, WIDTH, 3) and np.array_equal(image[mask == 0], init[mask == 0])
+    assert read_generation_info(out).extra["Masked area padding"] == 12
