@@ -9,7 +9,9 @@ from the step callback, so no partial image is decoded; Stop and keep ends the d
 there instead and decodes the scheduler's current estimate of the finished image. On request
 (fast_decoder), the tiny TAESD autoencoder stands in for the model's VAE for that run. A model's
 safety checker (SD 1.x) runs unless the request turns it off; an image it blacks out is named in
-the result's notes and its info, never returned black without a word.
+the result's notes and its info, never returned black without a word. Plain image-to-image larger
+than one pass goes in tiles (tiled_img2img); inpainting a picture larger than one pass repaints
+only the region around its mask (inpaint_region).
 """
 
 from __future__ import annotations

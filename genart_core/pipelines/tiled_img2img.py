@@ -1,7 +1,8 @@
 """Image-to-image for pictures larger than a Stable Diffusion model repaints in one pass.
 
-Used by the hires fix's pass and by plain image-to-image (``generate``) when its working size is
-past what the model takes in one pass.
+Used by the hires fix's pass, by plain image-to-image (``generate``) when its working size is
+past what the model takes in one pass, and by inpainting a large masked region (inpaint_region,
+which passes only the tiles that hold some of the mask; each tile gets its part of the mask).
 
 A model repaints up to ONE_PASS_SIDES × its native side in one pass (SD 1.5: 1024×1024 pixels,
 SDXL: 2048×2048); attention memory and time grow with the square of the pixels, and far past its
