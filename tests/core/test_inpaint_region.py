@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genart_core.api import CancelToken, GenArtError, Progress
+from genart_core.api import Cancelled, CancelToken, GenArtError, Progress
 from genart_core.artwork import format_parameters
 from genart_core.engine import Engine
 from genart_core.pipelines import inpaint_region
@@ -108,6 +108,19 @@ def test_stop_and_keep_keeps_the_region_so_far_pasted_into_the_picture(tiny_sd: 
     image = result.images[0]
     assert image.shape == (HEIGHT, WIDTH, 3) and np.array_equal(image[mask == 0], init[mask == 0])
     assert not np.array_equal(image, engine.run(_inpaint(tiny_sd, init, mask)).images[0])
+
+
+def test_cancel_while_the_region_is_repainted_ends_the_job(tiny_sd: str, engine: Engine) -> None:
+    token, reports = CancelToken(), []
+
+    def cancel_at_first_preview(progress: Progress) -> None:
+        reports.append(progress)
+        if progress.preview is not None:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        engine.run(_inpaint(tiny_sd, gradient(WIDTH, HEIGHT), _small_mask(), steps=10), cancel_at_first_preview, token)
+    assert sum(r.preview is not None for r in reports) == 1  # no step after the one it came in
 
 
 def test_a_mask_larger_than_one_pass_is_repainted_in_the_tiles_that_hold_it(tiny_sd: str, engine: Engine, pipeline_calls) -> None:
