@@ -8,13 +8,12 @@ import logging
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
+from PySide6.QtCore import QObject, QSignalBlocker, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
 from desktop_app.compute import ComputeChoice, remember_choice, server_gan_vae_models, server_models, stored_choice
 from desktop_app.compute_dialog import ComputeDialog
-from desktop_app.prompt_models import HUB_CACHE_SCAN_DELAY_MS
 from desktop_app.prompt_panel import DiffusionRequestBuilder
 from desktop_app.server_info import ask_server_info, call_when_done
 from desktop_app.jobs import Destination, Job
@@ -66,10 +65,9 @@ class ComputeSwitch(QObject):
         # Adding a model names a file or a download on this computer, which a server cannot use.
         self._window.prompt_panel.add_model_button.setEnabled(not choice.on_server)
         if choice.on_server:
-            # At start, after the prompt panel's late scan of this computer's Hugging Face cache,
-            # which would otherwise add local models to the server's list.
-            delay = HUB_CACHE_SCAN_DELAY_MS + 50 if at_start else 0
-            QTimer.singleShot(delay, self, lambda: self._ask_for_models(choice))
+            # No need to wait for the prompt panel's late scan of this computer's Hugging Face
+            # cache: what it finds while a server is chosen is not added (prompt_models).
+            self._ask_for_models(choice)
         elif not at_start:  # at start the panels list this computer's models themselves
             self._list_local_models()
             self._window.generate_panel.use_model_source(None)

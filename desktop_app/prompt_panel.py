@@ -67,6 +67,12 @@ FAST_DECODER_TIP = (
     "on a CPU, with slightly softer detail. Downloads about 10 MB the first time. "
     "Not used by the built-in offline model."
 )
+MAX_MASK_PADDING = 512  # pixels
+MASK_PADDING_TIP = (
+    "Inpainting a picture larger than the model paints in one pass repaints only the part around "
+    "the mask: its bounding box grown by this many pixels of context (A1111's “Only masked”). "
+    "Everything outside the mask stays exactly as it is."
+)
 SAFETY_CHECKER_TIP = (
     "Some Stable Diffusion 1.x models ship a safety checker that returns images it flags as "
     "unsafe black (the result then says so). Untick to turn it off, as other tools allow."
@@ -94,6 +100,7 @@ class PromptSettings:
     scheduler: str = Scheduler.DEFAULT.value
     use_canvas: bool = False  # image-to-image from the canvas (or its selection)
     strength: float = 0.6
+    mask_padding: int = InpaintRequest.mask_padding  # inpainting a large picture: context around the mask (pixels)
     fast_decoder: bool = False
     safety_checker: bool = True  # the model's own checker, where it has one (kept between sessions)
     hires: bool = False  # hires fix (text-to-image with Stable Diffusion models)
@@ -171,6 +178,11 @@ class PromptPanel(QWidget):
         self.strength_label = QLabel()
         self.strength.valueChanged.connect(self._show_strength)
         self.use_canvas.toggled.connect(self._update_strength_enabled)
+        self.mask_padding = QSpinBox()
+        self.mask_padding.setRange(0, MAX_MASK_PADDING)
+        self.mask_padding.setValue(InpaintRequest.mask_padding)
+        self.mask_padding.setSuffix(" px")
+        self.mask_padding.setToolTip(MASK_PADDING_TIP)
         self.hires = HiresGroup()
         self.use_canvas.toggled.connect(self._update_hires_enabled)
         strength_row = QHBoxLayout()
@@ -213,6 +225,7 @@ class PromptPanel(QWidget):
         form.addRow(self.safety_checker)
         form.addRow(self.use_canvas)
         form.addRow("Strength", strength_row)
+        form.addRow("Masked padding", self.mask_padding)
         form.addRow(self.hires)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
@@ -275,6 +288,7 @@ class PromptPanel(QWidget):
         for widget, name in ((self.seed, "seed"), (self.width_box, "width"), (self.height_box, "height"), (self.count, "count")):
             set_number(widget, values.get(name))
         set_number(self.strength, values.get("strength"), scale=100)
+        set_number(self.mask_padding, values.get("mask_padding"))
         for box, name in ((self.fast_decoder, "fast_decoder"), (self.safety_checker, "safety_checker")):
             if isinstance(values.get(name), bool):
                 box.setChecked(values[name])
@@ -311,6 +325,7 @@ class PromptPanel(QWidget):
             scheduler=str(self.scheduler.currentData()),
             use_canvas=self.use_canvas.isChecked(),
             strength=self.strength.value() / 100,
+            mask_padding=self.mask_padding.value(),
             # The offline model has no VAE to replace; its pictures should not claim TAESD.
             fast_decoder=self.fast_decoder.isEnabled() and self.fast_decoder.isChecked(),
             safety_checker=self.safety_checker.isChecked(),
@@ -344,11 +359,20 @@ class PromptPanel(QWidget):
             set_number(self.width_box, info.width)
             set_number(self.height_box, info.height)
         set_number(self.strength, request.get("strength"), scale=100)
+        self._restore_mask_padding(info, request)
         _select_data(self.scheduler, request.get("scheduler"))
         if isinstance(request.get("fast_decoder"), bool):  # it changes the picture a little, so reproducing needs it
             self.fast_decoder.setChecked(request["fast_decoder"])
         notes += self._restore_hires(info, request)
         return notes
+
+    def _restore_mask_padding(self, info: GenerationInfo, request: dict) -> None:
+        """From our request, else from A1111's field (its value is text when read from parameters)."""
+        value = request.get("mask_padding")
+        if value is None and isinstance(info.extra, dict):
+            text = info.extra.get("Masked area padding")
+            value = int(text) if isinstance(text, str) and text.strip().isdigit() else text
+        set_number(self.mask_padding, value)
 
     def _restore_hires(self, info: GenerationInfo, request: dict) -> list[str]:
         """From our request, else from A1111's fields (parameters text without a request)."""
@@ -457,5 +481,5 @@ class DiffusionRequestBuilder:
             if not mask.any():
                 raise GenArtError("The inpainting mask lies outside the selection.")
             strength = choice.strength if choice.use_canvas else 1.0
-            return InpaintRequest(**values, init_image=image, mask=mask, strength=strength), region
+            return InpaintRequest(**values, init_image=image, mask=mask, strength=strength, mask_padding=choice.mask_padding), region
         return ImageToImageRequest(**values, init_image=image, strength=choice.strength), region

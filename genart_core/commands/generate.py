@@ -26,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strength", type=float, default=0.6, help="how much of --init to change (0-1)")
     parser.add_argument("--mask", type=Path, help="inpainting mask (white = repaint), same size as --init")
     parser.add_argument(
+        "--mask-padding", type=int, default=32, metavar="PIXELS",
+        help="a picture larger than the model repaints in one pass is repainted only around the mask: its bounding box "
+        "grown by this many pixels (default 32)",
+    )
+    parser.add_argument(
         "--hires", type=float, default=1.0, metavar="SCALE",
         help="hires fix (Stable Diffusion text-to-image): make the picture at --size, enlarge it SCALE times (up to 4) "
         "and repaint it lightly with the same prompt and seed",
@@ -99,7 +104,8 @@ def build_request(args: argparse.Namespace):
     mask = load_image(args.mask)[:, :, :3].max(axis=2)
     if mask.shape != init.shape[:2]:
         raise GenArtError(f"The mask is {mask.shape[1]}×{mask.shape[0]} but the image is {init.shape[1]}×{init.shape[0]}.")
-    return InpaintRequest(**common, init_image=init, mask=mask, strength=args.strength if args.strength != 0.6 else 1.0)
+    strength = args.strength if args.strength != 0.6 else 1.0
+    return InpaintRequest(**common, init_image=init, mask=mask, strength=strength, mask_padding=args.mask_padding)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -57,7 +57,7 @@ def _wrapper(name: str, module: torch.nn.Module, compiled) -> torch.nn.Module:
     if name.startswith("text_encoder"):
         fields, output_type = export.text_encoder_fields(module)
         return wrappers.OpenVinoTextEncoder(compiled, module, fields, output_type)
-    return wrappers.OpenVinoVaePart(compiled)
+    return wrappers.OpenVinoVaePart(compiled, f"the VAE's {name.removeprefix('vae_')}")  # vae_decoder, vae_encoder
 
 
 def _attach(parts: dict, swap: Callable[[str, torch.nn.Module], None], spec: ModelSpec, precision: str, report: Callable[[int, int, str], None], cancel: CancelToken) -> Attached:

@@ -11,12 +11,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from genart_core.api import GenArtError
+from genart_core.openvino_backend.choice import BACKEND_ENV, TORCH
+
+MAX_DETAIL = 300  # characters of OpenVINO's own message kept in ours
+
+
+class OpenVinoRunError(GenArtError):
+    """A compiled model failed while it ran (it had compiled): a runtime or plugin fault."""
+
 
 class _CompiledModule(torch.nn.Module):
     """A torch module whose forward runs one compiled OpenVINO model on the CPU."""
 
-    def __init__(self, compiled) -> None:
+    def __init__(self, compiled, part: str) -> None:
         super().__init__()
+        self.part = part  # what it stands in for, as the user's error message names it
         self._request = compiled.create_infer_request()
         self._input_dtypes = tuple(np.dtype(port.get_element_type().to_dtype()) for port in compiled.inputs)
         # An empty float32 CPU tensor: diffusers finds a model's device and dtype from its first
@@ -33,8 +43,21 @@ class _CompiledModule(torch.nn.Module):
 
     def _infer(self, *tensors: torch.Tensor) -> list[torch.Tensor]:
         inputs = [tensor.detach().cpu().numpy().astype(dtype, copy=False) for tensor, dtype in zip(tensors, self._input_dtypes)]
-        results = self._request.infer(inputs, share_outputs=False)  # copies: the next call reuses the buffers
+        try:
+            results = self._request.infer(inputs, share_outputs=False)  # copies: the next call reuses the buffers
+        except RuntimeError as exc:  # what OpenVINO raises for any failed inference
+            raise OpenVinoRunError(
+                f"OpenVINO failed while running {self.part}: {_detail(exc)} Set {BACKEND_ENV}={TORCH} to run "
+                "Stable Diffusion on torch instead."
+            ) from exc
         return [torch.from_numpy(np.asarray(results[index])) for index in range(len(results))]
+
+
+def _detail(exc: RuntimeError) -> str:
+    """OpenVINO's message without the source-file lines it starts with: its last line says what failed."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 
 class OpenVinoUNet(_CompiledModule):
@@ -42,7 +65,7 @@ class OpenVinoUNet(_CompiledModule):
     reads its input width to check the size conditioning)."""
 
     def __init__(self, compiled, unet: torch.nn.Module, input_names: tuple[str, ...]) -> None:
-        super().__init__(compiled)
+        super().__init__(compiled, "the UNet")
         self.config = unet.config
         self._input_names = input_names
         if hasattr(unet, "add_embedding"):
@@ -62,7 +85,7 @@ class OpenVinoTextEncoder(_CompiledModule):
     """Replaces a CLIP text encoder (with or without projection) and returns its output type."""
 
     def __init__(self, compiled, encoder: torch.nn.Module, fields: tuple[str, ...], output_type: type) -> None:
-        super().__init__(compiled)
+        super().__init__(compiled, "the text encoder")
         self.config = encoder.config
         self._fields, self._output_type = fields, output_type
 

@@ -9,7 +9,9 @@ from the step callback, so no partial image is decoded; Stop and keep ends the d
 there instead and decodes the scheduler's current estimate of the finished image. On request
 (fast_decoder), the tiny TAESD autoencoder stands in for the model's VAE for that run. A model's
 safety checker (SD 1.x) runs unless the request turns it off; an image it blacks out is named in
-the result's notes and its info, never returned black without a word.
+the result's notes and its info, never returned black without a word. Plain image-to-image larger
+than one pass goes in tiles (tiled_img2img); inpainting a picture larger than one pass repaints
+only the region around its mask (inpaint_region).
 """
 
 from __future__ import annotations
@@ -221,15 +223,20 @@ def init_image(request: TextToImageRequest) -> np.ndarray:
     return to_rgb(image)
 
 
-def _mask_image(request: InpaintRequest, width: int, height: int):
+def inpaint_mask(request: InpaintRequest) -> np.ndarray:
+    """The request's mask as booleans (True: repaint), or a GenArtError saying what is wrong with it."""
     mask = request.mask
     if mask is None or not isinstance(mask, np.ndarray) or mask.ndim != 2:
         raise GenArtError("Inpainting needs a mask: paint over the part of the picture to change.")
-    if mask.shape != request.init_image.shape[:2]:
+    if mask.shape != init_image(request).shape[:2]:
         raise GenArtError(f"The mask ({mask.shape[1]}×{mask.shape[0]}) does not match the image size.")
     if not mask.any():
         raise GenArtError("The inpainting mask is empty: paint over the part of the picture to change.")
-    return to_pil(np.where(mask > 0, 255, 0).astype(np.uint8)).resize((width, height))
+    return mask > 0
+
+
+def _mask_image(request: InpaintRequest, width: int, height: int):
+    return to_pil(np.where(inpaint_mask(request), 255, 0).astype(np.uint8)).resize((width, height))
 
 
 def check_request(request: TextToImageRequest) -> None:
@@ -239,6 +246,8 @@ def check_request(request: TextToImageRequest) -> None:
         raise GenArtError("Make between 1 and 64 images at a time.")
     if isinstance(request, ImageToImageRequest) and not 0.0 < request.strength <= 1.0:
         raise GenArtError("Strength must be above 0 and at most 1.")
+    if isinstance(request, InpaintRequest) and not 0 <= request.mask_padding <= MAX_SIDE:
+        raise GenArtError(f"The masked area's padding must be between 0 and {MAX_SIDE} pixels.")
 
 
 def run(request: TextToImageRequest, ctx: RunContext) -> Result:
@@ -267,6 +276,11 @@ def run(request: TextToImageRequest, ctx: RunContext) -> Result:
 
         if len(tiled_img2img.plan(loaded, *working_size(request))) > 1:
             return tiled_img2img.generate(loaded, request, ctx)
+    if request.mode == "inpaint":
+        from genart_core.pipelines import inpaint_region
+
+        if inpaint_region.applies(loaded, request):
+            return inpaint_region.generate(loaded, request, ctx)
     return generate(loaded, request, ctx)
 
 
@@ -342,10 +356,15 @@ def generate(loaded: LoadedModel, request: TextToImageRequest, ctx: RunContext) 
         if callback.stopped_at:
             batch.stop_at(index, callback.stopped_at)
             break
-    images, infos, stopped = batch.images, batch.infos, batch.stopped
+    return batch_result(loaded, batch)
+
+
+def batch_result(loaded: LoadedModel, batch: Batch) -> Result:
+    """The Result of a finished (or stopped) batch, with a note when the safety checker blacked out images."""
+    infos = batch.infos
     flagged = sum(info.extra.get("Safety checker") == SAFETY_FLAGGED for info in infos)
     notes = [safety_note(flagged, len(infos))] if flagged else []
-    return Result(images=images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=stopped, notes=notes)
+    return Result(images=batch.images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=batch.stopped, notes=notes)
 
 
 class _DenoisedEstimate:

@@ -1,7 +1,8 @@
 """Image-to-image for pictures larger than a Stable Diffusion model repaints in one pass.
 
-Used by the hires fix's pass and by plain image-to-image (``generate``) when its working size is
-past what the model takes in one pass.
+Used by the hires fix's pass, by plain image-to-image (``generate``) when its working size is
+past what the model takes in one pass, and by inpainting a large masked region (inpaint_region,
+which passes only the tiles that hold some of the mask; each tile gets its part of the mask).
 
 A model repaints up to ONE_PASS_SIDES × its native side in one pass (SD 1.5: 1024×1024 pixels,
 SDXL: 2048×2048); attention memory and time grow with the square of the pixels, and far past its
@@ -25,7 +26,7 @@ from genart_core.engine import Batch, RunContext
 from genart_core.imaging import resize
 from genart_core.phases import PhasedProgress
 from genart_core.pipelines import diffusion
-from genart_core.requests.diffusion import ImageToImageRequest
+from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest
 from genart_core.tiling import Tile, TileBlender, tile_grid
 
 ONE_PASS_SIDES = 2  # the largest picture repainted in one pass: this many native sides a side
@@ -54,7 +55,11 @@ def native_side(loaded: diffusion.LoadedModel) -> int:
 
 def plan(loaded: diffusion.LoadedModel, width: int, height: int) -> list[Tile]:
     """The tiles that repaint a width×height picture: one when the model takes it in one pass."""
-    native = native_side(loaded)
+    return plan_for(native_side(loaded), width, height)
+
+
+def plan_for(native: int, width: int, height: int) -> list[Tile]:
+    """plan() for a model of native side ``native`` pixels."""
     tile = native * ONE_PASS_SIDES
     if width <= tile and height <= tile:
         return [Tile(0, 0, height, width)]
@@ -72,7 +77,7 @@ def repaint(loaded: diffusion.LoadedModel, request: ImageToImageRequest, tiles: 
     overlap = native_side(loaded) // OVERLAP_FRACTION
     blender = TileBlender(height, width, scale=1, margin=0, overlap=overlap)
     base = start.astype(np.float32)
-    mosaic = _Mosaic(start)
+    mosaic = Mosaic(start)
     repainted = Repainted(start)
     not_begun = f"0/{denoising_steps(request.steps, request.strength)} of tile {{}}/{len(tiles)}"
     for index, tile in enumerate(tiles):
@@ -81,6 +86,8 @@ def repaint(loaded: diffusion.LoadedModel, request: ImageToImageRequest, tiles: 
             break
         where = np.s_[tile.top : tile.top + tile.height, tile.left : tile.left + tile.width]
         tile_request = dataclasses.replace(request, init_image=np.ascontiguousarray(start[where]), width=tile.width, height=tile.height, seed=request.seed + index)
+        if isinstance(request, InpaintRequest):  # inpainting in tiles (inpaint_region): each tile gets its part of the mask
+            tile_request = dataclasses.replace(tile_request, mask=np.ascontiguousarray(request.mask[where]))
         try:
             result = diffusion.generate(loaded, tile_request, _tile_context(ctx, mosaic, tile, index, len(tiles)))
         except Cancelled:
@@ -131,10 +138,7 @@ def generate(loaded: diffusion.LoadedModel, request: ImageToImageRequest, ctx: R
         if repainted.stopped:
             batch.stop_at(index, repainted.stopped)
             break
-    infos = batch.infos
-    flagged = sum(info.extra.get("Safety checker") == diffusion.SAFETY_FLAGGED for info in infos)
-    notes = [diffusion.safety_note(flagged, len(infos))] if flagged else []
-    return Result(images=batch.images, infos=infos, extras={"dtype": str(loaded.dtype).replace("torch.", "")}, stopped=batch.stopped, notes=notes)
+    return diffusion.batch_result(loaded, batch)
 
 
 def stopped_step(result) -> str:
@@ -149,7 +153,7 @@ def _flagged(result) -> bool:
 PREVIEW_SIDE = 256  # pixels; the longer side of the whole-picture preview
 
 
-class _Mosaic:
+class Mosaic:
     """The preview of a tiled pass: the picture so far, small, with the current tile's latent preview on it."""
 
     def __init__(self, start: np.ndarray) -> None:
@@ -166,11 +170,12 @@ class _Mosaic:
         rows = len(range(top * s, tile.top + tile.height, s))
         columns = len(range(left * s, tile.left + tile.width, s))
         shown = self.picture.copy()
-        shown[top : top + rows, left : left + columns] = resize(preview[:, :, :3], columns, rows)
+        if rows and columns:  # a region narrower than the preview's pixel step has nothing to show
+            shown[top : top + rows, left : left + columns] = resize(preview[:, :, :3], columns, rows)
         return shown
 
 
-def _tile_context(ctx: RunContext, mosaic: _Mosaic, tile: Tile, index: int, count: int) -> RunContext:
+def _tile_context(ctx: RunContext, mosaic: Mosaic, tile: Tile, index: int, count: int) -> RunContext:
     """A RunContext for one tile: its steps advance the pass's bar by one tile's share; its
     previews are shown in place on the whole picture."""
 

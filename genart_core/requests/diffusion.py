@@ -97,6 +97,10 @@ class InpaintRequest(ImageToImageRequest):
     # uint8 H×W, non-zero where the picture is to be repainted.
     mask: np.ndarray | None = field(default=None, compare=False, repr=False)
     strength: float = 1.0
+    # A picture larger than the model repaints in one pass is repainted only around its mask
+    # (A1111's "Only masked"): the mask's bounding box grown by this many of the picture's pixels
+    # on each side, so the model sees what surrounds the hole it fills.
+    mask_padding: int = 32
 
     @property
     def mode(self) -> str:

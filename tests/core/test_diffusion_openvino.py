@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from genart_core import sd_models
-from genart_core.api import Cancelled, CancelToken, Progress
+from genart_core.api import Cancelled, CancelToken, GenArtError, Progress
 from genart_core.artwork import read_generation_info, save_artwork
 from genart_core.engine import Engine, RunContext
 from genart_core.openvino_backend import attach, choice, model_cache, runtime
@@ -256,3 +256,24 @@ def test_hires_fix_runs_on_openvino_and_matches_torch(tiny_sd: str, engine: Engi
     assert result.images[0].shape == (2 * SIZE, 2 * SIZE, 3) and result.infos[0].extra["Backend"] == BACKEND
     expected = hires_fix.generate(on_torch, request, RunContext(Engine(), lambda progress: None, CancelToken()))
     assert _difference(result.images[0], expected.images[0]) <= TOLERANCE
+
+
+def test_a_compiled_model_failing_as_it_runs_says_so_and_how_to_run_on_torch() -> None:
+    import openvino
+    import openvino.opset13 as ops
+
+    from genart_core.openvino_backend import wrappers
+
+    sample = ops.parameter([1, 4, 8, 8], np.float32, name="sample")
+    model = openvino.Model([ops.relu(sample)], [sample], "tiny-decoder")
+    decoder = wrappers.OpenVinoVaePart(runtime.compile_for_cpu(model, runtime.F32), "the VAE's decoder")
+    latents = torch.randn(1, 4, 8, 8)
+    assert torch.equal(decoder(latents), latents.clamp(min=0))  # it compiled and runs
+
+    with pytest.raises(wrappers.OpenVinoRunError) as failure:
+        decoder(torch.randn(1, 4, 8, 16))  # a shape the compiled model cannot take: OpenVINO fails at run time
+    message = str(failure.value)
+    assert message.startswith("OpenVINO failed while running the VAE's decoder: ")
+    assert "got [1,4,8,16] expecting [1,4,8,8]" in message and "infer_request.cpp" not in message  # its reason, not its source lines
+    assert message.endswith(f"Set {choice.BACKEND_ENV}=torch to run Stable Diffusion on torch instead.")
+    assert isinstance(failure.value, GenArtError) and isinstance(failure.value.__cause__, RuntimeError)

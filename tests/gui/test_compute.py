@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from desktop_app import server_info
 from desktop_app.compute import ComputeChoice, server_address, server_models
 from genart_core.api import GenArtError
+from genart_core.sd_models import ModelSpec
 from desktop_app.main_window import MainWindow
 from desktop_app.settings import settings
 from genart_core.requests.selftest import SelfTestRequest
@@ -93,6 +94,11 @@ def test_the_choice_is_kept_and_switching_back_runs_jobs_here(qtbot, server):
         second.show()
         assert second.compute.status.text() == f"Compute: server {server.url.removeprefix('http://')}"
         qtbot.waitUntil(lambda: second.prompt_panel.model.findData("offline:server-only") >= 0, timeout=10_000)
+        # The scan of this computer's Hugging Face cache ends after the server's list came (it
+        # starts a second after start-up): what it finds is not added to the server's models.
+        scan = second.prompt_panel.hub_cache_scan
+        scan.found.emit([ModelSpec("someone/local-only", "local-only", "hub")])
+        assert second.prompt_panel.model.findData("someone/local-only") < 0
         second.compute.action.trigger()
         dialog = second.compute.dialog
         assert dialog.server.isChecked() and dialog.url.text() == server.url

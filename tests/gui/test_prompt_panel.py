@@ -74,6 +74,24 @@ def test_builder_makes_text_image_and_inpaint_requests(panel: PromptPanel) -> No
     assert isinstance(request, InpaintRequest) and request.mask.shape == (10, 20) and request.mask.any()
 
 
+def test_masked_padding_goes_into_inpaint_requests_and_is_restored(panel: PromptPanel) -> None:
+    from genart_core.api import GenerationInfo
+
+    assert panel.mask_padding.value() == InpaintRequest.mask_padding
+    mask = np.zeros((40, 60), np.uint8)
+    mask[12:15, 22:30] = 255
+    build = DiffusionRequestBuilder(FakeCanvas(np.zeros((40, 60, 3), np.uint8), mask=mask))
+    panel.mask_padding.setValue(48)
+    request, _ = build(panel.current_settings())
+    assert isinstance(request, InpaintRequest) and request.mask_padding == 48
+    panel.apply_info(GenerationInfo(request={"type": "InpaintRequest", "mask_padding": 64}))
+    assert panel.mask_padding.value() == 64
+    panel.apply_info(GenerationInfo(extra={"Masked area padding": "24"}))  # A1111's field, read from parameters text
+    assert panel.mask_padding.value() == 24
+    panel.apply_info(GenerationInfo(extra={"Masked area padding": "lots"}))  # not a number: left as it was
+    assert panel.mask_padding.value() == 24
+
+
 def test_fast_decoder_is_off_for_the_offline_model_and_carried_into_requests(panel: PromptPanel) -> None:
     from genart_core.api import GenerationInfo
 
