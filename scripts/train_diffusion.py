@@ -101,6 +101,13 @@ def batch_indices(labels: torch.Tensor, batch: int, digit_share: float | None) -
     return torch.where(from_digits, digits[torch.randint(0, len(digits), (batch,))], others[torch.randint(0, len(others), (batch,))])
 
 
+def min_snr_weights(alphas_cumprod: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Min-SNR-γ weights of ε-prediction losses at noise levels ᾱ_t: min(SNR, γ)/SNR, SNR = ᾱ/(1-ᾱ).
+    1 at the noisy timesteps (SNR ≤ γ), less at the nearly clean ones."""
+    snr = alphas_cumprod / (1 - alphas_cumprod)
+    return snr.clamp(max=gamma) / snr
+
+
 def save_grid(unet, config: TinyUNetConfig, path: Path, seed: int, per_label: int = 8, steps: int = 25) -> None:
     labels = torch.arange(len(config.labels)).repeat_interleave(per_label)
     generator = torch.Generator().manual_seed(seed)
@@ -180,8 +187,7 @@ def main() -> None:
             predicted = unet(xt, t, class_labels=y).sample
         per_sample = F.mse_loss(predicted.float(), noise, reduction="none").mean(dim=(1, 2, 3))
         if args.min_snr_gamma:
-            snr = alphas[t] / (1 - alphas[t])
-            per_sample = per_sample * snr.clamp(max=args.min_snr_gamma) / snr
+            per_sample = per_sample * min_snr_weights(alphas[t], args.min_snr_gamma)
         loss = per_sample.mean()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
