@@ -101,6 +101,13 @@ def batch_indices(labels: torch.Tensor, batch: int, digit_share: float | None) -
     return torch.where(from_digits, digits[torch.randint(0, len(digits), (batch,))], others[torch.randint(0, len(others), (batch,))])
 
 
+def min_snr_weights(alphas_cumprod: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Min-SNR-γ weights of ε-prediction losses at noise levels ᾱ_t: min(SNR, γ)/SNR, SNR = ᾱ/(1-ᾱ).
+    1 at the noisy timesteps (SNR ≤ γ), less at the nearly clean ones."""
+    snr = alphas_cumprod / (1 - alphas_cumprod)
+    return snr.clamp(max=gamma) / snr
+
+
 def save_grid(unet, config: TinyUNetConfig, path: Path, seed: int, per_label: int = 8, steps: int = 25) -> None:
     labels = torch.arange(len(config.labels)).repeat_interleave(per_label)
     generator = torch.Generator().manual_seed(seed)
@@ -125,6 +132,12 @@ def main() -> None:
     parser.add_argument("--grid-per-label", type=int, default=4, help="samples per label in the grid")
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast on the CPU")
     parser.add_argument("--resume", action="store_true", help="start from the weights in --out (fresh optimiser)")
+    parser.add_argument("--init", type=Path, help="with --resume: start from the model in this folder instead of --out")
+    parser.add_argument("--keep-checkpoints", action="store_true", help="also keep each checkpoint in <out>/step_NNNNNN/ (to compare them afterwards)")
+    # Min-SNR-γ loss weighting (Hang et al. 2023): ε-prediction's plain MSE spends most of its
+    # gradient on the nearly clean timesteps; weighting each sample by min(SNR, γ)/SNR moves it to
+    # the noisy ones, where a digit's shape is decided.
+    parser.add_argument("--min-snr-gamma", type=float, help="weight each sample's loss by min(SNR, γ)/SNR (5 is the paper's choice)")
     parser.add_argument("--digit-share", type=float, help="fraction of each batch drawn from the digit labels (default: as in the data)")
     parser.add_argument("--note", default="", help="a line for the card's history (added to the resumed card's history)")
     # A short run needs a short EMA window: 0.999 still averages in the untrained weights of
@@ -140,8 +153,9 @@ def main() -> None:
     unet = build_unet(config).to(memory_format=torch.channels_last)
     previous = {}
     if args.resume:
-        unet.load_state_dict(load_fp32_state_dict(args.out / "model.safetensors"))
-        previous = read_card(args.out)
+        source = args.init or args.out
+        unet.load_state_dict(load_fp32_state_dict(source / "model.safetensors"))
+        previous = read_card(source)
     ema = build_unet(config)
     ema.load_state_dict(unet.state_dict())
     ema.requires_grad_(False)
@@ -171,7 +185,10 @@ def main() -> None:
         xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             predicted = unet(xt, t, class_labels=y).sample
-        loss = F.mse_loss(predicted.float(), noise)
+        per_sample = F.mse_loss(predicted.float(), noise, reduction="none").mean(dim=(1, 2, 3))
+        if args.min_snr_gamma:
+            per_sample = per_sample * min_snr_weights(alphas[t], args.min_snr_gamma)
+        loss = per_sample.mean()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -210,6 +227,8 @@ def main() -> None:
             if history:
                 card["history"] = history
             save_model(args.out, ema.state_dict(), card)
+            if args.keep_checkpoints:
+                save_model(args.out / f"step_{card['steps']:06d}", ema.state_dict(), card)
             if args.grid_dir:
                 args.grid_dir.mkdir(parents=True, exist_ok=True)
                 save_grid(ema, config, args.grid_dir / f"grid_step{step + previous.get('steps', 0):06d}.png", seed=args.seed, per_label=args.grid_per_label)

@@ -30,6 +30,8 @@ TRAIN_TIMESTEPS = 1000
 def make_scheduler(prediction_type: str = "epsilon"):
     from diffusers import DDIMScheduler
 
+    # The x0 estimate is clipped to [-1, 1]; sample() steps with the noise estimate that matches
+    # the clipped x0, not the model's own (see there).
     return DDIMScheduler(
         num_train_timesteps=TRAIN_TIMESTEPS,
         beta_schedule="squaredcos_cap_v2",
@@ -84,7 +86,11 @@ def sample(
         if guided:
             conditional, unconditional = predicted.chunk(2)
             predicted = unconditional + guidance * (conditional - unconditional)
-        stepped = scheduler.step(predicted, t, x)
+        # Clipping x0 but stepping with the model's unclipped noise estimate (diffusers' default)
+        # steers every step off the model's path: on the shipped weights (guidance 2, 25 steps,
+        # 200 digits) the fonts reader read 78 % of the digits that way, 94.5 % with no clipping
+        # and 97 % with the noise estimate recomputed from the clipped x0 (issue #14).
+        stepped = scheduler.step(predicted, t, x, use_clipped_model_output=True)
         x = stepped.prev_sample
         if mask is not None and init is not None and index + 1 < len(timesteps):
             known = scheduler.add_noise(init, torch.randn(x.shape, generator=generator), timesteps[index + 1 : index + 2])

@@ -176,3 +176,34 @@ def test_the_offline_model_ignores_the_fast_decoder(offline_key: str, tmp_path: 
     assert main(["generate", "digit 7", "--model", offline_key, "--steps", "2", "--size", "64x64", "--fast-decoder", "-o", str(out)]) == 0
     info = read_generation_info(out)
     assert info.request["fast_decoder"] is True and "VAE" not in info.extra
+
+
+def test_the_sampler_steps_with_the_noise_that_matches_its_clipped_estimate() -> None:
+    """DDIM (η = 0) on the guided noise estimate, written out here from its equations: the x0
+    estimate is clipped to [-1, 1] and the step uses the noise estimate recomputed from the clipped
+    x0. Clipping but stepping with the model's own noise estimate, diffusers' default, drew digits
+    the fonts reader read 78 % of the time on the shipped weights, against 97 % (issue #14). At
+    guidance 5 a random network's x0 estimates leave [-1, 1] at every step, so either other
+    sampler (that one, or no clipping) ends elsewhere."""
+    from genart_core.pipelines.tiny_diffusion import TRAIN_TIMESTEPS, make_scheduler, sample
+
+    torch.manual_seed(0)
+    config = TinyUNetConfig(image_size=8, block_out_channels=(16, 32), norm_num_groups=8, labels=LABELS)
+    unet = build_unet(config).eval()
+    labels, steps, guidance = torch.tensor([3, 7]), 10, 5.0
+    drawn = sample(unet, config, labels, steps=steps, guidance=guidance, generator=torch.Generator().manual_seed(1))
+
+    alphas = make_scheduler().alphas_cumprod
+    x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    stride = TRAIN_TIMESTEPS // steps
+    with torch.inference_mode():
+        for t in range(TRAIN_TIMESTEPS - stride, -1, -stride):
+            conditional = unet(x, t, class_labels=labels).sample
+            unconditional = unet(x, t, class_labels=torch.full_like(labels, config.null_label)).sample
+            noise = unconditional + guidance * (conditional - unconditional)
+            a, a_next = alphas[t], (alphas[t - stride] if t >= stride else torch.tensor(1.0))
+            x0 = ((x - (1 - a).sqrt() * noise) / a.sqrt()).clamp(-1, 1)
+            noise = (x - a.sqrt() * x0) / (1 - a).sqrt()
+            x = a_next.sqrt() * x0 + (1 - a_next).sqrt() * noise
+    expected = x.clamp(-1, 1).add(1).div(2)
+    assert torch.allclose(drawn, expected, atol=1e-4)

@@ -89,3 +89,16 @@ def test_training_batches_draw_the_asked_share_of_digits():
     uniform = labels[batch_indices(labels, 4000, None)]
     assert abs((weighted < len(DIGITS)).float().mean().item() - 0.8) < 0.03
     assert abs((uniform < len(DIGITS)).float().mean().item() - len(DIGITS) / len(LABELS)) < 0.03
+
+
+def test_min_snr_weights_leave_noisy_timesteps_alone_and_damp_clean_ones():
+    from genart_core.pipelines.tiny_diffusion import make_scheduler
+    from scripts.train_diffusion import min_snr_weights
+
+    alphas = make_scheduler().alphas_cumprod
+    weights = min_snr_weights(alphas, 5.0)
+    snr = alphas / (1 - alphas)
+    assert torch.all(weights[snr <= 5] == 1)
+    clean = snr > 5
+    assert torch.allclose(weights[clean], 5 / snr[clean])  # SNR × weight = γ: no clean timestep outweighs a noisy one
+    assert weights[0] < 0.01 and weights[-1] == 1

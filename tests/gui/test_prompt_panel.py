@@ -11,7 +11,7 @@ from desktop_app.jobs import Job
 from desktop_app.model_dialog import ModelDialog
 from desktop_app.prompt_panel import DiffusionRequestBuilder, PromptPanel
 from genart_core.api import GenArtError, Progress
-from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
+from genart_core.requests.diffusion import OFFLINE_GUIDANCE, ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
 from genart_core.requests.selftest import SelfTestRequest
 from tests.model_folders import diffusers_folder
 
@@ -189,7 +189,7 @@ def test_choosing_a_distilled_model_suggests_few_steps_and_no_guidance(panel: Pr
     panel.select_model("/models/sd15")
     assert (panel.steps.value(), panel.guidance.value()) == (20, 7.0)
     panel.select_model("offline:tiny-diffusion")
-    assert (panel.steps.value(), panel.guidance.value()) == (25, 2.0)
+    assert (panel.steps.value(), panel.guidance.value()) == (25, OFFLINE_GUIDANCE)
 
 
 def _next_start(qtbot) -> PromptPanel:
