@@ -281,6 +281,7 @@ def run(request: TextToImageRequest, ctx: RunContext) -> Result:
 
         if inpaint_region.applies(loaded, request):
             return inpaint_region.generate(loaded, request, ctx)
+        return inpaint_region.keep_outside_mask(generate(loaded, request, ctx), request)
     return generate(loaded, request, ctx)
 
 

@@ -14,7 +14,7 @@ picture and repainted on its own:
 
 The repainted region is pasted back through the mask, feathered inwards from its edge so no seam
 shows: every pixel outside the mask stays exactly the user's. Pictures up to one pass keep
-diffusion.generate's one-pass path.
+diffusion.generate's one-pass path, pasted back through the mask the same way (keep_outside_mask).
 """
 
 from __future__ import annotations
@@ -155,6 +155,20 @@ def generate(loaded: diffusion.LoadedModel, request: InpaintRequest, ctx: RunCon
             batch.stop_at(index, repainted.stopped)
             break
     return diffusion.batch_result(loaded, batch)
+
+
+def keep_outside_mask(result: Result, request: InpaintRequest) -> Result:
+    """The one-pass path's pictures with every pixel outside the mask put back as the user's.
+
+    diffusers returns the whole picture through the VAE (and resized back from the working size),
+    which softens and shifts pixels the user never masked; A1111 pastes its inpainting back over
+    the original the same way."""
+    original = diffusion.init_image(request)
+    mask = diffusion.inpaint_mask(request)
+    height, width = original.shape[:2]
+    weights = feathered(mask, (True, True, True, True))  # the mask runs on past the picture's border
+    whole = Tile(0, 0, height, width)
+    return dataclasses.replace(result, images=[paste(original, whole, image, weights) for image in result.images])
 
 
 def _in_place(ctx: RunContext, whole: tiled_img2img.Mosaic, box: Tile) -> RunContext:
