@@ -35,3 +35,12 @@ def tiny_weights(tmp_path):
 def style_file(tmp_path):
     """A small striped style image on disk."""
     return str(write(tmp_path / "stripes.png", stripes()))
+
+
+@pytest.fixture(scope="module")
+def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny random-weight Stable Diffusion folder saved by diffusers, one per test module."""
+    from tests.core.test_diffusion import build_tiny_sd
+
+    return str(build_tiny_sd(tmp_path_factory.mktemp("tiny-sd")))
+

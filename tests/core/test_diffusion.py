@@ -64,11 +64,6 @@ def build_tiny_sd(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_tiny_sd(tmp_path_factory.mktemp("tiny-sd")))
-
-
 def build_tiny_taesd(folder: Path) -> Path:
     """A random-weight TAESD with the tiny SD's 4× downsampling (three blocks), saved as taesd/ in ``folder``."""
     from diffusers import AutoencoderTiny

@@ -24,18 +24,13 @@ from genart_core.engine import Engine, RunContext
 from genart_core.openvino_backend import attach, choice, model_cache, runtime
 from genart_core.pipelines import diffusion, inpaint_region
 from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest
-from tests.core.test_diffusion import SIZE, FACTOR, _request, build_tiny_sd
+from tests.core.test_diffusion import SIZE, FACTOR, _request
 from tests.images import gradient
 
 # Mean absolute difference (0-255) allowed between an OpenVINO image and the torch fp32 one.
 # Seen here: 0.5 with bf16 inference (max 4); two seeds of this model differ by about 50.
 TOLERANCE = 2.0
 BACKEND = f"openvino-{runtime.best_precision()}"
-
-
-@pytest.fixture(scope="module")
-def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_tiny_sd(tmp_path_factory.mktemp("tiny-sd")))
 
 
 @pytest.fixture(scope="module")

@@ -19,15 +19,10 @@ from genart_core.imaging import load_image, resize
 from genart_core.pipelines import hires_fix
 from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, ImageToImageRequest, TextToImageRequest
 from genart_core.server import protocol
-from tests.core.test_diffusion import SIZE, build_tiny_sd
+from tests.core.test_diffusion import SIZE
 from tests.core.test_diffusion import _request as text_to_image
 from tests.core.test_upscale import save_tiny_sr
 from tests.images import gradient
-
-
-@pytest.fixture(scope="module")
-def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_tiny_sd(tmp_path_factory.mktemp("tiny-sd")))
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,11 @@ from genart_core.pipelines import inpaint_region
 from genart_core.requests.diffusion import InpaintRequest
 from genart_core.server import protocol
 from genart_core.tiling import Tile
-from tests.core.test_diffusion import SIZE, build_tiny_sd
+from tests.core.test_diffusion import SIZE
 from tests.images import gradient
 
 NATIVE = SIZE  # the tiny model's native side
 WIDTH, HEIGHT = 256, 192
-
-
-@pytest.fixture(scope="module")
-def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_tiny_sd(tmp_path_factory.mktemp("tiny-sd")))
 
 
 @pytest.fixture(scope="module")
