@@ -89,12 +89,10 @@ def generate(loaded: diffusion.LoadedModel, request: TextToImageRequest, ctx: Ru
     }
     phases = PhasedProgress(ctx, weights, request.count)
     base_request = dataclasses.replace(request, count=1, hires_scale=1.0)
-    notes: list[str] = []
-    extras: dict = {}
     batch = Batch(ctx, request.count, request.seed)
     for index, seed in batch:
         base = diffusion.generate(loaded, dataclasses.replace(base_request, seed=seed), phases.context(BASE, index))
-        extras, image, info = base.extras, base.images[0], base.infos[0]
+        image, info = base.images[0], base.infos[0]
         stopped_at = f"{tiled_img2img.stopped_step(base)} of the base image" if base.stopped else ""
         info.extra.pop("Stopped at step", None)  # Batch.stop_at says which phase it was
         if not stopped_at:
@@ -105,11 +103,7 @@ def generate(loaded: diffusion.LoadedModel, request: TextToImageRequest, ctx: Ru
         if stopped_at:
             batch.stop_at(index, stopped_at)
             break
-    infos = batch.infos
-    flagged = sum(info.extra.get("Safety checker") == diffusion.SAFETY_FLAGGED for info in infos)
-    if flagged:
-        notes.append(diffusion.safety_note(flagged, len(infos)))
-    return Result(images=batch.images, infos=infos, extras=extras, stopped=batch.stopped, notes=notes)
+    return diffusion.batch_result(loaded, batch)
 
 
 def _enlarge_and_repaint(
