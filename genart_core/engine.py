@@ -121,10 +121,15 @@ class Batch:
 
     def __iter__(self):
         for index in range(self.count):
-            self.stopped = self._ctx.stopped_between_images(len(self.images), self.count)
+            self.stop_before_next()
             if self.stopped:
                 return
             yield index, self.seed + index
+
+    def stop_before_next(self) -> None:
+        """Ends the batch as between pictures when Stop and keep came (also when it came as the next
+        picture began, before any of it was made); Cancel, or a stop with no picture made, raises."""
+        self.stopped = self._ctx.stopped_between_images(len(self.images), self.count)
 
     def stop_at(self, index: int, step: str) -> None:
         """Stop and keep ended picture ``index`` (the latest in ``infos``) after ``step`` ("k/N ...")."""

@@ -137,20 +137,18 @@ def generate(loaded: diffusion.LoadedModel, request: InpaintRequest, ctx: RunCon
     for index, seed in batch:
         one = dataclasses.replace(request, init_image=start, mask=start_mask, width=region.width, height=region.height, seed=seed, count=1)
         repainted = tiled_img2img.repaint(loaded, one, list(region.tiles), _in_place(bar.context(REPAINT, index), whole, box))
-        if repainted.info is None:  # Stop and keep came before this picture's first tile: as if between pictures
-            batch.stopped = ctx.stopped_between_images(len(batch.images), batch.count)  # raises with none made
+        if repainted.info is None:  # Stop and keep came before this picture's first tile
+            batch.stop_before_next()
             break
         patch = repainted.image
         if patch.shape[:2] != (box.height, box.width):
             patch = resize(patch, box.width, box.height)
-        batch.images.append(paste(original, box, patch, weights))
-        extra = {**repainted.info.extra, "Inpaint area": "Only masked", "Masked area padding": request.mask_padding}
-        extra.pop("Stopped at step", None)  # the tile's; Batch.stop_at says where in the picture
+        picture = paste(original, box, patch, weights)
+        batch.images.append(picture)
+        fields = {"Inpaint area": "Only masked", "Masked area padding": request.mask_padding}
         if region.tiled:
-            extra["Tiles"] = len(region.tiles)
-        if repainted.flagged:
-            extra["Safety checker"] = diffusion.SAFETY_FLAGGED
-        batch.infos.append(dataclasses.replace(repainted.info, seed=seed, width=width, height=height, extra=extra, request=request.to_dict()))
+            fields["Tiles"] = len(region.tiles)
+        batch.infos.append(tiled_img2img.picture_info(repainted, request, seed, picture, fields))
         if repainted.stopped:
             batch.stop_at(index, repainted.stopped)
             break

@@ -122,23 +122,28 @@ def generate(loaded: diffusion.LoadedModel, request: ImageToImageRequest, ctx: R
     for index, seed in batch:
         one = dataclasses.replace(request, init_image=start, width=width, height=height, seed=seed, count=1)
         repainted = repaint(loaded, one, tiles, bar.context(REPAINT, index))
-        if repainted.info is None:  # Stop and keep came before this picture's first tile: as if between pictures
-            batch.stopped = ctx.stopped_between_images(len(batch.images), batch.count)  # raises with none made
+        if repainted.info is None:  # Stop and keep came before this picture's first tile
+            batch.stop_before_next()
             break
         image = resize(repainted.image, original.shape[1], original.shape[0])
         batch.images.append(image)
-        info = dataclasses.replace(
-            repainted.info, seed=seed, width=image.shape[1], height=image.shape[0],
-            extra={**repainted.info.extra, "Tiles": len(tiles)}, request=request.to_dict(),
-        )
-        info.extra.pop("Stopped at step", None)  # the tile's; Batch.stop_at says where in the picture
-        if repainted.flagged:
-            info.extra["Safety checker"] = diffusion.SAFETY_FLAGGED
-        batch.infos.append(info)
+        batch.infos.append(picture_info(repainted, request, seed, image, {"Tiles": len(tiles)}))
         if repainted.stopped:
             batch.stop_at(index, repainted.stopped)
             break
     return diffusion.batch_result(loaded, batch)
+
+
+def picture_info(repainted: Repainted, request: ImageToImageRequest, seed: int, image: np.ndarray, fields: dict) -> GenerationInfo:
+    """The info of a finished ``image`` that repaint() made: its first tile's settings with the
+    picture's seed, size and request, and ``fields`` added. The tile's own "Stopped at step" is left
+    out (Batch.stop_at says where in the picture); a safety checker's flag on any tile is kept."""
+    extra = {**repainted.info.extra, **fields}
+    extra.pop("Stopped at step", None)
+    if repainted.flagged:
+        extra["Safety checker"] = diffusion.SAFETY_FLAGGED
+    height, width = image.shape[:2]
+    return dataclasses.replace(repainted.info, seed=seed, width=width, height=height, extra=extra, request=request.to_dict())
 
 
 def stopped_step(result) -> str:
