@@ -15,11 +15,12 @@ import numpy as np
 import torch
 
 from genart_core import sharp_enlarge
-from genart_core.api import GenArtError, GenerationInfo, Result
+from genart_core.api import GenerationInfo, Result
 from genart_core.device import seeded_generator
 from genart_core.engine import Batch
 from genart_core.imaging import resize, to_rgb
 from genart_core.models.tiny_unet import TinyUNetConfig, build_unet
+from genart_core.pipelines.diffusion import init_image, inpaint_mask
 from genart_core.pipelines.tiny_prompts import parse_prompt
 from genart_core.requests.diffusion import OFFLINE_GUIDANCE
 from genart_core.weights import WEIGHTS_FILE, load_fp32_state_dict, load_into, read_card
@@ -144,17 +145,15 @@ def run_request(request, spec, ctx):
     negative = parse_prompt(request.negative_prompt, config.labels) if request.negative_prompt.strip() else None
     labels = torch.tensor([config.null_label if label is None else label])
     negative_labels = torch.tensor([config.null_label if negative is None else negative])
-    init = mask = None
+    init = mask = picture = repaint = None
     width, height = request.width, request.height
     if request.mode != "txt2img":
-        if request.init_image is None:
-            raise GenArtError("Image-to-image needs a starting image: open or paint one on the canvas first.")
-        height, width = request.init_image.shape[:2]
-        init = _to_model_image(request.init_image, config.image_size)
+        picture = init_image(request)  # the Stable Diffusion pipeline's checks and messages
+        height, width = picture.shape[:2]
+        init = _to_model_image(picture, config.image_size)
     if request.mode == "inpaint":
-        if request.mask is None or not request.mask.any():
-            raise GenArtError("The inpainting mask is empty: paint over the part of the picture to change.")
-        grey = np.repeat((request.mask > 0).astype(np.uint8)[:, :, None] * 255, 3, axis=2)
+        repaint = inpaint_mask(request)
+        grey = np.repeat(repaint.astype(np.uint8)[:, :, None] * 255, 3, axis=2)
         mask = (_to_model_image(grey, config.image_size)[:, :1] > -0.99).float()
     batch = Batch(ctx, request.count, request.seed)
     for index, seed in batch:
@@ -182,9 +181,8 @@ def run_request(request, spec, ctx):
             init=init, strength=getattr(request, "strength", 1.0), mask=mask, callback=report,
         )
         image = _to_uint8(x, width, height, ctx.cache)
-        if mask is not None:  # keep the untouched pixels exactly as they were
-            keep = (request.mask == 0)[:, :, None]
-            image = np.where(keep, to_rgb(request.init_image), image)
+        if repaint is not None:  # keep the untouched pixels exactly as they were
+            image = np.where(repaint[:, :, None], image, picture)
         batch.images.append(image)
         extra = {"Mode": request.mode, "Label": "none" if label is None else config.labels[label], "Native size": f"{config.image_size}x{config.image_size}"}
         if request.mode != "txt2img":

@@ -116,6 +116,15 @@ def test_inpainting_keeps_the_unmasked_pixels(offline_key: str) -> None:
     assert not np.array_equal(image[mask > 0], init[mask > 0])
 
 
+def test_inpainting_with_a_mask_that_does_not_fit_the_picture_says_so(offline_key: str) -> None:
+    init = gradient(32, 32)
+    request = InpaintRequest(prompt="circle", model=offline_key, steps=3, init_image=init, mask=np.full((16, 16), 255, np.uint8))
+    with pytest.raises(GenArtError, match="does not match the image size"):
+        Engine().run(request)
+    with pytest.raises(GenArtError, match="mask is empty"):
+        Engine().run(InpaintRequest(prompt="circle", model=offline_key, steps=3, init_image=init, mask=np.zeros((32, 32), np.uint8)))
+
+
 def _stop_and_keep_at(step: int, token: CancelToken):
     return lambda progress: token.stop_and_keep() if progress.step == step else None
 
