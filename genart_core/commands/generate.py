@@ -9,7 +9,9 @@ from pathlib import Path
 
 from genart_core.api import GenArtError
 from genart_core.engine_choice import add_server_option, engine_for
-from genart_core.requests.diffusion import DEFAULT_OFFLINE_MODEL, OFFLINE_GUIDANCE, Scheduler
+from genart_core.requests.diffusion import (
+    DEFAULT_OFFLINE_MODEL, OFFLINE_GUIDANCE, ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,9 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strength", type=float, default=0.6, help="how much of --init to change (0-1)")
     parser.add_argument("--mask", type=Path, help="inpainting mask (white = repaint), same size as --init")
     parser.add_argument(
-        "--mask-padding", type=int, default=32, metavar="PIXELS",
+        "--mask-padding", type=int, default=InpaintRequest.mask_padding, metavar="PIXELS",
         help="a picture larger than the model repaints in one pass is repainted only around the mask: its bounding box "
-        "grown by this many pixels (default 32)",
+        f"grown by this many pixels (default {InpaintRequest.mask_padding})",
     )
     parser.add_argument(
         "--hires", type=float, default=1.0, metavar="SCALE",
@@ -47,7 +49,7 @@ def add_prompt_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=DEFAULT_OFFLINE_MODEL, help="hub id, diffusers folder, .safetensors file, or offline:NAME")
     parser.add_argument("--negative", default="", help="negative prompt")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: 25 offline, 20 otherwise)")
-    parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: 2 offline, 7 otherwise)")
+    parser.add_argument("--guidance", type=float, default=None, help=f"guidance scale (default: {OFFLINE_GUIDANCE:g} offline, 7 otherwise)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first image; image i uses seed + i")
     parser.add_argument("--size", default="512x512", help="WIDTHxHEIGHT (default 512x512)")
     parser.add_argument("--scheduler", choices=[s.value for s in Scheduler], default=Scheduler.DEFAULT.value)
@@ -89,7 +91,6 @@ def output_paths(output: Path, count: int) -> list[Path]:
 
 def build_request(args: argparse.Namespace):
     from genart_core.imaging import load_image
-    from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, TextToImageRequest
 
     common = prompt_fields(args, args.prompt, args.count)
     if args.mask and not args.init:
