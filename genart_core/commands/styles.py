@@ -1,9 +1,11 @@
-"""``genart styles list [--fast]`` and ``genart styles learn STYLE [--steps N] [--content-dir DIR]``."""
+"""``genart styles list [--fast]`` and ``genart styles learn STYLE [--steps N] [--content-dir DIR] [--photo PHOTO]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from genart_core.requests.fast_style import LearnStyleRequest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     # None: the request's own default, so the CLI, the app and the script learn alike.
     learn.add_argument("--steps", type=int, default=None, help="optimisation steps (default: LearnStyleRequest's)")
     learn.add_argument("--content-dir", default="", help="folder of content photos (default: photos shipped with scikit-image)")
+    # "%%": argparse fills help texts in with the % operator.
+    learn.add_argument("--photo", default="", help="the photo you will stylise: it joins the content photos, as the app's canvas does, "
+                       f"and {LearnStyleRequest.canvas_share * 100:.0f} %% of the steps train on the whole of it, so the style fits it best")
     learn.set_defaults(handler=learn_style)
     parser.set_defaults(handler=list_styles, fast=False)
 
@@ -46,7 +51,7 @@ def list_styles(args: argparse.Namespace) -> int:
 
 def learn_style(args: argparse.Namespace) -> int:
     from genart_core.api import GenArtError
-    from genart_core.requests.fast_style import LearnStyleRequest
+    from genart_core.imaging import load_image
     from genart_core.styles import find_style
     from genart_core.terminal import run_in_terminal
 
@@ -54,7 +59,8 @@ def learn_style(args: argparse.Namespace) -> int:
         raise GenArtError("--steps must be at least 1.")
     style = find_style(args.style)
     steps = LearnStyleRequest.steps if args.steps is None else args.steps
-    result = run_in_terminal(LearnStyleRequest(style_name=style.name, style_path=str(style.path), steps=steps, content_dir=args.content_dir))
+    photo = load_image(args.photo) if args.photo else None
+    result = run_in_terminal(LearnStyleRequest(style_name=style.name, style_path=str(style.path), steps=steps, content_dir=args.content_dir, canvas=photo))
     card = result.extras["card"]
     sys.stdout.write(
         f"Learned {style.name} in {card['seconds']:.0f} s ({card['steps']} steps{', stopped early' if result.stopped else ''}): "

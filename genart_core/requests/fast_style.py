@@ -77,6 +77,10 @@ class LearnStyleRequest(Request):
     content_dir: str = ""
     # The current canvas joins the content photos when given.
     canvas: np.ndarray | None = field(default=None, compare=False)
+    # With a canvas: the share of the steps that train on the whole canvas (the rest go to the other
+    # photos, on crops). What learning tunes fits the photos it saw far better than others, and the
+    # canvas is the picture the style is learned for. 0 makes it one photo among the others.
+    canvas_share: float = 0.5
     # Longer side the photos and the painting are scaled to: the scale the style is learned at.
     train_size: int = 256
     # Side of the seeded random square each step trains on (0: the whole photo).

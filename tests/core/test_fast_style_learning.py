@@ -68,6 +68,85 @@ def test_random_crops_are_seeded_inside_the_photo_and_never_larger_than_it():
     assert random_crop(picture, 64, torch.Generator()).shape == picture.shape
 
 
+def test_the_canvas_gets_its_share_of_the_steps_and_the_other_photos_take_turns():
+    import torch
+
+    from genart_core.models.style_transformer import StyleTransformer
+    from genart_core.pipelines.learn_style import StyleLearner
+
+    photos = [torch.zeros(1, 3, 8, 8) for _ in range(4)]
+
+    def learner(canvas, share):
+        return StyleLearner(StyleTransformer(), lambda photo: None, photos, crop_size=8, seed=0, canvas=canvas, canvas_share=share)
+
+    half = [learner(3, 0.5).photo_for_step(step) for step in range(1, 13)]
+    assert half[1::2] == [3] * 6  # every other step is the canvas
+    assert sorted(half[0::2]) == [0, 0, 1, 1, 2, 2]  # the others in turn
+    quarter = [learner(3, 0.25).photo_for_step(step) for step in range(1, 13)]
+    assert quarter.count(3) == 3 and [step for step, photo in enumerate(quarter, 1) if photo == 3] == [4, 8, 12]
+    # Share 0, or no canvas: every photo in turn, as before canvases had a share.
+    assert [learner(3, 0.0).photo_for_step(step) for step in range(1, 9)] == [1, 2, 3, 0, 1, 2, 3, 0]
+    assert [learner(None, 0.5).photo_for_step(step) for step in range(1, 5)] == [1, 2, 3, 0]
+    assert learner(3, 1.0).photo_for_step(1) == 3
+
+
+def test_learning_for_a_canvas_trains_on_the_whole_canvas_and_previews_it(tmp_path, photos, one_torch_thread, monkeypatch):
+    from genart_core.pipelines import learn_style
+
+    seen = []
+    step_loss = learn_style.StyleLearner.step_loss
+
+    def spying_step_loss(self, vector, photo):
+        seen.append((photo, self.photos[photo].shape))
+        return step_loss(self, vector, photo)
+
+    monkeypatch.setattr(learn_style.StyleLearner, "step_loss", spying_step_loss)
+    canvas = scene(96, 24)  # wider than any photo: at train size 48 it is 48×12, mirrored out for VGG
+    reports: list[Progress] = []
+    result = Engine().run(_request(tmp_path, photos, canvas=canvas, crop_size=32, steps=6), reports.append)
+    card = result.extras["card"]
+    assert card["canvas"] and card["canvas_share"] == 0.5
+    canvas_shape = seen[1][1]
+    assert [photo for photo, _ in seen] == [1, 2, 0, 2, 1, 2] and canvas_shape[-1] == 48
+    previews = [r.preview for r in reports if r.preview is not None]
+    assert previews and all(p.shape[:2] == tuple(canvas_shape[-2:]) for p in previews)  # the canvas, not a sample photo
+    assert result.images[0].shape[:2] == tuple(canvas_shape[-2:])
+
+
+def test_the_cli_learns_for_a_photo_and_refuses_an_unreadable_one(tmp_path, photos, capsys, monkeypatch, one_torch_thread):
+    import dataclasses
+
+    from genart_core import terminal
+
+    tiny_vgg = str(save_tiny_vgg(tmp_path))
+    requests = []
+
+    def run_small(request, *args, **kwargs):
+        # The CLI's own request, learned with the tiny VGG at a small size so the test stays fast.
+        requests.append(request)
+        return Engine().run(dataclasses.replace(request, weights=tiny_vgg, train_size=48, output=str(tmp_path / "learned")))
+
+    monkeypatch.setattr(terminal, "run_in_terminal", run_small)
+    with pytest.raises(SystemExit) as help_exit:
+        main(["styles", "learn", "--help"])
+    assert help_exit.value.code == 0 and "50 % of the steps" in " ".join(capsys.readouterr().out.split())
+    photo = write(tmp_path / "my photo.png", scene(40, 32))
+    assert main(["styles", "learn", "mosaic", "--steps", "2", "--content-dir", str(photos), "--photo", str(photo)]) == 0
+    assert requests[0].canvas.shape == (32, 40, 3) and requests[0].canvas_share == 0.5
+    assert capsys.readouterr().out.startswith("Learned Mosaic in ")
+    assert read_learned(tmp_path / "learned" / "mosaic.safetensors").card["canvas"]
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a picture")
+    assert main(["styles", "learn", "mosaic", "--photo", str(broken)]) != 0
+    assert "broken.png" in capsys.readouterr().err and len(requests) == 1
+
+
+def test_a_canvas_share_outside_0_to_1_gets_a_clear_message(tmp_path, photos):
+    with pytest.raises(GenArtError, match="share of the learning steps"):
+        Engine().run(_request(tmp_path, photos, canvas=scene(48, 48), canvas_share=1.5))
+
+
 def test_learning_on_crops_smaller_than_the_photos_lowers_the_whole_photo_loss(tmp_path, photos, one_torch_thread):
     write(photos / "strip.png", scene(200, 4))  # a thin strip is mirrored out for VGG, not refused
     result = Engine().run(_request(tmp_path, photos, crop_size=32, steps=8))

@@ -289,6 +289,7 @@ def test_learn_this_style_runs_as_a_job_and_the_style_then_shows_as_learned(wind
         window.instant_panel.learn.click()
     request = started.args[0].request
     assert isinstance(request, LearnStyleRequest) and request.style_name == name
+    assert request.canvas.shape[:2] == (64, 96)  # the style is learned for the picture on the canvas
     with qtbot.waitSignal(window.controller.finished, timeout=240_000):
         pass
     assert window.style_picker.is_learned(name)
