@@ -18,8 +18,9 @@ tuned on astronaut and cat, the flower it never saw gets 17 %. So the canvas, th
 will stylise, gets ``canvas_share`` of the steps, each on the whole canvas (Brush strokes, 300
 steps at half: 68–88 % of the way on the canvas, against 30–49 % as one photo among four).
 
-Stop & Keep keeps what is learned so far; a result whose mean loss over the whole photos ends
-above the predicted vector's is not kept (the predicted one is saved instead).
+Stop & Keep keeps what is learned so far; a result whose loss over the whole photos (weighted by
+their share of the steps) ends above the predicted vector's is not kept (the predicted one is saved
+instead).
 """
 
 from __future__ import annotations
@@ -117,14 +118,20 @@ class StyleLearner:
         """What previews show: the canvas the user will stylise, else the first photo."""
         return self.photos[0 if self.canvas is None else self.canvas]
 
+    def photo_weights(self) -> list[float]:
+        """Each photo's share of the steps: the canvas its ``canvas_share``, the others the rest evenly."""
+        others = len(self.photos) - (self.canvas_apart is not None)
+        return [self.canvas_share if index == self.canvas_apart else (1 - self.canvas_share) / others for index in range(len(self.photos))]
+
     def mean_losses(self, vector: torch.Tensor) -> dict[str, float]:
-        """Mean content/style/tv/total over the whole photos (no gradient)."""
+        """Content/style/tv/total over the whole photos, weighted by their share of the steps: the
+        objective learning minimised (no gradient)."""
         sums = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
         with torch.no_grad():
-            for objective, photo in zip(self.objectives, self.photos):
+            for objective, photo, weight in zip(self.objectives, self.photos, self.photo_weights()):
                 _, parts = objective(self.transformer(photo, vector[None]))
                 for key in sums:
-                    sums[key] += parts[key] / len(self.photos)
+                    sums[key] += parts[key] * weight
         return sums
 
 

@@ -88,6 +88,9 @@ def test_the_canvas_gets_its_share_of_the_steps_and_the_other_photos_take_turns(
     assert [learner(3, 0.0).photo_for_step(step) for step in range(1, 9)] == [1, 2, 3, 0, 1, 2, 3, 0]
     assert [learner(None, 0.5).photo_for_step(step) for step in range(1, 5)] == [1, 2, 3, 0]
     assert learner(3, 1.0).photo_for_step(1) == 3
+    # The losses before and after weigh each photo by its share of the steps.
+    assert learner(3, 0.5).photo_weights() == pytest.approx([1 / 6, 1 / 6, 1 / 6, 0.5])
+    assert learner(3, 0.0).photo_weights() == learner(None, 0.5).photo_weights() == pytest.approx([0.25] * 4)
 
 
 def test_learning_for_a_canvas_trains_on_the_whole_canvas_and_previews_it(tmp_path, photos, one_torch_thread, monkeypatch):
