@@ -45,6 +45,7 @@ from desktop_app.seed_field import SeedField
 from desktop_app.widget_values import set_number
 from genart_core.api import GenArtError, GenerationInfo, Progress, Request
 from genart_core.requests.diffusion import (
+    MAX_MASK_PADDING,
     OFFLINE_GUIDANCE,
     OFFLINE_PREFIX,
     ImageToImageRequest,
@@ -67,7 +68,6 @@ FAST_DECODER_TIP = (
     "on a CPU, with slightly softer detail. Downloads about 10 MB the first time. "
     "Not used by the built-in offline model."
 )
-MAX_MASK_PADDING = 512  # pixels
 MASK_PADDING_TIP = (
     "Inpainting a picture larger than the model paints in one pass repaints only the part around "
     "the mask: its bounding box grown by this many pixels of context (A1111's “Only masked”). "

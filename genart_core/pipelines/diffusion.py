@@ -32,7 +32,7 @@ from genart_core.engine import Batch, RunContext
 from genart_core.imaging import fit_within, resize, to_pil, to_rgb
 from genart_core.latent_preview import LatentPreview, fit_latent_preview
 from genart_core.openvino_backend import choice as cpu_backend
-from genart_core.requests.diffusion import ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
+from genart_core.requests.diffusion import MAX_MASK_PADDING, ImageToImageRequest, InpaintRequest, Scheduler, TextToImageRequest
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +246,8 @@ def check_request(request: TextToImageRequest) -> None:
         raise GenArtError("Make between 1 and 64 images at a time.")
     if isinstance(request, ImageToImageRequest) and not 0.0 < request.strength <= 1.0:
         raise GenArtError("Strength must be above 0 and at most 1.")
-    if isinstance(request, InpaintRequest) and not 0 <= request.mask_padding <= MAX_SIDE:
-        raise GenArtError(f"The masked area's padding must be between 0 and {MAX_SIDE} pixels.")
+    if isinstance(request, InpaintRequest) and not 0 <= request.mask_padding <= MAX_MASK_PADDING:
+        raise GenArtError(f"The masked area's padding must be between 0 and {MAX_MASK_PADDING} pixels.")
 
 
 def run(request: TextToImageRequest, ctx: RunContext) -> Result:

@@ -42,6 +42,11 @@ class Scheduler(str, enum.Enum):
         }[self.value]
 
 
+# Pixels of context around an inpainting mask: up to the largest side a picture is generated at
+# (pipelines.diffusion.MAX_SIDE), so any picture's whole width fits.
+MAX_MASK_PADDING = 2048
+
+
 @dataclass(frozen=True)
 class TextToImageRequest(Request):
     pipeline: ClassVar[str] = "genart_core.pipelines.diffusion"
@@ -99,7 +104,7 @@ class InpaintRequest(ImageToImageRequest):
     strength: float = 1.0
     # A picture larger than the model repaints in one pass is repainted only around its mask
     # (A1111's "Only masked"): the mask's bounding box grown by this many of the picture's pixels
-    # on each side, so the model sees what surrounds the hole it fills.
+    # on each side, so the model sees what surrounds the hole it fills (at most MAX_MASK_PADDING).
     mask_padding: int = 32
 
     @property

@@ -86,6 +86,9 @@ def test_masked_padding_goes_into_inpaint_requests_and_is_restored(panel: Prompt
     assert isinstance(request, InpaintRequest) and request.mask_padding == 48
     panel.apply_info(GenerationInfo(request={"type": "InpaintRequest", "mask_padding": 64}))
     assert panel.mask_padding.value() == 64
+    # Reproduce gets back any padding the core accepts, not one the box cut short.
+    panel.apply_info(GenerationInfo(request={"type": "InpaintRequest", "mask_padding": 1500}))
+    assert panel.mask_padding.value() == 1500
     panel.apply_info(GenerationInfo(extra={"Masked area padding": "24"}))  # A1111's field, read from parameters text
     assert panel.mask_padding.value() == 24
     panel.apply_info(GenerationInfo(extra={"Masked area padding": "lots"}))  # not a number: left as it was
