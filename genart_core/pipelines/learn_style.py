@@ -74,10 +74,8 @@ class StyleLearner:
     def __init__(self, transformer: StyleTransformer, make_objective: Callable[[torch.Tensor], Objective], photos: list[torch.Tensor],
                  crop_size: int, seed: int, canvas: int | None = None, canvas_share: float = 0.0) -> None:
         self.transformer, self.make_objective, self.photos, self.crop_size = transformer, make_objective, photos, crop_size
-        # The index of the canvas among the photos (None: no canvas), and the share of steps it gets;
-        # at share 0 it is one photo among the others, in turn and on crops.
+        # The index of the canvas among the photos (None: no canvas), and the share of steps it gets.
         self.canvas, self.canvas_share = canvas, canvas_share if canvas is not None else 0.0
-        self.canvas_apart = canvas if self.canvas_share > 0 else None
         # Whole-photo objectives: the losses before and after, and steps whose crop is the whole photo.
         self.objectives = [make_objective(photo) for photo in photos]
         self.generator = torch.Generator().manual_seed(seed)
@@ -93,6 +91,12 @@ class StyleLearner:
         with torch.no_grad():
             for name, bias in self.norm_biases.items():
                 bias.copy_(self.shipped_biases[name])
+
+    @property
+    def canvas_apart(self) -> int | None:
+        """The canvas when it has steps of its own, whole; at share 0 it is one photo among the
+        others, in turn and on crops (None)."""
+        return self.canvas if self.canvas_share > 0 else None
 
     def photo_for_step(self, step: int) -> int:
         """The photo step ``step`` (from 1) trains on: the canvas on ``canvas_share`` of the steps,
