@@ -68,10 +68,10 @@ class LearnStyleRequest(Request):
 
     style_name: str
     style_path: str
-    # The GUI's, CLI's and script's default. 300 steps took 1.1× as long as Balanced at 512² timed in
-    # the same process (both on one thread of a busy CPU): ~30 s on the quiet 2-core CPU where Balanced
-    # takes 26 s, well inside the two minutes allowed. More steps buy little on photos learning did
-    # not see (Brush strokes: 17 % of the way to Balanced's style loss after 60 steps, 27 % after 300).
+    # The GUI's, CLI's and script's default. On the quiet 2-core CPU 300 steps took 51 s (Brush
+    # strokes), 86 s with a 512² canvas whose steps are whole pictures: inside the two minutes allowed.
+    # More steps buy little on photos learning did not see (Brush strokes: 17 % of the way to
+    # Balanced's style loss after 60 steps, 27 % after 300).
     steps: int = 300
     # Folder of content photos; "" = the photos that ship with scikit-image.
     content_dir: str = ""
