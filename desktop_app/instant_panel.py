@@ -75,7 +75,8 @@ class InstantStylePanel(QGroupBox):
         self.refine.setToolTip(f"Run the full style transfer starting from the instant result ({REFINE_KEYS})")
         self.learn = QPushButton("Learn this style")
         self.learn.setToolTip(f"Tune the instant network to the selected painting for the picture on the canvas ({LearnStyleRequest.canvas_share:.0%} "
-                              "of the steps train on it) and a few sample photos, up to two minutes; the style then applies instantly")
+                              f"of the steps train on it, at its size up to {LearnStyleRequest.train_size} px) and a few sample photos, up to two minutes; "
+                              "the style then applies instantly")
         self.discard = QPushButton("Discard")
         self.discard.setToolTip("Hide the instant preview")
 

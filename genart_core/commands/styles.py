@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     learn.add_argument("--content-dir", default="", help="folder of content photos (default: photos shipped with scikit-image)")
     # "%%": argparse fills help texts in with the % operator.
     learn.add_argument("--photo", default="", help="the photo you will stylise: it joins the content photos, as the app's canvas does, "
-                       f"and {LearnStyleRequest.canvas_share * 100:.0f} %% of the steps train on the whole of it, so the style fits it best")
+                       f"and {LearnStyleRequest.canvas_share * 100:.0f} %% of the steps train on it, at its size (up to {LearnStyleRequest.train_size} px), "
+                       "so the style fits it best")
     learn.set_defaults(handler=learn_style)
     parser.set_defaults(handler=list_styles, fast=False)
 

@@ -4,19 +4,19 @@ style loss, content loss, TV; style_objective.py) on a few content photos. The c
 fixed; the result is a small file (KBs): the vector and the biases' offsets.
 
 Starts from the vector the predictor reads from the painting. The photos and the painting are
-scaled to ``train_size`` (the scale the style is judged at, as Balanced's last scale sees it at
-that size); each step tunes on a seeded random ``crop_size`` square of one photo in turn: a
-quarter of the pixels of a whole photo costs a quarter of the time, and the crops vary. Whole-photo
-steps fit the three training photos much better (Brush strokes, 300 steps: style loss 0.120
-against 0.169) but not the photos learning never saw (30 % of the way to Balanced's style loss
-against 27 %), for four times the time. The crops are of the photo at ``train_size``, the scale
-the style is judged at, not shrunk copies. The learning rates decay along a cosine.
+scaled to the learning side (``learning_side``: the train size, or a smaller canvas's own side),
+the scale the style is judged at, as Balanced's last scale sees it at that size, and the size the
+instant path then shows it at: the network's strokes are fixed in pixels, so a style learned at
+256 px and shown at 512 px loses most of what it learned (``LearnStyleRequest.train_size``). Each
+step tunes on a seeded random ``crop_size`` square of one photo: a quarter of the pixels costs a
+quarter of the time and memory, and the crops vary. Whole-photo steps fit the training photos
+better but not the photos learning never saw. The learning rates decay along a cosine.
 
 What the tuned numbers learn is specific to the photos they are tuned on: tuned on the astronaut
 alone, Brush strokes' style loss there goes 85 % of the way from the untuned result to Balanced's;
 tuned on astronaut and cat, the flower it never saw gets 17 %. So the canvas, the picture the user
-will stylise, gets ``canvas_share`` of the steps, each on the whole canvas (Brush strokes, 300
-steps at half: 68–88 % of the way on the canvas, against 30–49 % as one photo among four).
+will stylise, gets ``canvas_share`` of the steps (Brush strokes at 256 px, 300 steps at half:
+68–88 % of the way on the canvas, against 30–49 % as one photo among four).
 
 Stop & Keep keeps what is learned so far; a result whose loss over the whole photos (weighted by
 their share of the steps) ends above the predicted vector's is not kept (the predicted one is saved
@@ -94,8 +94,8 @@ class StyleLearner:
 
     @property
     def canvas_apart(self) -> int | None:
-        """The canvas when it has steps of its own, whole; at share 0 it is one photo among the
-        others, in turn and on crops (None)."""
+        """The canvas when it has steps of its own; at share 0 it is one photo among the others, in
+        turn (None)."""
         return self.canvas if self.canvas_share > 0 else None
 
     def photo_for_step(self, step: int) -> int:
@@ -108,10 +108,9 @@ class StyleLearner:
         return others[(step - canvas_steps) % len(others)]
 
     def step_loss(self, vector: torch.Tensor, photo: int) -> dict[str, float]:
-        """The losses on a random crop of one photo (the whole of it for the canvas), with the tuned
-        parameters' gradients accumulated."""
+        """The losses on a random crop of one photo, with the tuned parameters' gradients accumulated."""
         whole = self.photos[photo]
-        content = whole if photo == self.canvas_apart else random_crop(whole, self.crop_size, self.generator)
+        content = random_crop(whole, self.crop_size, self.generator)
         objective = self.objectives[photo] if content.shape == whole.shape else self.make_objective(content)
         total, parts = objective(self.transformer(content, vector[None]))
         total.backward()
@@ -139,6 +138,14 @@ class StyleLearner:
         return sums
 
 
+def learning_side(request: LearnStyleRequest) -> int:
+    """The longer side learning scales the photos and the painting to: the train size, or the
+    canvas's own where that is smaller, since the instant path applies the style at the canvas's size."""
+    if request.canvas is None:
+        return request.train_size
+    return max(min(request.train_size, max(request.canvas.shape[:2])), NETWORK_MIN_SIDE)
+
+
 def build_learner(request: LearnStyleRequest, ctx: RunContext, device: torch.device) -> StyleLearner:
     dtype = fast_dtype(device)
     # The same cache entry as the optimisation pipeline's (style_transfer.get_features): one VGG-19 in memory.
@@ -153,7 +160,7 @@ def build_learner(request: LearnStyleRequest, ctx: RunContext, device: torch.dev
         parameters = dict(transformer.named_parameters())
         for name in norm_bias_names(transformer):
             parameters[name].requires_grad_(True)
-    side = request.train_size
+    side = learning_side(request)
     # Thin pictures (a strip of a canvas) are mirrored out to the least VGG can pool, as Stylise does.
     style = fit_for_network(resize_long_side(to_tensor(load_image(request.style_path)), side)).to(device)
     grams = style_grams(features, dtype, [(style, 1.0)])
@@ -213,7 +220,7 @@ def run(request: LearnStyleRequest, ctx: RunContext) -> Result:
         "canvas": request.canvas is not None,
         "canvas_share": learner.canvas_share,
         "steps": steps_done,
-        "train_size": request.train_size,
+        "train_size": learning_side(request),
         "crop_size": learner.crop_size,
         "style_weight": request.style_weight,
         "tuned": "style vector and normalisation biases" if norm_offsets else "style vector",

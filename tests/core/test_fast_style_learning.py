@@ -3,6 +3,8 @@ the result is a small file that the instant path then uses; and the CLI commands
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -93,32 +95,50 @@ def test_the_canvas_gets_its_share_of_the_steps_and_the_other_photos_take_turns(
     assert learner(3, 0.0).photo_weights() == learner(None, 0.5).photo_weights() == pytest.approx([0.25] * 4)
 
 
-def test_learning_for_a_canvas_trains_on_the_whole_canvas_and_previews_it(tmp_path, photos, one_torch_thread, monkeypatch):
+def test_learning_for_a_canvas_trains_on_crops_of_it_and_previews_all_of_it(tmp_path, photos, one_torch_thread, monkeypatch):
     from genart_core.pipelines import learn_style
 
     seen = []
     step_loss = learn_style.StyleLearner.step_loss
+    random_crop = learn_style.random_crop
 
     def spying_step_loss(self, vector, photo):
-        seen.append((photo, self.photos[photo].shape))
+        seen.append([photo, self.photos[photo].shape])
         return step_loss(self, vector, photo)
 
+    def spying_crop(picture, side, generator):
+        crop = random_crop(picture, side, generator)
+        seen[-1].append(crop.shape)
+        return crop
+
     monkeypatch.setattr(learn_style.StyleLearner, "step_loss", spying_step_loss)
-    canvas = scene(96, 24)  # wider than any photo: at train size 48 it is 48×12, mirrored out for VGG
+    monkeypatch.setattr(learn_style, "random_crop", spying_crop)
+    canvas = scene(96, 72)
     reports: list[Progress] = []
     result = Engine().run(_request(tmp_path, photos, canvas=canvas, crop_size=32, steps=6), reports.append)
     card = result.extras["card"]
-    assert card["canvas"] and card["canvas_share"] == 0.5
+    assert card["canvas"] and card["canvas_share"] == 0.5 and card["train_size"] == 48
+    assert [photo for photo, *_ in seen] == [1, 2, 0, 2, 1, 2]
     canvas_shape = seen[1][1]
-    assert [photo for photo, _ in seen] == [1, 2, 0, 2, 1, 2] and canvas_shape[-1] == 48
+    assert canvas_shape[-2:] == (36, 48)  # at the train size
+    assert all(crop[-2:] == (32, 32) for _, _, crop in seen)  # the canvas's steps are crops too
     previews = [r.preview for r in reports if r.preview is not None]
     assert previews and all(p.shape[:2] == tuple(canvas_shape[-2:]) for p in previews)  # the canvas, not a sample photo
     assert result.images[0].shape[:2] == tuple(canvas_shape[-2:])
 
 
-def test_the_cli_learns_for_a_photo_and_refuses_an_unreadable_one(tmp_path, photos, capsys, monkeypatch, one_torch_thread):
-    import dataclasses
+def test_styles_are_learned_at_the_train_size_or_a_smaller_canvas_s_own_size(tmp_path, photos):
+    from genart_core.pipelines.learn_style import learning_side
+    from genart_core.pipelines.style_images import NETWORK_MIN_SIDE
 
+    request = _request(tmp_path, photos, train_size=512)
+    assert learning_side(request) == 512
+    assert learning_side(dataclasses.replace(request, canvas=scene(300, 200))) == 300  # shown at 300 px
+    assert learning_side(dataclasses.replace(request, canvas=scene(2000, 900))) == 512
+    assert learning_side(dataclasses.replace(request, canvas=scene(1, 1))) == NETWORK_MIN_SIDE
+
+
+def test_the_cli_learns_for_a_photo_and_refuses_an_unreadable_one(tmp_path, photos, capsys, monkeypatch, one_torch_thread):
     from genart_core import terminal
 
     tiny_vgg = str(save_tiny_vgg(tmp_path))
