@@ -228,7 +228,9 @@ def main() -> None:
     parser.add_argument("--skip-balanced", action="store_true", help="no Balanced run for the speed ratio")
     parser.add_argument("--skip-launch", action="store_true", help="no fresh-process import and first-result timings")
     parser.add_argument("--quality", action="store_true", help="also the loss table (about 3 minutes a style and photo on 2 cores: a Balanced run and a learning each)")
-    parser.add_argument("--quality-size", type=int, default=256)
+    # Balanced's size in the app and the size learning learns at: the network's strokes are fixed in
+    # pixels, so losses at another size than the style was learned at say little about what users see.
+    parser.add_argument("--quality-size", type=int, default=LearnStyleRequest.train_size)
     parser.add_argument("--styles", nargs="*", help="built-in styles for the loss table (default: all six)")
     parser.add_argument("--refine-iterations", type=int, default=RefineRequest.iterations)
     parser.add_argument("--out", type=Path, default=Path("/tmp/fast_style_bench"))

@@ -2,7 +2,7 @@
 
 Learns STYLE with Learn this style (the app's settings unless given) on the --train photos (sample
 photo names such as skimage:astronaut, or files), optionally with one of them as the canvas, then
-prints for each --score photo the style and content loss (the project's objective in fp32 at 256 px,
+prints for each --score photo the style and content loss (the project's objective in fp32 at 512 px,
 as bench/fast_style.py scores) of the untuned instant result, the learned one and Balanced, run in
 the same process, and how far the learned style loss went from untuned to Balanced's (50 % is the
 issue's goal). A photo among --train is scored on photos it saw; one outside it, on photos it did not.
@@ -31,7 +31,7 @@ from genart_core.requests.fast_style import FastStyleRequest, LearnStyleRequest,
 from genart_core.requests.style import Preset, StyleSource, StyleTransferRequest
 from genart_core.styles import find_style
 
-SIDE = 256  # the size bench/fast_style.py scores at, and learning's train size
+SIDE = LearnStyleRequest.train_size  # the size bench/fast_style.py scores at, and learning's train size
 
 
 def photo(name: str) -> np.ndarray:
