@@ -116,9 +116,8 @@ class RefineRequest(Request):
 
     instant: FastStyleRequest
     # The GUI's and bench's default. Starting from the shipped learned styles, 10 reached Balanced's
-    # total loss on 13 of the 18 built-in style × photo pairs of bench/fast_style.py --quality at
-    # 512 px (18 of 18 at 256 px), in a median 55 % of Balanced's time. Refine's Adam learning rate,
-    # 0.025, did better overall than 0.015, 0.04 or 0.05.
+    # total loss on 14 of the 18 built-in style × photo pairs of bench/fast_style.py --quality at
+    # 512 px, in a median 55 % of Balanced's time (fast_refine.REFINE_LR).
     iterations: int = 10
     # VGG-19 weights of the objective: "auto", "oxford", "torchvision" or a .safetensors path.
     weights: str = "auto"
