@@ -7,7 +7,7 @@ and the offsets of the transformer's normalisation biases, its card in the metad
 then rebuilt from the cards of every learned file in the folder, so learning one style keeps the
 others' rows: data, settings, time and losses before and after.
 
-    python scripts/learn_builtin_styles.py [--steps N] [--train-size 256] [--crop-size 128] [--style-weight 4]
+    python scripts/learn_builtin_styles.py [--steps N] [--train-size 512] [--crop-size 256] [--style-weight 4]
         [--only "Brush strokes"] [--threads N]
 """
 
