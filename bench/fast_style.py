@@ -195,7 +195,8 @@ def quality(engine: Engine, args: argparse.Namespace) -> None:
             rows = {"untuned instant": timed(engine, untuned)}
             if learned is not None:
                 rows["learned instant"] = timed(engine, FastStyleRequest(content=photo, styles=(StyleVectorSource(style.name, str(learned.path), 1.0, "learned"),), size=None))
-            rows["learned for this photo"] = learned_for_photo(engine, style, photo, args.out / "learned" / photo_name.split(":")[1])
+            if not args.skip_learning:
+                rows["learned for this photo"] = learned_for_photo(engine, style, photo, args.out / "learned" / photo_name.split(":")[1])
             rows["Balanced"] = timed(engine, StyleTransferRequest(content=photo, styles=(StyleSource(style.name, str(style.path)),), preset=Preset.BALANCED, size=None))
             # Refine starts from the best instant result there is: the learned one where a style was learned.
             refine_source = untuned.styles if learned is None else (StyleVectorSource(style.name, str(learned.path), 1.0, "learned"),)
@@ -231,6 +232,7 @@ def main() -> None:
     # Balanced's size in the app and the size learning learns at: the network's strokes are fixed in
     # pixels, so losses at another size than the style was learned at say little about what users see.
     parser.add_argument("--quality-size", type=int, default=LearnStyleRequest.train_size)
+    parser.add_argument("--skip-learning", action="store_true", help="no \"learned for this photo\" rows (two minutes each): the loss table's other rows")
     parser.add_argument("--styles", nargs="*", help="built-in styles for the loss table (default: all six)")
     parser.add_argument("--refine-iterations", type=int, default=RefineRequest.iterations)
     parser.add_argument("--out", type=Path, default=Path("/tmp/fast_style_bench"))
