@@ -67,6 +67,31 @@ def test_optimisation_lowers_the_loss(tiny_weights, style_file):
     assert lbfgs[-1] < lbfgs[0]
 
 
+def test_adam_steps_with_the_projects_momentum():
+    """optimise() takes Adam's steps with ADAM_MOMENTUM, not torch's 0.9: on a quadratic whose
+    gradient turns as the pixels pass the target, its pixels are those of Adam written out with
+    that momentum, and not those with 0.9."""
+    target = torch.full((1, 3, 4, 4), 0.7)
+
+    def quadratic(pixels):
+        loss = ((pixels - target) ** 2).sum()
+        return loss, {"total": float(loss.detach())}
+
+    def adam_by_hand(momentum):
+        pixels = torch.zeros_like(target)
+        mean, square = torch.zeros_like(target), torch.zeros_like(target)
+        for step in range(1, 13):
+            gradient = 2 * (pixels - target)
+            mean = momentum * mean + (1 - momentum) * gradient
+            square = 0.999 * square + 0.001 * gradient**2
+            pixels = (pixels - 0.1 * (mean / (1 - momentum**step)) / ((square / (1 - 0.999**step)).sqrt() + 1e-8)).clamp(0, 1)
+        return pixels
+
+    got = so.optimise(torch.zeros_like(target), quadratic, 12, "adam", 0.1, lambda step, px, parts: None)
+    assert torch.allclose(got, adam_by_hand(so.ADAM_MOMENTUM), atol=1e-5)
+    assert not torch.allclose(got, adam_by_hand(0.9), atol=1e-3)
+
+
 def test_lbfgs_previews_show_the_best_picture_so_far_not_line_search_trials(tiny_weights, style_file):
     features = load_vgg(tiny_weights)
     content = si.resize_long_side(to_tensor(scene()), 64)
