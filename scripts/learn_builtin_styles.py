@@ -23,6 +23,7 @@ import torch
 from genart_core.device import configure_threads
 from genart_core.engine import Engine
 from genart_core.fast_style.learned_styles import LearnedStyleError, read_learned
+from genart_core.pipelines.style_objective import ADAM_MOMENTUM
 from genart_core.requests.fast_style import LearnStyleRequest
 from genart_core.styles import list_styles
 
@@ -35,7 +36,7 @@ def card_table(cards: list[dict], machine_note: str) -> str:
         "",
         "Made by `python scripts/learn_builtin_styles.py`: Magenta's arbitrary-style network (Ghiasi et al. 2017,",
         "Apache-2.0), its style vector (and, where the table says so, the biases of its normalisation γ/β maps)",
-        "tuned with Adam against the project's VGG-19 objective (Oxford weights; content 1, TV 2, and the style weight",
+        f"tuned with Adam (momentum {ADAM_MOMENTUM:g}) against the project's VGG-19 objective (Oxford weights; content 1, TV 2, and the style weight",
         "in the table: Balanced uses 4, and so does learning by default), with the learning rates decaying along a cosine,",
         "one training photo per step. The photos and the painting are scaled to the train size (longer side);",
         "each step trains on a seeded random square crop of that side (the whole photo where the crop is as large).",
