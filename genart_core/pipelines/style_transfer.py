@@ -79,9 +79,10 @@ PRESETS: dict[Preset, Plan] = {
 MAX_STYLE_SIDE = 1024
 # Scales smaller than this are skipped: VGG's fifth block would see a handful of pixels.
 MIN_SIDE = 64
-# (coarsest scale, later scales), chosen at Adam momentum 0.9 (now style_objective.ADAM_MOMENTUM, 0.6).
-# Later scales start close; 0.025 lowered Balanced's final loss
-# from 0.84 to 0.80 against 0.015, and 0.04 overshot (0.84).
+# (coarsest scale, later scales). Later scales start close; at Adam momentum 0.9, 0.025 lowered
+# Balanced's final loss from 0.84 to 0.80 against 0.015, and 0.04 overshot (0.84). Rechecked at
+# momentum 0.6 (style_objective.ADAM_MOMENTUM) on six bench pairs: (0.03, 0.035), (0.04, 0.025) and
+# (0.03, 0.02) each ended lower on at most three of the six.
 ADAM_LR = (0.03, 0.025)
 MAX_PREVIEW_SIDE = 768
 # At most this often: progress reports, and previews (which also wait for every preview_every-th iteration).
