@@ -119,7 +119,7 @@ class Stopped(Exception):
 
 
 # Adam's momentum (β₁, its gradients' running average). Torch's default 0.9 averages over about ten
-# steps, as many as Balanced's full-size scale has and more than Refine has: the average cannot turn
+# steps, as many as Refine takes and more than Balanced's full-size scale (8): the average cannot turn
 # before the run ends. At 512 px, with 0.6, Balanced's total loss fell on all 18 built-in style × photo
 # pairs of bench/fast_style.py --quality (mean 1.339 -> 1.191; Mosaic on the astronaut 1.368 -> 1.236)
 # in the same time. Refine's figures are in fast_refine.py, learning's in learn_style.py.
