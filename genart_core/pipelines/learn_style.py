@@ -9,7 +9,10 @@ the scale the style is judged at, as Balanced's last scale sees it at that size,
 instant path then shows it at: the network's strokes are fixed in pixels, so a style learned at
 256 px and shown at 512 px loses most of what it learned (``LearnStyleRequest.train_size``). Each
 step tunes on a seeded random ``crop_size`` square of one photo: a quarter of the pixels costs a
-quarter of the time and memory, and the crops vary. Whole-photo steps fit the training photos
+quarter of the time and memory, and the crops vary. A crop's content target is cut from its whole
+photo's VGG features, and the network runs in the fast dtype (bf16 on this CPU) as the instant
+path runs it: a step took 0.355 s instead of 0.44 s (median of 30, 2 threads), and the losses on
+the 18 bench pairs ended level (lower total on 11). Whole-photo steps fit the training photos
 better but not the photos learning never saw. The learning rates decay along a cosine.
 
 What the tuned numbers learn is specific to the photos they are tuned on: tuned on the astronaut
@@ -47,7 +50,7 @@ from genart_core.fast_style.torch_transformer import load_transformer
 from genart_core.imaging import from_tensor, load_image, to_tensor
 from genart_core.models.style_transformer import StyleTransformer, norm_bias_names
 from genart_core.pipelines.style_images import NETWORK_MIN_SIDE, fit_for_network, resize_long_side
-from genart_core.pipelines.style_objective import ADAM_MOMENTUM, LossWeights, Objective, style_grams
+from genart_core.pipelines.style_objective import ADAM_MOMENTUM, CONTENT_STRIDE, LossWeights, Objective, style_grams
 from genart_core.requests.fast_style import NETWORK, LearnStyleRequest
 from genart_core.vgg_weights import load_vgg
 
@@ -59,24 +62,32 @@ NORM_LEARNING_RATE = 0.1
 PREVIEW_EVERY = 5
 
 
-def random_crop(picture: torch.Tensor, side: int, generator: torch.Generator) -> torch.Tensor:
-    """A seeded random ``side`` square of ``picture`` (narrower where the picture is)."""
+def random_window(picture: torch.Tensor, side: int, generator: torch.Generator, align: int = 1) -> tuple[slice, slice]:
+    """The rows and columns of a seeded random ``side`` square of ``picture`` (narrower where the
+    picture is), starting on multiples of ``align``."""
     height, width = picture.shape[-2:]
     crop_h, crop_w = min(side, height), min(side, width)
-    top = int(torch.randint(0, height - crop_h + 1, (1,), generator=generator))
-    left = int(torch.randint(0, width - crop_w + 1, (1,), generator=generator))
-    return picture[..., top : top + crop_h, left : left + crop_w]
+    top = int(torch.randint(0, (height - crop_h) // align + 1, (1,), generator=generator)) * align
+    left = int(torch.randint(0, (width - crop_w) // align + 1, (1,), generator=generator)) * align
+    return slice(top, top + crop_h), slice(left, left + crop_w)
+
+
+def feature_window(rows: slice, cols: slice) -> tuple[slice, slice]:
+    """The positions of CONTENT_LAYER's features that a window starting on multiples of
+    CONTENT_STRIDE covers: as many as a picture of the window's size has."""
+    return (slice(rows.start // CONTENT_STRIDE, rows.stop // CONTENT_STRIDE),
+            slice(cols.start // CONTENT_STRIDE, cols.stop // CONTENT_STRIDE))
 
 
 class StyleLearner:
     """The training photos, their objectives, and the loss of a style vector on them."""
 
     def __init__(self, transformer: StyleTransformer, make_objective: Callable[[torch.Tensor], Objective], photos: list[torch.Tensor],
-                 crop_size: int, seed: int, canvas: int | None = None, canvas_share: float = 0.0) -> None:
-        self.transformer, self.make_objective, self.photos, self.crop_size = transformer, make_objective, photos, crop_size
+                 crop_size: int, seed: int, canvas: int | None = None, canvas_share: float = 0.0, dtype: torch.dtype = torch.float32) -> None:
+        self.transformer, self.photos, self.crop_size, self.dtype = transformer, photos, crop_size, dtype
         # The index of the canvas among the photos (None: no canvas), and the share of steps it gets.
         self.canvas, self.canvas_share = canvas, canvas_share if canvas is not None else 0.0
-        # Whole-photo objectives: the losses before and after, and steps whose crop is the whole photo.
+        # Whole-photo objectives: the losses before and after, and the content targets crops are cut from.
         self.objectives = [make_objective(photo) for photo in photos]
         self.generator = torch.Generator().manual_seed(seed)
         parameters = dict(transformer.named_parameters())
@@ -108,13 +119,25 @@ class StyleLearner:
         return others[(step - canvas_steps) % len(others)]
 
     def step_loss(self, vector: torch.Tensor, photo: int) -> dict[str, float]:
-        """The losses on a random crop of one photo, with the tuned parameters' gradients accumulated."""
-        whole = self.photos[photo]
-        content = random_crop(whole, self.crop_size, self.generator)
-        objective = self.objectives[photo] if content.shape == whole.shape else self.make_objective(content)
-        total, parts = objective(self.transformer(content, vector[None]))
+        """The losses on a random crop of one photo, with the tuned parameters' gradients accumulated.
+
+        The crop's content target is cut from its whole photo's features, not run through VGG again:
+        that was a sixth of a step's time, and what the instant path is asked to keep at a crop's
+        border is the photo there, not the border's zero padding. (Cropping on CONTENT_STRIDE makes
+        the cut line up with the crop's own features.)"""
+        rows, cols = random_window(self.photos[photo], self.crop_size, self.generator, CONTENT_STRIDE)
+        whole = self.objectives[photo]
+        feature_rows, feature_cols = feature_window(rows, cols)
+        objective = whole.with_content_target(whole.content_target[..., feature_rows, feature_cols])
+        total, parts = objective(self.stylised(self.photos[photo][..., rows, cols], vector))
         total.backward()
         return parts
+
+    def stylised(self, content: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+        """The network's picture of ``content``, computed in ``dtype`` as the instant path runs it (the
+        tuned numbers stay fp32). In bf16 a 256-px crop's forward and backward took 0.064 s, not 0.088."""
+        with torch.autocast(content.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+            return self.transformer(content, vector[None]).float()
 
     @property
     def preview_photo(self) -> torch.Tensor:
@@ -132,7 +155,7 @@ class StyleLearner:
         sums = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
         with torch.no_grad():
             for objective, photo, weight in zip(self.objectives, self.photos, self.photo_weights()):
-                _, parts = objective(self.transformer(photo, vector[None]))
+                _, parts = objective(self.stylised(photo, vector))
                 for key in sums:
                     sums[key] += parts[key] * weight
         return sums
@@ -171,7 +194,7 @@ def build_learner(request: LearnStyleRequest, ctx: RunContext, device: torch.dev
         return Objective(features, dtype, content, grams, LossWeights(style=request.style_weight), 1.0)
 
     crop = max(request.crop_size, NETWORK_MIN_SIDE) if request.crop_size else side
-    return StyleLearner(transformer, make_objective, photos, crop, request.seed, canvas, request.canvas_share)
+    return StyleLearner(transformer, make_objective, photos, crop, request.seed, canvas, request.canvas_share, dtype)
 
 
 def run(request: LearnStyleRequest, ctx: RunContext) -> Result:
@@ -242,4 +265,4 @@ def run(request: LearnStyleRequest, ctx: RunContext) -> Result:
 
 def _preview(learner: StyleLearner, vector: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
-        return from_tensor(learner.transformer(learner.preview_photo, vector.detach()[None]))
+        return from_tensor(learner.stylised(learner.preview_photo, vector.detach()))

@@ -3,6 +3,7 @@ total-variation losses, Adam or L-BFGS on the pixels, and overlapping tiles for 
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -15,6 +16,8 @@ from genart_core.models.vgg import VGGFeatures
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 ALL_LAYERS = STYLE_LAYERS + (CONTENT_LAYER,)
+# Pixels per position of CONTENT_LAYER's features: three 2× poolings lie below relu4_2.
+CONTENT_STRIDE = 8
 TILE_OVERLAP = 64  # pixels shared by neighbouring tiles, blended with a feathered weight
 
 
@@ -60,11 +63,17 @@ class Objective:
         # Runs between VGG's layers, forward and backward (Cancel, Stop and keep): see VGG19Features.forward.
         self.between_layers = between_layers
         self.style_grams = style_grams
-        self.image_size = (int(content.shape[-2]), int(content.shape[-1]))
         with torch.no_grad():
             self.content_target = self._run(content, (CONTENT_LAYER,))[CONTENT_LAYER].float()
         self._content_energy = self.content_target.pow(2).sum()
         self._style_energy = {name: g.pow(2).sum() for name, g in style_grams.items()}
+
+    def with_content_target(self, content_target: torch.Tensor) -> Objective:
+        """The same objective against other CONTENT_LAYER features (Learn this style cuts a crop's
+        from its whole photo's), without running VGG for them."""
+        other = copy.copy(self)
+        other.content_target, other._content_energy = content_target, content_target.pow(2).sum()
+        return other
 
     def _run(self, image: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
         x = image.to(self.dtype).contiguous(memory_format=torch.channels_last)

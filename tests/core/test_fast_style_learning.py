@@ -53,21 +53,67 @@ def test_learning_lowers_the_loss_and_writes_a_small_file(tmp_path, photos, one_
     assert any(r.preview is not None for r in reports)
 
 
-def test_random_crops_are_seeded_inside_the_photo_and_never_larger_than_it():
+def test_random_windows_are_seeded_inside_the_photo_aligned_and_never_larger_than_it():
     import torch
 
-    from genart_core.pipelines.learn_style import random_crop
+    from genart_core.pipelines.learn_style import random_window
 
-    picture = torch.arange(3 * 30 * 50, dtype=torch.float32).reshape(1, 3, 30, 50)
-    crops = [random_crop(picture, 16, torch.Generator().manual_seed(seed)) for seed in (1, 1, 2)]
-    assert all(crop.shape == (1, 3, 16, 16) for crop in crops)
-    assert torch.equal(crops[0], crops[1]) and not torch.equal(crops[0], crops[2])
-    # Each crop is a window of the picture: its corner value says where it lies, and it fits inside.
-    corner = int(crops[2][0, 0, 0, 0])
-    top, left = divmod(corner, 50)
-    assert top + 16 <= 30 and left + 16 <= 50 and torch.equal(crops[2], picture[..., top : top + 16, left : left + 16])
-    assert random_crop(picture, 40, torch.Generator()).shape == (1, 3, 30, 40)  # narrower where the picture is
-    assert random_crop(picture, 64, torch.Generator()).shape == picture.shape
+    picture = torch.zeros(1, 3, 30, 50)
+    windows = [random_window(picture, 16, torch.Generator().manual_seed(seed), align=4) for seed in (1, 1, 2, 3)]
+    assert windows[0] == windows[1] and any(window != windows[0] for window in windows[2:])
+    for rows, cols in windows:
+        assert (rows.stop - rows.start, cols.stop - cols.start) == (16, 16)
+        assert rows.start % 4 == 0 and cols.start % 4 == 0 and rows.stop <= 30 and cols.stop <= 50
+    rows, cols = random_window(picture, 40, torch.Generator())
+    assert (rows.stop - rows.start, cols.stop - cols.start) == (30, 40)  # narrower where the picture is
+    assert random_window(picture, 64, torch.Generator()) == (slice(0, 30), slice(0, 50))
+
+
+def test_a_crop_s_content_target_cut_from_the_whole_photo_matches_the_crop_s_own_features_inside(tmp_path):
+    """Learning cuts each crop's content target from its photo's features: on CONTENT_STRIDE, the cut
+    is the crop's own features wherever the crop's zero-padded border does not reach."""
+    import torch
+
+    from genart_core.pipelines.learn_style import feature_window, random_window
+    from genart_core.pipelines.style_objective import CONTENT_LAYER, CONTENT_STRIDE
+    from genart_core.vgg_weights import load_vgg
+
+    features = load_vgg(str(save_tiny_vgg(tmp_path)))
+    # Blocks of colour: edges everywhere, so a shift changes the features (the tiny VGG's deep
+    # features vary little, hence the tight tolerances).
+    blocks = torch.rand(1, 3, 40, 46, generator=torch.Generator().manual_seed(0))
+    photo = torch.nn.functional.interpolate(blocks, size=(200, 232), mode="nearest")
+    with torch.no_grad():
+        whole = features(photo, (CONTENT_LAYER,))[CONTENT_LAYER]
+        for seed in range(4):
+            rows, cols = random_window(photo, 128, torch.Generator().manual_seed(seed), CONTENT_STRIDE)
+            own = features(photo[..., rows, cols], (CONTENT_LAYER,))[CONTENT_LAYER]
+            feature_rows, feature_cols = feature_window(rows, cols)
+            cut = whole[..., feature_rows, feature_cols]
+            assert cut.shape == own.shape == (1, whole.shape[1], 16, 16)
+            # The padding of the ten convolutions below relu4_2 reaches 38 pixels in: under 5 positions.
+            assert torch.allclose(cut[..., 5:-5, 5:-5], own[..., 5:-5, 5:-5], rtol=0, atol=1e-6)
+            assert not torch.allclose(cut, own, rtol=0, atol=1e-3)  # the border is where they differ
+        # One pixel off the stride, the cut is no longer the crop's features anywhere.
+        shifted = features(photo[..., 9:137, 8:136], (CONTENT_LAYER,))[CONTENT_LAYER]
+        assert not torch.allclose(whole[..., 1:17, 1:17][..., 5:-5, 5:-5], shifted[..., 5:-5, 5:-5], rtol=0, atol=1e-5)
+
+
+def test_learning_runs_the_network_in_the_compute_dtype_and_hands_back_fp32():
+    import torch
+
+    from genart_core.models.style_transformer import StyleTransformer
+    from genart_core.pipelines.learn_style import StyleLearner
+
+    torch.manual_seed(0)
+    transformer, photo, vector = StyleTransformer(), torch.rand(1, 3, 32, 32), torch.randn(100)
+
+    def stylised(dtype):
+        return StyleLearner(transformer, lambda photo: None, [photo], crop_size=32, seed=0, dtype=dtype).stylised(photo, vector)
+
+    full, half = stylised(torch.float32), stylised(torch.bfloat16)
+    assert full.dtype == half.dtype == torch.float32
+    assert 0 < (full - half).abs().mean() < 0.02  # bf16 really ran, and still draws the same picture
 
 
 def test_the_canvas_gets_its_share_of_the_steps_and_the_other_photos_take_turns():
@@ -100,19 +146,19 @@ def test_learning_for_a_canvas_trains_on_crops_of_it_and_previews_all_of_it(tmp_
 
     seen = []
     step_loss = learn_style.StyleLearner.step_loss
-    random_crop = learn_style.random_crop
+    random_window = learn_style.random_window
 
     def spying_step_loss(self, vector, photo):
         seen.append([photo, self.photos[photo].shape])
         return step_loss(self, vector, photo)
 
-    def spying_crop(picture, side, generator):
-        crop = random_crop(picture, side, generator)
-        seen[-1].append(crop.shape)
-        return crop
+    def spying_window(picture, side, generator, align):
+        rows, cols = random_window(picture, side, generator, align)
+        seen[-1].append((rows.stop - rows.start, cols.stop - cols.start))
+        return rows, cols
 
     monkeypatch.setattr(learn_style.StyleLearner, "step_loss", spying_step_loss)
-    monkeypatch.setattr(learn_style, "random_crop", spying_crop)
+    monkeypatch.setattr(learn_style, "random_window", spying_window)
     canvas = scene(96, 72)
     reports: list[Progress] = []
     result = Engine().run(_request(tmp_path, photos, canvas=canvas, crop_size=32, steps=6), reports.append)
