@@ -3,7 +3,9 @@ and the quality of untuned, learned, Balanced and instant + Refine results.
 
 Prints:
 * seconds per image at each --sizes (median of --repeats after a warm-up, --threads threads) for
-  onnxruntime on our float graph, our torch module in fp32 and in bf16 (both channels_last);
+  onnxruntime on our float graph, our torch module in fp32 and in bf16 (both channels_last), and for
+  sizes above the network side what the instant path does there (paint at that side, enlarge with
+  the photo's detail) on onnxruntime and bf16;
 * mean |difference| (0–1 scale) at 384² of our torch module against onnxruntime on the float graph
   and against the original int8 graph;
 * seconds to import onnxruntime and torch, and from a fresh Python process to the first instant
@@ -36,7 +38,7 @@ from genart_core.fast_style import network_files
 from genart_core.fast_style.content_photos import EVALUATION_PHOTOS, shipped_photo
 from genart_core.fast_style.learned_styles import learned_for
 from genart_core.fast_style.onnx_runtime import CONTENT_INPUT, STYLE_INPUT, OnnxStyleNetworks, session
-from genart_core.fast_style.pictures import style_square, to_nhwc
+from genart_core.fast_style.pictures import enlarge_with_detail, painting_size, style_square, to_nhwc
 from genart_core.fast_style.torch_runtime import TorchStyleNetworks
 from genart_core.imaging import fit_within, load_image, resize, to_pil, to_tensor
 from genart_core.pipelines import style_images as si
@@ -61,14 +63,20 @@ def speed(args: argparse.Namespace, vector: np.ndarray) -> dict[int, float]:
     onnx = OnnxStyleNetworks(args.threads)
     fp32 = TorchStyleNetworks(args.threads, torch.float32, "cpu")
     bf16 = TorchStyleNetworks(args.threads, torch.bfloat16, "cpu")
-    print(f"\nSeconds per image (median of {args.repeats} after a warm-up, {args.threads} threads):")
-    print(f"{'size':>6} {'onnxruntime':>12} {'torch fp32':>11} {'torch bf16':>11}")
+    side = FastStyleRequest.network_side
+    print(f"\nSeconds per image (median of {args.repeats} after a warm-up, {args.threads} threads); the network at each size, "
+          f"then as the instant path makes a larger picture: painted at {side} px and enlarged with the photo's detail:")
+    print(f"{'size':>6} {'onnxruntime':>12} {'torch fp32':>11} {'torch bf16':>11} {'painted, onnx':>14} {'painted, bf16':>14}")
     instant = {}
     for size in args.sizes:
         content = resize(shipped_photo("skimage:astronaut"), size, size)
         row = [median_seconds(lambda n=n: n.stylize(content, vector), args.repeats) for n in (onnx, fp32, bf16)]
         instant[size] = row[0]
-        print(f"{size:>6} {row[0]:>12.3f} {row[1]:>11.3f} {row[2]:>11.3f}")
+        painted = ""
+        if size > side:
+            small = resize(content, *painting_size(content, side))
+            painted = "".join(f" {median_seconds(lambda n=n: enlarge_with_detail(n.stylize(small, vector), content), args.repeats):>14.3f}" for n in (onnx, bf16))
+        print(f"{size:>6} {row[0]:>12.3f} {row[1]:>11.3f} {row[2]:>11.3f}{painted}")
     return instant
 
 

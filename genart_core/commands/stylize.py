@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="one pass of the arbitrary-style network instead of optimising (a fraction of a second)")
     instant.add_argument("--variation", type=float, default=0.0, help="with --fast: a seeded variation of the style (0 = none, 1 = clear)")
     instant.add_argument("--untuned", action="store_true", help="with --fast: ignore learned styles, use the predicted style vector")
+    instant.add_argument("--network-side", type=int, default=512,
+                         help="with --fast: longest side the network paints at; larger results are enlarged with the photo's detail "
+                              "added back, so the strokes keep their size relative to the picture (0 = paint at the result's size)")
     instant.add_argument("--backend", choices=["auto", "onnxruntime", "torch"], default="auto", help="with --fast: what runs the network")
     instant.add_argument("--report-time", action="store_true", help="print the stylisation time alone, as “N.NN s”")
     add_server_option(parser)
@@ -91,6 +94,7 @@ def build_fast_request(args: argparse.Namespace) -> FastStyleRequest:
         seed=args.seed,
         variation=args.variation,
         preserve_colors=ColorMode(args.preserve_colors),
+        network_side=args.network_side or None,
         backend=args.backend,
     )
 

@@ -22,7 +22,8 @@ from genart_core.engine import RunContext
 from genart_core.fast_style import style_space
 from genart_core.fast_style.file_memo import FileMemo
 from genart_core.fast_style.learned_styles import LearnedStyle, read_learned
-from genart_core.fast_style.pictures import content_picture, keep_content_colors, style_square
+from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, enlarge_with_detail, keep_content_colors, painting_size, style_square
+from genart_core.imaging import resize
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
 from genart_core.requests.style import ColorMode
 
@@ -123,12 +124,18 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
         raise GenArtError("Choose at least one style.")
     if request.preserve_colors is ColorMode.MATCH:
         raise GenArtError("Instant style keeps the photo's colours by brightness only: use luminance (match needs the optimisation).")
+    if request.network_side is not None and request.network_side < MIN_CONTENT_SIDE:
+        raise GenArtError(f"The network needs to paint at least {MIN_CONTENT_SIDE} pixels on the longer side, not {request.network_side}.")
     networks = networks_for(ctx, request.backend)
     content = content_picture(request.content, request.size)
     ctx.check_cancelled()
     vector = style_vector(networks, request, content)
     started = time.perf_counter()
-    image = networks.stylize(content, vector, norm_offsets(request))
+    painted_size = painting_size(content, request.network_side)
+    if painted_size == (content.shape[1], content.shape[0]):
+        image = networks.stylize(content, vector, norm_offsets(request))
+    else:
+        image = enlarge_with_detail(networks.stylize(resize(content, *painted_size), vector, norm_offsets(request)), content)
     seconds = time.perf_counter() - started
     if request.preserve_colors is ColorMode.LUMINANCE:
         image = keep_content_colors(image, content)
@@ -143,6 +150,7 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
             "Strength": request.strength,
             "Variation": request.variation,
             "Preserve colors": request.preserve_colors.value,
+            "Painted at": f"{painted_size[0]}x{painted_size[1]}",
             # Reproduce rebuilds the vector from the sources; this tells whether it came out the same.
             "Style vector": hashlib.sha256(vector.astype(np.float32).tobytes()).hexdigest()[:16],
             "Backend": networks.name,

@@ -38,6 +38,12 @@ class FastStyleRequest(Request):
     strength: float = 1.0
     # Longest side of the result in pixels; None means the content's own size.
     size: int | None = 512
+    # Longest side the network paints at (None: the result's own). The network's strokes are fixed in
+    # pixels and styles are learned at 512 px, so a larger picture is painted at this side and
+    # enlarged with the photo's finer detail added back, its strokes in proportion as Balanced's are:
+    # on 1024-px pictures, the style and total losses (judged at 1024 px) were lower so for all six
+    # built-in styles on two photos, untuned and learned, and it takes 0.1 s instead of 0.26 s.
+    network_side: int | None = 512
     seed: int = 0
     # Size of the seeded perturbation of the style vector; 0 = none.
     variation: float = 0.0
@@ -52,6 +58,8 @@ class FastStyleRequest(Request):
         try:
             known = {f.name for f in fields(cls)}
             kwargs = {k: v for k, v in values.items() if k in known}
+            # Results made before network_side existed were painted at their own size.
+            kwargs.setdefault("network_side", None)
             kwargs["styles"] = tuple(StyleVectorSource(**style) for style in values["styles"])
             kwargs["preserve_colors"] = ColorMode(values.get("preserve_colors", ColorMode.NONE.value))
             return cls(**kwargs)

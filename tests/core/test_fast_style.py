@@ -185,6 +185,52 @@ def test_a_content_too_large_or_too_thin_gets_a_clear_message(engine):
     assert engine.run(_request(content=np.zeros((64, 2000, 3), np.uint8), size=1000)).images[0].shape == (32, 1000, 3)
 
 
+# -- pictures larger than the network side ---------------------------------------------------------
+def test_painting_size_shrinks_to_the_network_side_but_never_below_the_thinnest_paintable():
+    from genart_core.fast_style.pictures import painting_size
+
+    assert painting_size(np.zeros((768, 1024, 3)), 512) == (512, 384)
+    assert painting_size(np.zeros((300, 400, 3)), 512) == (400, 300)  # smaller pictures at their own size
+    assert painting_size(np.zeros((768, 1024, 3)), None) == (1024, 768)
+    assert painting_size(np.zeros((20, 2000, 3)), 512) == (2000, 20)  # 512×5 would be too thin to paint
+
+
+def test_enlarging_with_detail_gives_back_the_photo_where_the_painting_changed_nothing():
+    from PIL import Image
+
+    from genart_core.fast_style.pictures import enlarge_with_detail
+    from genart_core.imaging import resize, to_pil
+
+    photo = resize(gradient(96, 64), 300, 200).copy()
+    photo[80:120, 100:200] = (250, 20, 20)  # sharp edges a small picture cannot hold
+    shrunk = np.asarray(to_pil(photo).resize((150, 100), Image.Resampling.BICUBIC))
+    back = enlarge_with_detail(shrunk, photo)
+    assert back.shape == photo.shape and back.dtype == np.uint8
+    assert np.abs(back.astype(int) - photo).max() <= 1  # the edges come back, not blurred
+    plain = resize(shrunk, 300, 200)
+    assert np.abs(plain.astype(int) - photo).max() > 40  # enlarging alone blurs them
+    # What the painting changed is kept: a brighter painting gives a brighter picture.
+    brighter = enlarge_with_detail(np.clip(shrunk.astype(int) + 30, 0, 255).astype(np.uint8), photo)
+    assert 20 < (brighter.astype(float) - back).mean() <= 30
+
+
+def test_a_large_picture_is_painted_at_the_network_side_and_enlarged_to_its_own(engine):
+    photo = gradient(320, 240)
+    result = engine.run(_request(content=photo, network_side=160))
+    assert result.images[0].shape == (240, 320, 3) and result.infos[0].extra["Painted at"] == "160x120"
+    own = engine.run(_request(content=photo, network_side=None))
+    assert own.infos[0].extra["Painted at"] == "320x240" and not np.array_equal(own.images[0], result.images[0])
+    with pytest.raises(GenArtError, match="at least 16 pixels"):
+        engine.run(_request(content=photo, network_side=8))
+
+
+def test_results_saved_before_the_network_side_existed_reproduce_at_their_own_size():
+    recorded = _request(content="photo.png").to_dict()
+    assert FastStyleRequest.from_dict(recorded).network_side == 512
+    del recorded["network_side"]
+    assert FastStyleRequest.from_dict(recorded).network_side is None
+
+
 def test_the_instant_path_imports_neither_torch_nor_onnx(tmp_path):
     """Launch → first instant result must not wait for torch (~4.6 s to import)."""
     script = (

@@ -292,6 +292,10 @@ def test_the_cli_lists_styles_and_uses_a_learned_one(tmp_path, photos, capsys, m
 
     info = read_generation_info(out)
     assert info.request["type"] == "FastStyleRequest" and info.request["styles"][0]["kind"] == "learned"
+    assert info.request["network_side"] == 512
+    # --network-side 0: painted at the result's own size, and recorded so for Reproduce.
+    assert main(["stylize", str(content), "--style", "mosaic", "--fast", "--size", "0", "--network-side", "0", "-o", str(out)]) == 0
+    assert read_generation_info(out).request["network_side"] is None
 
 
 def test_refine_starts_from_the_instant_result_and_lowers_the_loss(tmp_path, one_torch_thread):
