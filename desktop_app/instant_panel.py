@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.widget_values import set_number
-from genart_core.requests.fast_style import LearnStyleRequest, RefineRequest
+from genart_core.requests.fast_style import FastStyleRequest, LearnStyleRequest, RefineRequest
 from genart_core.requests.style import ColorMode
 
 STRENGTH_SCALE = 100  # the slider's integer steps per unit of strength
@@ -54,6 +55,15 @@ class InstantStylePanel(QGroupBox):
         self.strength_label = QLabel()
         self.keep_colours = QCheckBox("Keep photo colours")
         self.keep_colours.setToolTip("The style's brushwork and brightness, the photo's colours")
+        side = FastStyleRequest.network_side
+        self.strokes = QComboBox()
+        self.strokes.addItem(f"Sized as at {side} px", side)
+        self.strokes.addItem("Fine (painted at full size)", 0)
+        self.strokes.setToolTip(
+            f"The network's strokes have a fixed size in pixels. On a picture larger than {side} px, “Sized as at {side} px” paints it at "
+            f"{side} px and enlarges it with the photo's detail, so the strokes keep their size relative to the picture, as Balanced's do "
+            "and as learned styles were learned; “Fine” paints at the picture's own size: smaller strokes, crisper."
+        )
         self.iterations = QSpinBox()
         self.iterations.setRange(1, 500)
         self.iterations.setValue(RefineRequest.iterations)
@@ -61,7 +71,7 @@ class InstantStylePanel(QGroupBox):
         self.learn_steps = QSpinBox()
         self.learn_steps.setRange(5, 1000)
         self.learn_steps.setValue(LearnStyleRequest.steps)
-        self.learn_steps.setToolTip(f"Steps Learn this style tunes the style for (the default, {LearnStyleRequest.steps}, fits in two minutes on a quiet 2-core CPU)")
+        self.learn_steps.setToolTip(f"Steps Learn this style tunes the style for (the default, {LearnStyleRequest.steps}, takes about a minute on a quiet 2-core CPU)")
 
         self.live = QPushButton("Live")
         self.live.setCheckable(True)
@@ -75,7 +85,7 @@ class InstantStylePanel(QGroupBox):
         self.refine.setToolTip(f"Run the full style transfer starting from the instant result ({REFINE_KEYS})")
         self.learn = QPushButton("Learn this style")
         self.learn.setToolTip(f"Tune the instant network to the selected painting for the picture on the canvas ({LearnStyleRequest.canvas_share:.0%} "
-                              f"of the steps train on it, at its size up to {LearnStyleRequest.train_size} px) and a few sample photos, up to two minutes; "
+                              f"of the steps train on it, at its size up to {LearnStyleRequest.train_size} px) and a few sample photos, about a minute; "
                               "the style then applies instantly")
         self.discard = QPushButton("Discard")
         self.discard.setToolTip("Hide the instant preview")
@@ -87,6 +97,7 @@ class InstantStylePanel(QGroupBox):
         form.addRow(self.enabled)
         form.addRow("Strength", strength_row)
         form.addRow(self.keep_colours)
+        form.addRow("Strokes", self.strokes)
         form.addRow("Refine steps", self.iterations)
         form.addRow("Learning steps", self.learn_steps)
         buttons = QGridLayout()
@@ -101,6 +112,7 @@ class InstantStylePanel(QGroupBox):
 
         self.strength.valueChanged.connect(self._strength_moved)
         self.keep_colours.toggled.connect(self.changed)
+        self.strokes.currentIndexChanged.connect(self.changed)
         self.live.toggled.connect(self.live_toggled)
         self.apply.clicked.connect(self.apply_requested)
         self.refine.clicked.connect(self.refine_requested)
@@ -119,8 +131,22 @@ class InstantStylePanel(QGroupBox):
     def colour_mode(self) -> ColorMode:
         return ColorMode.LUMINANCE if self.keep_colours.isChecked() else ColorMode.NONE
 
-    def apply_request_values(self, request: dict) -> None:
-        """Strength and colours from a stored instant request (values from a file: each is checked)."""
-        set_number(self.strength, request.get("strength"), scale=STRENGTH_SCALE)
-        self.keep_colours.setChecked(request.get("preserve_colors") in (ColorMode.LUMINANCE.value, ColorMode.MATCH.value))
+    def network_side(self) -> int | None:
+        """The request's network side: None paints at the picture's own size."""
+        return int(self.strokes.currentData()) or None
+
+    def set_network_side(self, side: int | None) -> None:
+        """Choose the stroke size a request was made with; a side the list lacks (from the CLI) joins it."""
+        index = self.strokes.findData(side or 0)
+        if index < 0:
+            self.strokes.addItem(f"Sized as at {side} px", side)
+            index = self.strokes.count() - 1
+        self.strokes.setCurrentIndex(index)
+
+    def apply_request_values(self, request: FastStyleRequest) -> None:
+        """Strength, colours and stroke size from a stored instant request (read back and checked by
+        FastStyleRequest.from_dict)."""
+        set_number(self.strength, request.strength, scale=STRENGTH_SCALE)
+        self.keep_colours.setChecked(request.preserve_colors in (ColorMode.LUMINANCE, ColorMode.MATCH))
+        self.set_network_side(request.network_side)
 

@@ -101,6 +101,7 @@ class InstantStyle(QObject):
             size=None if full_size or longest <= PREVIEW_SIDE else PREVIEW_SIDE,
             seed=self._styles_panel.seed.value(),
             preserve_colors=self.panel.colour_mode(),
+            network_side=self.panel.network_side(),
         )
 
     def _ready(self) -> bool:
@@ -226,7 +227,7 @@ class InstantStyle(QObject):
         # Saved files keep file names only (privacy): such a source falls back to the gallery's.
         self._restored_sources = {s.name: (s.path, s.kind) for s in request.styles if s.name not in missing and Path(s.path).is_file()}
         self._styles_panel.apply_weights({source.name: source.weight for source in request.styles})
-        self.panel.apply_request_values(stored)
+        self.panel.apply_request_values(request)
         set_number(self._styles_panel.seed, request.seed)
         self.preview()
         return [f"the style “{name[:60]}” is not in the gallery" for name in missing]

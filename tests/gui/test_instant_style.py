@@ -139,6 +139,21 @@ def test_apply_on_a_photo_larger_than_the_preview_runs_at_full_size(window, qtbo
     assert window.canvas.document.active.info.width == 96
 
 
+def test_the_stroke_size_choice_reaches_the_request_and_the_picture(window, qtbot):
+    window.canvas.set_image(scene(96, 64))
+    request, _ = _preview_after(qtbot, window, lambda: _select(window, "Cubist"))
+    assert request.network_side == FastStyleRequest.network_side
+    request, _ = _preview_after(qtbot, window, lambda: window.instant_panel.strokes.setCurrentIndex(1))  # Fine
+    assert request.network_side is None
+    # A side the list lacks (a result made by the CLI's --network-side, restored) joins the list and
+    # paints the picture at that side.
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS) as blocker:
+        window.instant_panel.set_network_side(48)
+    _, request, result = blocker.args
+    assert request.network_side == 48 and "48" in window.instant_panel.strokes.currentText()
+    assert result.infos[0].extra["Painted at"] == "48x32" and result.images[0].shape == (64, 96, 3)
+
+
 def test_live_mode_restyles_once_after_a_stroke_ends(window, qtbot):
     _photo_with_preview(qtbot, window)
     with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
