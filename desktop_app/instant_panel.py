@@ -57,12 +57,12 @@ class InstantStylePanel(QGroupBox):
         self.keep_colours.setToolTip("The style's brushwork and brightness, the photo's colours")
         side = FastStyleRequest.network_side
         self.strokes = QComboBox()
-        self.strokes.addItem(f"Sized as at {side} px", side)
-        self.strokes.addItem("Fine (painted at full size)", 0)
+        self.strokes.addItem(f"as at {side} px", side)
+        self.strokes.addItem("fine", 0)
         self.strokes.setToolTip(
-            f"The network's strokes have a fixed size in pixels. On a picture larger than {side} px, “Sized as at {side} px” paints it at "
+            f"The network's strokes have a fixed size in pixels. On a picture larger than {side} px, “as at {side} px” paints it at "
             f"{side} px and enlarges it with the photo's detail, so the strokes keep their size relative to the picture, as Balanced's do "
-            "and as learned styles were learned; “Fine” paints at the picture's own size: smaller strokes, crisper."
+            "and as learned styles were learned; “fine” paints at the picture's own size: smaller strokes, crisper."
         )
         self.iterations = QSpinBox()
         self.iterations.setRange(1, 500)
@@ -96,8 +96,13 @@ class InstantStylePanel(QGroupBox):
         form = QFormLayout()
         form.addRow(self.enabled)
         form.addRow("Strength", strength_row)
-        form.addRow(self.keep_colours)
-        form.addRow("Strokes", self.strokes)
+        # One row for both keeps the dock short enough that Stylise shows without scrolling.
+        colours_row = QHBoxLayout()
+        colours_row.addWidget(self.keep_colours)
+        colours_row.addStretch(1)
+        colours_row.addWidget(QLabel("Strokes"))
+        colours_row.addWidget(self.strokes)
+        form.addRow(colours_row)
         form.addRow("Refine steps", self.iterations)
         form.addRow("Learning steps", self.learn_steps)
         buttons = QGridLayout()
@@ -139,7 +144,7 @@ class InstantStylePanel(QGroupBox):
         """Choose the stroke size a request was made with; a side the list lacks (from the CLI) joins it."""
         index = self.strokes.findData(side or 0)
         if index < 0:
-            self.strokes.addItem(f"Sized as at {side} px", side)
+            self.strokes.addItem(f"as at {side} px", side)
             index = self.strokes.count() - 1
         self.strokes.setCurrentIndex(index)
 
