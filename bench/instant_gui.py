@@ -6,12 +6,13 @@
    process started to the stylised picture painted on the canvas. The first run starts with an
    empty cache folder (the float graphs are derived from the wheel's files once: a first launch
    ever); the next ones find them cached (every later launch). Goal: <= 2 s.
-2. Live: in this process, a 512x512 photo, a style, Live on; ten brush strokes through the
-   canvas's own stroke calls. For each: seconds from the stroke's end (the release: Live restyles
-   at once) to the restyled picture on the canvas (goal <= 0.15 s), and the longest stall of the
-   GUI event loop meanwhile (5 ms QTimer heartbeat; goal < 50 ms).
+2. Live: in this process, a 512x512 photo (--live-side: another size, the astronaut enlarged; the
+   panel's Strokes as it starts, so above 512 px painted at 512 px and enlarged), a style, Live on;
+   ten brush strokes through the canvas's own stroke calls. For each: seconds from the stroke's end
+   (the release: Live restyles at once) to the restyled picture on the canvas (goal <= 0.15 s), and
+   the longest stall of the GUI event loop meanwhile (5 ms QTimer heartbeat; goal < 50 ms).
 
-Run: python bench/instant_gui.py [--launches 3] [--style Mosaic]
+Run: python bench/instant_gui.py [--launches 3] [--style Mosaic] [--live-side 1024]
 Prints figures only; load on the machine (uptime) is printed beside them.
 """
 
@@ -108,19 +109,21 @@ def launch_figures(launches: int, style: str, folder: Path) -> None:
 
 
 # -- 2. live mode ----------------------------------------------------------------------------------
-def live_figures(style: str, strokes: int) -> None:
+def live_figures(style: str, strokes: int, side: int) -> None:
     import numpy as np
     from PySide6.QtCore import QEventLoop, QPointF, QTimer
     from PySide6.QtWidgets import QApplication
     from skimage import data
 
     from desktop_app.main_window import MainWindow
+    from genart_core.imaging import resize
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow()
     window.resize(1200, 800)
     window.show()
-    window.canvas.set_image(np.ascontiguousarray(data.astronaut()))
+    window.canvas.set_image(np.ascontiguousarray(resize(data.astronaut(), side, side)))
+    scale = side / 512  # the strokes cross the same part of the picture at any size
     runner = window.instant_style.runner
     backends: set[str] = set()
 
@@ -152,9 +155,9 @@ def live_figures(style: str, strokes: int) -> None:
     for stroke in range(strokes):
         meter.restart()
         y = 60 + stroke * 40
-        window.canvas.begin_stroke(QPointF(40, y))
+        window.canvas.begin_stroke(QPointF(40 * scale, y * scale))
         for x in range(50, 470, 10):
-            window.canvas.continue_stroke(QPointF(x, y + (x % 30)))
+            window.canvas.continue_stroke(QPointF(x * scale, (y + (x % 30)) * scale))
             app.processEvents()
         ended = time.perf_counter()
         window.canvas.end_stroke()
@@ -162,7 +165,7 @@ def live_figures(style: str, strokes: int) -> None:
         worker.append(runner.last_seconds)
         meter.timer.stop()
         stalls.append(max(meter.gaps, default=0.0))
-    print(f"live at 512x512, {strokes} strokes: stroke end -> restyled canvas median {statistics.median(latencies):.3f} s, "
+    print(f"live at {side}x{side}, {strokes} strokes: stroke end -> restyled canvas median {statistics.median(latencies):.3f} s, "
           f"max {max(latencies):.3f} s; stylisation on the worker median {statistics.median(worker):.3f} s ({', '.join(sorted(backends))}); "
           f"longest GUI stall {max(stalls):.0f} ms (median of per-stroke maxima {statistics.median(stalls):.0f} ms)")
     window.instant_style.shutdown()
@@ -174,6 +177,7 @@ def main() -> None:
     parser.add_argument("--launches", type=int, default=3)
     parser.add_argument("--strokes", type=int, default=10)
     parser.add_argument("--style", default="Mosaic")
+    parser.add_argument("--live-side", type=int, default=512, help="the photo's size in Live mode")
     parser.add_argument("--child", metavar="PHOTO", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -185,7 +189,7 @@ def main() -> None:
         os.environ["GENART_CACHE_DIR"] = str(Path(folder) / "cache")  # the graphs derived above
         os.environ["GENART_DATA_DIR"] = str(Path(folder) / "data")
         os.environ["XDG_CONFIG_HOME"] = str(Path(folder) / "config")
-        live_figures(args.style, args.strokes)
+        live_figures(args.style, args.strokes, args.live_side)
 
 
 if __name__ == "__main__":
