@@ -60,7 +60,9 @@ class FastStyleRequest(Request):
             known = {f.name for f in fields(cls)}
             kwargs = {k: v for k, v in values.items() if k in known}
             # Results made before network_side existed were painted at their own size.
-            kwargs.setdefault("network_side", None)
+            side = kwargs.setdefault("network_side", None)
+            if side is not None and (type(side) is not int or not 1 <= side <= 1 << 16):
+                raise ValueError(f"network_side {str(side)[:20]!r} is not a side in pixels")
             kwargs["styles"] = tuple(StyleVectorSource(**style) for style in values["styles"])
             kwargs["preserve_colors"] = ColorMode(values.get("preserve_colors", ColorMode.NONE.value))
             return cls(**kwargs)

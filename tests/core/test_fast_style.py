@@ -229,6 +229,9 @@ def test_results_saved_before_the_network_side_existed_reproduce_at_their_own_si
     assert FastStyleRequest.from_dict(recorded).network_side == 512
     del recorded["network_side"]
     assert FastStyleRequest.from_dict(recorded).network_side is None
+    for odd in ("abc", True, -5, 2.5, 10**9, [512]):  # what a damaged or hostile file may hold
+        with pytest.raises(GenArtError, match="cannot be read back"):
+            FastStyleRequest.from_dict({**recorded, "network_side": odd})
 
 
 def test_the_instant_path_imports_neither_torch_nor_onnx(tmp_path):
