@@ -38,7 +38,7 @@ from genart_core.fast_style import network_files
 from genart_core.fast_style.content_photos import EVALUATION_PHOTOS, shipped_photo
 from genart_core.fast_style.learned_styles import learned_for
 from genart_core.fast_style.onnx_runtime import CONTENT_INPUT, STYLE_INPUT, OnnxStyleNetworks, session
-from genart_core.fast_style.pictures import enlarge_with_detail, painting_size, style_square, to_nhwc
+from genart_core.fast_style.pictures import paint_at_network_side, style_square, to_nhwc
 from genart_core.fast_style.torch_runtime import TorchStyleNetworks
 from genart_core.imaging import fit_within, load_image, resize, to_pil, to_tensor
 from genart_core.pipelines import style_images as si
@@ -74,8 +74,8 @@ def speed(args: argparse.Namespace, vector: np.ndarray) -> dict[int, float]:
         instant[size] = row[0]
         painted = ""
         if size > side:
-            small = resize(content, *painting_size(content, side))
-            painted = "".join(f" {median_seconds(lambda n=n: enlarge_with_detail(n.stylize(small, vector), content), args.repeats):>14.3f}" for n in (onnx, bf16))
+            painted = "".join(f" {median_seconds(lambda n=n: paint_at_network_side(lambda picture: n.stylize(picture, vector), content, side), args.repeats):>14.3f}"
+                              for n in (onnx, bf16))
         print(f"{size:>6} {row[0]:>12.3f} {row[1]:>11.3f} {row[2]:>11.3f}{painted}")
     return instant
 

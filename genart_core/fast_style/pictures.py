@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 
 from genart_core.api import GenArtError
-from genart_core.imaging import fit_within, load_image, to_pil, to_rgb
+from genart_core.imaging import fit_within, load_image, resize, to_pil, to_rgb
 
 PREDICTOR_SIDE = 256  # the style predictor's fixed input
 MIN_STYLE_SIDE = 32  # below this a style image holds no texture to learn from
@@ -67,7 +68,8 @@ def enlarge_with_detail(painted: np.ndarray, content: np.ndarray) -> np.ndarray:
     """``painted`` (the network's picture of ``content`` made smaller) at content's size, with the
     content's detail that the smaller size could not hold: enlarge(painted − shrink(content)) +
     content, a Laplacian-pyramid step. Enlarging alone gives a soft picture; this keeps the photo's
-    edges sharp and the strokes as painted. In numpy and PIL: the instant path does not load torch."""
+    edges sharp and the strokes as painted. The numpy and PIL twin of the optimisation's
+    style_images.upsample_with_detail: the instant path does not load torch."""
     height, width = content.shape[:2]
     small_h, small_w = painted.shape[:2]
     shrunk = np.asarray(to_pil(content).resize((small_w, small_h), Image.Resampling.BICUBIC), np.float32)
@@ -77,6 +79,16 @@ def enlarge_with_detail(painted: np.ndarray, content: np.ndarray) -> np.ndarray:
     enlarged += content
     enlarged += 0.5
     return np.clip(enlarged, 0, 255).astype(np.uint8)
+
+
+def paint_at_network_side(stylize: Callable[[np.ndarray], np.ndarray], content: np.ndarray,
+                          network_side: int | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """``stylize``'s picture of ``content``, painted at ``painting_size`` and brought back to
+    content's size with its detail; and the (width, height) it was painted at."""
+    size = painting_size(content, network_side)
+    if size == (content.shape[1], content.shape[0]):
+        return stylize(content), size
+    return enlarge_with_detail(stylize(resize(content, *size)), content), size
 
 
 # Both conversions make as few new arrays as they can: at 512² each fresh float array costs more in

@@ -22,8 +22,7 @@ from genart_core.engine import RunContext
 from genart_core.fast_style import style_space
 from genart_core.fast_style.file_memo import FileMemo
 from genart_core.fast_style.learned_styles import LearnedStyle, read_learned
-from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, enlarge_with_detail, keep_content_colors, painting_size, style_square
-from genart_core.imaging import resize
+from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, keep_content_colors, paint_at_network_side, style_square
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
 from genart_core.requests.style import ColorMode
 
@@ -131,11 +130,8 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
     ctx.check_cancelled()
     vector = style_vector(networks, request, content)
     started = time.perf_counter()
-    painted_size = painting_size(content, request.network_side)
-    if painted_size == (content.shape[1], content.shape[0]):
-        image = networks.stylize(content, vector, norm_offsets(request))
-    else:
-        image = enlarge_with_detail(networks.stylize(resize(content, *painted_size), vector, norm_offsets(request)), content)
+    offsets = norm_offsets(request)
+    image, painted_size = paint_at_network_side(lambda picture: networks.stylize(picture, vector, offsets), content, request.network_side)
     seconds = time.perf_counter() - started
     if request.preserve_colors is ColorMode.LUMINANCE:
         image = keep_content_colors(image, content)
