@@ -143,12 +143,30 @@ def draws_every_digit(font_path: Path) -> bool:
     return True
 
 
+# The smallest size and the thinning pen of _render_digit: a font must keep solid ink under both.
+_SMALLEST_DIGIT_SIZE = 56
+_THINNING_PEN = 3
+
+
+def has_strokes_to_thin(font_path: Path) -> bool:
+    """Whether every digit keeps solid ink when drawn at the smallest training size and thinned
+    with the training pen. Hairline fonts (DejaVuSans-ExtraLight) lose their strokes there and
+    would teach faint grey smudges as digits."""
+    font = ImageFont.truetype(str(font_path), _SMALLEST_DIGIT_SIZE)
+    for digit in "0123456789":
+        picture = Image.new("L", (96, 96), 0)
+        ImageDraw.Draw(picture).text((48, 48), digit, fill=255, font=font, anchor="mm")
+        if np.asarray(picture.filter(ImageFilter.MinFilter(_THINNING_PEN))).max() < 255:
+            return False
+    return True
+
+
 @functools.cache
 def digit_fonts() -> tuple[Path, ...]:
     """Installed fonts that draw real digits: not symbol or dingbat fonts (whose digits are
-    pictures), and with a glyph for every digit."""
+    pictures), with a glyph for every digit, and with strokes that survive thinning."""
     named = [f for f in installed_fonts() if not any(word in f.name for word in NOT_DIGIT_FONTS)]
-    return tuple(f for f in named if draws_every_digit(f))
+    return tuple(f for f in named if draws_every_digit(f) and has_strokes_to_thin(f))
 
 
 def synthetic_digits(count: int, size: int = 28, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +195,7 @@ def render_digits(
 
 def _render_digit(text: str, font_path: Path, size: int, rng: np.random.Generator, detail: int = 1) -> np.ndarray:
     canvas = 96 * detail  # lengths below in canvas pixels scale with it
-    font = ImageFont.truetype(str(font_path), int(rng.uniform(56, 72) * detail))
+    font = ImageFont.truetype(str(font_path), int(rng.uniform(_SMALLEST_DIGIT_SIZE, 72) * detail))
     picture = Image.new("L", (canvas, canvas), 0)
     ImageDraw.Draw(picture).text((canvas / 2, canvas / 2), text, fill=255, font=font, anchor="mm")
     # Stroke weight: thicken or thin like different pens.
@@ -185,7 +203,7 @@ def _render_digit(text: str, font_path: Path, size: int, rng: np.random.Generato
     if weight > 0:
         picture = picture.filter(ImageFilter.MaxFilter(2 * weight * detail + 1))
     elif weight < 0:
-        picture = picture.filter(ImageFilter.MinFilter(2 * detail + 1))
+        picture = picture.filter(ImageFilter.MinFilter((_THINNING_PEN - 1) * detail + 1))
     # Slant and rotation as handwriting has them.
     shear = rng.uniform(-0.3, 0.3)
     picture = picture.transform(picture.size, Image.Transform.AFFINE, (1, shear, -shear * canvas / 2, 0, 1, 0), Image.Resampling.BILINEAR)

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from genart_core.datasets import DatasetError, _render_digit, digit_fonts, draws_every_digit, installed_fonts, render_digits
+from genart_core.datasets import (
+    DatasetError, _render_digit, digit_fonts, draws_every_digit, has_strokes_to_thin, installed_fonts, render_digits,
+)
 from genart_core.digit_reader import looks_empty, train_font_reader, training_fonts
 
 needs_fonts = pytest.mark.skipif(not training_fonts(), reason="no installed font draws digits")
@@ -40,6 +42,16 @@ def test_a_fallback_font_that_draws_boxes_for_digits_is_left_out():
 @pytest.mark.skipif(_installed("DejaVuSans.ttf") is None, reason="DejaVuSans is not installed")
 def test_a_text_font_draws_every_digit():
     assert draws_every_digit(_installed("DejaVuSans.ttf"))
+    assert has_strokes_to_thin(_installed("DejaVuSans.ttf"))
+
+
+@pytest.mark.skipif(_installed("DejaVuSans-ExtraLight.ttf") is None, reason="DejaVuSans-ExtraLight is not installed")
+def test_a_hairline_font_is_left_out():
+    # Its digits are real glyphs, but the training pen thins them to faint grey smudges.
+    hairline = _installed("DejaVuSans-ExtraLight.ttf")
+    assert draws_every_digit(hairline)
+    assert not has_strokes_to_thin(hairline)
+    assert hairline not in digit_fonts()
 
 
 @needs_fonts
