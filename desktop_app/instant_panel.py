@@ -58,11 +58,14 @@ class InstantStylePanel(QGroupBox):
         side = FastStyleRequest.network_side
         self.strokes = QComboBox()
         self.strokes.addItem(f"as at {side} px", side)
+        # In between for large canvases: half the stroke size of the default, crisper, still enlarged.
+        self.strokes.addItem(f"as at {2 * side} px", 2 * side)
         self.strokes.addItem("fine", 0)
         self.strokes.setToolTip(
             f"The network's strokes have a fixed size in pixels. On a picture larger than {side} px, “as at {side} px” paints it at "
             f"{side} px and enlarges it with the photo's detail, so the strokes keep their size relative to the picture, as Balanced's do "
-            "and as learned styles were learned; “fine” paints at the picture's own size: smaller strokes, crisper."
+            f"and as learned styles were learned; “as at {2 * side} px” paints at up to {2 * side} px: strokes half as large, crisper; "
+            "“fine” paints at the picture's own size: the smallest strokes."
         )
         self.iterations = QSpinBox()
         self.iterations.setRange(1, 500)

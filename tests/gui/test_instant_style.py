@@ -143,8 +143,10 @@ def test_the_stroke_size_choice_reaches_the_request_and_the_picture(window, qtbo
     window.canvas.set_image(scene(96, 64))
     request, _ = _preview_after(qtbot, window, lambda: _select(window, "Cubist"))
     assert request.network_side == FastStyleRequest.network_side
-    request, _ = _preview_after(qtbot, window, lambda: window.instant_panel.strokes.setCurrentIndex(1))  # Fine
+    request, _ = _preview_after(qtbot, window, lambda: window.instant_panel.strokes.setCurrentIndex(window.instant_panel.strokes.findData(0)))  # Fine
     assert request.network_side is None
+    request, _ = _preview_after(qtbot, window, lambda: window.instant_panel.strokes.setCurrentIndex(1))  # the in-between size
+    assert request.network_side == 2 * FastStyleRequest.network_side
     # A side the list lacks (a result made by the CLI's --network-side, restored) joins the list and
     # paints the picture at that side.
     with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS) as blocker:
