@@ -30,6 +30,11 @@ from genart_core.styles import list_styles
 log = logging.getLogger("learn_builtin_styles")
 
 
+# What learning did before its cards recorded it (until 89d3ddd): VGG ran on every crop, the network in fp32.
+OLDER_CONTENT_TARGET = "the crop's own VGG pass"
+OLDER_NETWORK_DTYPE = "float32"
+
+
 def card_table(cards: list[dict], machine_note: str) -> str:
     lines = [
         "# Learned built-in styles",
@@ -39,20 +44,23 @@ def card_table(cards: list[dict], machine_note: str) -> str:
         f"tuned with Adam (momentum {ADAM_MOMENTUM:g}) against the project's VGG-19 objective (Oxford weights; content 1, TV 2, and the style weight",
         "in the table: Balanced uses 4, and so does learning by default), with the learning rates decaying along a cosine,",
         "one training photo per step. The photos and the painting are scaled to the train size (longer side);",
-        "each step trains on a seeded random square crop of that side (the whole photo where the crop is as large),",
-        "its content target cut from the whole photo's features, the network in the machine's fast dtype (bf16 on this CPU).",
+        "each step trains on a seeded random square crop of that side (the whole photo where the crop is as large).",
+        "The table says, per file, where a crop's content target came from and the dtype the network ran in",
+        f"(files made before this was recorded: {OLDER_CONTENT_TARGET}, {OLDER_NETWORK_DTYPE}).",
         "The convolutions' weights are not changed. Losses are the mean over the whole training photos at the train size;",
         "the total is the one learning minimised (its own style weight).",
         "",
         f"Data: {cards[0]['data'] if cards else ''}. {machine_note}",
         "",
-        "| style | tuned | style weight | steps | train size / crop | seconds | style loss before → after | content loss before → after | total before → after |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| style | tuned | style weight | steps | train size / crop | crop's content target | network | seconds "
+        "| style loss before → after | content loss before → after | total before → after |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for card in cards:
         crop = card.get("crop_size", card["train_size"])
+        method = f"{card.get('content_target', OLDER_CONTENT_TARGET)} | {card.get('network_dtype', OLDER_NETWORK_DTYPE)}"
         lines.append(
-            f"| {card['style']} | {card['tuned']} | {card.get('style_weight', 4.0):g} | {card['steps']} | {card['train_size']} / {crop} | {card['seconds']:.0f} "
+            f"| {card['style']} | {card['tuned']} | {card.get('style_weight', 4.0):g} | {card['steps']} | {card['train_size']} / {crop} | {method} | {card['seconds']:.0f} "
             f"| {card['style_loss_before']:.3f} → {card['style_loss_after']:.3f} "
             f"| {card['content_loss_before']:.3f} → {card['content_loss_after']:.3f} "
             f"| {card['total_loss_before']:.3f} → {card['total_loss_after']:.3f} |"

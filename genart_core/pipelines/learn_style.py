@@ -250,6 +250,9 @@ def run(request: LearnStyleRequest, ctx: RunContext) -> Result:
         "crop_size": learner.crop_size,
         "style_weight": request.style_weight,
         "tuned": "style vector and normalisation biases" if norm_offsets else "style vector",
+        # How this code learns, so a card table of files made by different versions says which is which.
+        "content_target": "cut from the whole photo's features",
+        "network_dtype": str(learner.dtype).removeprefix("torch."),
         "seconds": round(seconds, 1),
         "device": str(device),
         **{f"{key}_loss_before": round(value, 5) for key, value in before.items()},

@@ -10,6 +10,7 @@ import pytest
 
 from genart_core.api import CancelToken, Cancelled, GenArtError, Progress
 from genart_core.cli import main
+from genart_core.device import choose_device, fast_dtype
 from genart_core.engine import Engine
 from genart_core.fast_style.learned_styles import list_learned, read_learned, user_learned_dir
 from genart_core.requests.fast_style import LearnStyleRequest
@@ -41,6 +42,9 @@ def test_learning_lowers_the_loss_and_writes_a_small_file(tmp_path, photos, one_
     card = result.extras["card"]
     assert card["total_loss_after"] <= card["total_loss_before"]
     assert card["steps"] == 6 and card["data"] == "your photos"
+    # The card says how this code learned, for card tables over files of different versions.
+    assert card["content_target"] == "cut from the whole photo's features"
+    assert card["network_dtype"] == str(fast_dtype(choose_device())).removeprefix("torch.")
     path = user_learned_dir() / "stripes.safetensors"
     assert result.extras["path"] == str(path) and path.stat().st_size < 16384
     learned = read_learned(path)
@@ -344,12 +348,15 @@ def test_the_builtin_script_rebuilds_the_card_from_every_learned_file(tmp_path):
         losses = {f"{key}_loss_{when}": value for key in ("style", "content", "total") for when, value in (("before", 0.5), ("after", 0.25))}
         return {"style": style, "tuned": "style vector", "steps": 3, "train_size": 64, "seconds": 1.0, "data": "photos", **losses, **extra}
 
-    save_learned(tmp_path / "b.safetensors", np.zeros(100, np.float32), card("Beta", crop_size=32, style_weight=12.0))
+    save_learned(tmp_path / "b.safetensors", np.zeros(100, np.float32),
+                 card("Beta", crop_size=32, style_weight=12.0, content_target="cut from the whole photo's features", network_dtype="bfloat16"))
     save_learned(tmp_path / "a.safetensors", np.zeros(100, np.float32), card("Alpha"))  # an older card, without a crop size
     (tmp_path / "broken.safetensors").write_bytes(b"not a learned style")
     cards = folder_cards(tmp_path)
     assert [c["style"] for c in cards] == ["Alpha", "Beta"]
     table = card_table(cards, "Machine: test.")
-    # An older card (weight 4, no crops) reads as what it was; a newer one shows its weight and crop.
-    assert "| Alpha | style vector | 4 | 3 | 64 / 64 |" in table and "| Beta | style vector | 12 | 3 | 64 / 32 |" in table
+    # An older card (weight 4, no crops, VGG on each crop in fp32) reads as what it was; a newer one
+    # shows its weight, crop and method.
+    assert "| Alpha | style vector | 4 | 3 | 64 / 64 | the crop's own VGG pass | float32 |" in table
+    assert "| Beta | style vector | 12 | 3 | 64 / 32 | cut from the whole photo's features | bfloat16 |" in table
     assert "0.500 → 0.250" in table and "Machine: test." in table
