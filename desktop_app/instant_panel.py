@@ -75,6 +75,14 @@ class InstantStylePanel(QGroupBox):
         self.learn_steps.setRange(5, 1000)
         self.learn_steps.setValue(LearnStyleRequest.steps)
         self.learn_steps.setToolTip(f"Steps Learn this style tunes the style for (the default, {LearnStyleRequest.steps}, takes about a minute on a quiet 2-core CPU)")
+        self.learn_for = QComboBox()
+        self.learn_for.addItem("this picture and others", LearnStyleRequest.canvas_share)
+        self.learn_for.addItem("this picture only", 1.0)
+        self.learn_for.setToolTip(
+            f"“this picture and others”: {LearnStyleRequest.canvas_share:.0%} of the steps train on the picture on the canvas, the rest on "
+            "sample photos, so the learned style also suits other pictures. “this picture only”: every step trains on the canvas; "
+            "the style fits it closer and other pictures less well"
+        )
 
         self.live = QPushButton("Live")
         self.live.setCheckable(True)
@@ -107,7 +115,11 @@ class InstantStylePanel(QGroupBox):
         colours_row.addWidget(self.strokes)
         form.addRow(colours_row)
         form.addRow("Refine steps", self.iterations)
-        form.addRow("Learning steps", self.learn_steps)
+        learning_row = QHBoxLayout()
+        learning_row.addWidget(self.learn_steps)
+        learning_row.addWidget(QLabel("for"))
+        learning_row.addWidget(self.learn_for, 1)
+        form.addRow("Learning steps", learning_row)
         buttons = QGridLayout()
         buttons.addWidget(self.live, 0, 0)
         buttons.addWidget(self.apply, 0, 1)
@@ -138,6 +150,10 @@ class InstantStylePanel(QGroupBox):
 
     def colour_mode(self) -> ColorMode:
         return ColorMode.LUMINANCE if self.keep_colours.isChecked() else ColorMode.NONE
+
+    def learning_canvas_share(self) -> float:
+        """The share of Learn this style's steps that train on the canvas."""
+        return float(self.learn_for.currentData())
 
     def network_side(self) -> int | None:
         """The request's network side: None paints at the picture's own size."""

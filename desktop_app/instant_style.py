@@ -255,6 +255,7 @@ class InstantStyle(QObject):
             style_path=str(style.path),
             steps=self.panel.learn_steps.value(),
             canvas=canvas,
+            canvas_share=self.panel.learning_canvas_share(),
             weights=self._styles_panel.weights_source,
         )
         self.discard()

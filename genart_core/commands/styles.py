@@ -1,4 +1,4 @@
-"""``genart styles list [--fast]`` and ``genart styles learn STYLE [--steps N] [--content-dir DIR] [--photo PHOTO]``."""
+"""``genart styles list [--fast]`` and ``genart styles learn STYLE [--steps N] [--content-dir DIR] [--photo PHOTO [--photo-only]]``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     learn.add_argument("--photo", default="", help="the photo you will stylise: it joins the content photos, as the app's canvas does, "
                        f"and {LearnStyleRequest.canvas_share * 100:.0f} %% of the steps train on it, at its size (up to {LearnStyleRequest.train_size} px), "
                        "so the style fits it best")
+    learn.add_argument("--photo-only", action="store_true", help="every step trains on --photo: the style fits that photo closer "
+                       "and other pictures less well")
     learn.set_defaults(handler=learn_style)
     parser.set_defaults(handler=list_styles, fast=False)
 
@@ -59,9 +61,13 @@ def learn_style(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 1:
         raise GenArtError("--steps must be at least 1.")
     style = find_style(args.style)
+    if args.photo_only and not args.photo:
+        raise GenArtError("--photo-only needs --photo: the photo to learn the style for.")
     steps = LearnStyleRequest.steps if args.steps is None else args.steps
     photo = load_image(args.photo) if args.photo else None
-    result = run_in_terminal(LearnStyleRequest(style_name=style.name, style_path=str(style.path), steps=steps, content_dir=args.content_dir, canvas=photo))
+    share = 1.0 if args.photo_only else LearnStyleRequest.canvas_share
+    result = run_in_terminal(LearnStyleRequest(style_name=style.name, style_path=str(style.path), steps=steps, content_dir=args.content_dir,
+                                               canvas=photo, canvas_share=share))
     card = result.extras["card"]
     sys.stdout.write(
         f"Learned {style.name} in {card['seconds']:.0f} s ({card['steps']} steps{', stopped early' if result.stopped else ''}): "

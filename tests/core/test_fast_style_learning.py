@@ -208,11 +208,18 @@ def test_the_cli_learns_for_a_photo_and_refuses_an_unreadable_one(tmp_path, phot
     assert requests[0].canvas.shape == (32, 40, 3) and requests[0].canvas_share == 0.5
     assert capsys.readouterr().out.startswith("Learned Mosaic in ")
     assert read_learned(tmp_path / "learned" / "mosaic.safetensors").card["canvas"]
+    # --photo-only: every step trains on the photo; without a photo it is a clear error.
+    assert main(["styles", "learn", "mosaic", "--steps", "2", "--content-dir", str(photos), "--photo", str(photo), "--photo-only"]) == 0
+    assert requests[1].canvas_share == 1.0
+    assert read_learned(tmp_path / "learned" / "mosaic.safetensors").card["canvas_share"] == 1.0
+    capsys.readouterr()
+    assert main(["styles", "learn", "mosaic", "--photo-only"]) != 0
+    assert "--photo-only needs --photo" in capsys.readouterr().err and len(requests) == 2
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a picture")
     assert main(["styles", "learn", "mosaic", "--photo", str(broken)]) != 0
-    assert "broken.png" in capsys.readouterr().err and len(requests) == 1
+    assert "broken.png" in capsys.readouterr().err and len(requests) == 2
 
 
 def test_a_canvas_share_outside_0_to_1_gets_a_clear_message(tmp_path, photos):

@@ -307,6 +307,7 @@ def test_learn_this_style_runs_as_a_job_and_the_style_then_shows_as_learned(wind
     request = started.args[0].request
     assert isinstance(request, LearnStyleRequest) and request.style_name == name
     assert request.canvas.shape[:2] == (64, 96)  # the style is learned for the picture on the canvas
+    assert request.canvas_share == LearnStyleRequest.canvas_share  # "this picture and others"
     with qtbot.waitSignal(window.controller.finished, timeout=240_000):
         pass
     assert window.style_picker.is_learned(name)
@@ -320,8 +321,10 @@ def test_learning_can_be_cancelled_and_keeps_nothing(window, qtbot, tmp_path):
     window.canvas.set_image(scene(96, 64))
     _select(window, name)
     window.instant_panel.learn_steps.setValue(500)
+    window.instant_panel.learn_for.setCurrentIndex(window.instant_panel.learn_for.findText("this picture only"))
     with qtbot.waitSignal(window.controller.progress, timeout=240_000, check_params_cb=lambda _j, p: p.phase == "Learning style"):
         window.instant_panel.learn.click()
+    assert window.instant_style.learn_job.request.canvas_share == 1.0
     with qtbot.waitSignal(window.controller.cancelled, timeout=WAIT_MS):
         window.cancel_action.trigger()
     window.style_picker.reload()
