@@ -250,6 +250,9 @@ class InstantStyle(QObject):
             return
         style = styles[0]
         canvas = self._canvas.image_array() if self._canvas.has_image else None
+        if canvas is None and self.panel.learning_canvas_share() >= 1.0:
+            self._window.show_error("Put a picture on the canvas to learn the style for it only, or learn it for this picture and others.")
+            return
         request = LearnStyleRequest(
             style_name=style.name,
             style_path=str(style.path),

@@ -315,6 +315,17 @@ def test_learn_this_style_runs_as_a_job_and_the_style_then_shows_as_learned(wind
     assert window.instant_style.sources()[0].kind == "learned"
 
 
+def test_learning_for_this_picture_only_with_an_empty_canvas_says_so_and_starts_nothing(window, qtbot, tmp_path):
+    window.instant_panel.enabled.setChecked(False)
+    _select(window, _add_user_style(window, tmp_path))
+    window.instant_panel.learn_for.setCurrentIndex(window.instant_panel.learn_for.findText("this picture only"))
+    started = []
+    window.controller.job_started.connect(started.append)
+    window.instant_panel.learn.click()
+    assert "Put a picture on the canvas" in window.status_label.text()
+    assert not started and window.instant_style.learn_job is None
+
+
 def test_learning_can_be_cancelled_and_keeps_nothing(window, qtbot, tmp_path):
     window.instant_panel.enabled.setChecked(False)
     name = _add_user_style(window, tmp_path)
