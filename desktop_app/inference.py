@@ -220,21 +220,23 @@ class InferenceController(QObject):
 
     def _end(self, job: Job, state: JobState, outcome: object = None) -> None:
         """Record how ``job`` ended, tell its listeners, then start the next job. The listeners
-        hear of the end before the next start, so a status bar reads in the order things happen."""
+        hear of the end before the next start, so a status bar reads in the order things happen;
+        the window's generic word ("Done") comes before the job's own listeners, so a panel's more
+        specific message ("Learned …", "the upscaled picture is in the History panel") stands."""
         job.state = state
         if job is self._running:
             self._running = None
         if state is JobState.FINISHED:
             job.result = outcome
-            job.finished.emit(job, outcome)
             self.finished.emit(job, outcome)
+            job.finished.emit(job, outcome)
         elif state is JobState.FAILED:
             job.error = outcome
-            job.failed.emit(job, outcome)
             self.failed.emit(job, outcome)
+            job.failed.emit(job, outcome)
         else:
-            job.cancelled.emit(job)
             self.cancelled.emit(job)
+            job.cancelled.emit(job)
         self._start_next()
         self.queue_changed.emit()
         if not self.busy:

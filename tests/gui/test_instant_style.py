@@ -311,6 +311,7 @@ def test_learn_this_style_runs_as_a_job_and_the_style_then_shows_as_learned(wind
     with qtbot.waitSignal(window.controller.finished, timeout=240_000):
         pass
     assert window.style_picker.is_learned(name)
+    assert f"Learned “{name}”" in window.status_label.text()  # not the window's generic "Done"
     assert [style.name for style in window.style_picker.selected_styles()] == [name]
     assert window.instant_style.sources()[0].kind == "learned"
 

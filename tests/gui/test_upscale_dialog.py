@@ -143,3 +143,19 @@ def test_a_flattened_export_of_an_upscaled_generation_keeps_its_prompt_and_seed(
     assert (info.prompt, info.seed, info.model) == ("digit 3", 5, "tiny-diffusion")
     assert info.extra["Upscaler"] == "tiny-sr" and (info.width, info.height) == (2 * WIDTH, 2 * HEIGHT)
     assert window.canvas.document.layers[-1].name == "Upscaled 2× (tiny-sr)"
+
+
+def test_a_picture_that_changed_size_meanwhile_keeps_the_result_in_the_history_and_says_so(qtbot, painted, upscaler) -> None:
+    window = painted
+    changed: list[bool] = []
+
+    def new_picture(_job, _progress) -> None:
+        if not changed:
+            changed.append(True)
+            window.canvas.set_image(gradient(30, 20))
+
+    window.controller.progress.connect(new_picture)
+    _upscale(qtbot, window)
+    assert changed and (window.canvas.document.width, window.canvas.document.height) == (30, 20)
+    # The message stands, not the window's generic "Done".
+    assert "the upscaled picture is in the History panel" in window.status_label.text()
