@@ -56,15 +56,16 @@ class InstantStylePanel(QGroupBox):
         self.keep_colours = QCheckBox("Keep photo colours")
         self.keep_colours.setToolTip("The style's brushwork and brightness, the photo's colours")
         side = FastStyleRequest.network_side
+        # In between for large canvases: half the stroke size of the default, crisper, still enlarged.
+        finer = 2 * side
         self.strokes = QComboBox()
         self.strokes.addItem(f"as at {side} px", side)
-        # In between for large canvases: half the stroke size of the default, crisper, still enlarged.
-        self.strokes.addItem(f"as at {2 * side} px", 2 * side)
+        self.strokes.addItem(f"as at {finer} px", finer)
         self.strokes.addItem("fine", 0)
         self.strokes.setToolTip(
             f"The network's strokes have a fixed size in pixels. On a picture larger than {side} px, “as at {side} px” paints it at "
             f"{side} px and enlarges it with the photo's detail, so the strokes keep their size relative to the picture, as Balanced's do "
-            f"and as learned styles were learned; “as at {2 * side} px” paints at up to {2 * side} px: strokes half as large, crisper; "
+            f"and as learned styles were learned; “as at {finer} px” paints at up to {finer} px: strokes half as large, crisper; "
             "“fine” paints at the picture's own size: the smallest strokes."
         )
         self.iterations = QSpinBox()

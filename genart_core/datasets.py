@@ -122,9 +122,13 @@ def installed_fonts() -> list[Path]:
 _NEVER_A_GLYPH = "\uffff"
 
 
-def _glyph_picture(font: ImageFont.FreeTypeFont, text: str) -> np.ndarray:
-    picture = Image.new("L", (64, 64), 0)
-    ImageDraw.Draw(picture).text((32, 32), text, fill=255, font=font, anchor="mm")
+def _glyph_picture(font: ImageFont.FreeTypeFont, text: str, side: int = 64, thinning_pen: int = 1) -> np.ndarray:
+    """``text`` in white on a black ``side`` square, its strokes thinned by a ``thinning_pen``-wide
+    minimum filter (1: as drawn)."""
+    picture = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(picture).text((side / 2, side / 2), text, fill=255, font=font, anchor="mm")
+    if thinning_pen > 1:
+        picture = picture.filter(ImageFilter.MinFilter(thinning_pen))
     return np.asarray(picture)
 
 
@@ -153,12 +157,7 @@ def has_strokes_to_thin(font_path: Path) -> bool:
     with the training pen. Hairline fonts (DejaVuSans-ExtraLight) lose their strokes there and
     would teach faint grey smudges as digits."""
     font = ImageFont.truetype(str(font_path), _SMALLEST_DIGIT_SIZE)
-    for digit in "0123456789":
-        picture = Image.new("L", (96, 96), 0)
-        ImageDraw.Draw(picture).text((48, 48), digit, fill=255, font=font, anchor="mm")
-        if np.asarray(picture.filter(ImageFilter.MinFilter(_THINNING_PEN))).max() < 255:
-            return False
-    return True
+    return all(_glyph_picture(font, digit, side=96, thinning_pen=_THINNING_PEN).max() == 255 for digit in "0123456789")
 
 
 @functools.cache
