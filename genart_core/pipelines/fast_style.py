@@ -21,6 +21,7 @@ from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.engine import RunContext
 from genart_core.fast_style import style_space
 from genart_core.fast_style.file_memo import FileMemo
+from genart_core.fast_style.network_grid import without_grid
 from genart_core.fast_style.learned_styles import LearnedStyle, read_learned
 from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, keep_content_colors, paint_at_network_side, style_square
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
@@ -131,7 +132,13 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
     vector = style_vector(networks, request, content)
     started = time.perf_counter()
     offsets = norm_offsets(request)
-    image, painted_size = paint_at_network_side(lambda picture: networks.stylize(picture, vector, offsets), content, request.network_side)
+
+    def paint(picture: np.ndarray) -> np.ndarray:
+        painted = networks.stylize(picture, vector, offsets)
+        # Before any enlarging: the grid is the network's, in its pixels.
+        return without_grid(painted) if request.remove_grid else painted
+
+    image, painted_size = paint_at_network_side(paint, content, request.network_side)
     seconds = time.perf_counter() - started
     if request.preserve_colors is ColorMode.LUMINANCE:
         image = keep_content_colors(image, content)
@@ -147,6 +154,7 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
             "Variation": request.variation,
             "Preserve colors": request.preserve_colors.value,
             "Painted at": f"{painted_size[0]}x{painted_size[1]}",
+            "Network grid": "removed" if request.remove_grid else "kept",
             # Reproduce rebuilds the vector from the sources; this tells whether it came out the same.
             "Style vector": hashlib.sha256(vector.astype(np.float32).tobytes()).hexdigest()[:16],
             "Backend": networks.name,
