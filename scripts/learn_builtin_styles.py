@@ -33,6 +33,7 @@ log = logging.getLogger("learn_builtin_styles")
 # What learning did before its cards recorded it (until 89d3ddd): VGG ran on every crop, the network in fp32.
 OLDER_CONTENT_TARGET = "the crop's own VGG pass"
 OLDER_NETWORK_DTYPE = "float32"
+OLDER_NETWORK_GRID = "kept"
 
 
 def card_table(cards: list[dict], machine_note: str) -> str:
@@ -45,20 +46,22 @@ def card_table(cards: list[dict], machine_note: str) -> str:
         "in the table: Balanced uses 4, and so does learning by default), with the learning rates decaying along a cosine,",
         "one training photo per step. The photos and the painting are scaled to the train size (longer side);",
         "each step trains on a seeded random square crop of that side (the whole photo where the crop is as large).",
-        "The table says, per file, where a crop's content target came from and the dtype the network ran in",
-        f"(files made before this was recorded: {OLDER_CONTENT_TARGET}, {OLDER_NETWORK_DTYPE}).",
+        "The table says, per file, where a crop's content target came from, the dtype the network ran in and whether",
+        "learning saw the network's pictures with its 4-pixel grid removed, as the instant path shows them",
+        f"(files made before this was recorded: {OLDER_CONTENT_TARGET}, {OLDER_NETWORK_DTYPE}, {OLDER_NETWORK_GRID}).",
         "The convolutions' weights are not changed. Losses are the mean over the whole training photos at the train size;",
         "the total is the one learning minimised (its own style weight).",
         "",
         f"Data: {cards[0]['data'] if cards else ''}. {machine_note}",
         "",
-        "| style | tuned | style weight | steps | train size / crop | crop's content target | network | seconds "
+        "| style | tuned | style weight | steps | train size / crop | crop's content target | network | network's grid | seconds "
         "| style loss before → after | content loss before → after | total before → after |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for card in cards:
         crop = card.get("crop_size", card["train_size"])
-        method = f"{card.get('content_target', OLDER_CONTENT_TARGET)} | {card.get('network_dtype', OLDER_NETWORK_DTYPE)}"
+        method = (f"{card.get('content_target', OLDER_CONTENT_TARGET)} | {card.get('network_dtype', OLDER_NETWORK_DTYPE)} "
+                  f"| {card.get('network_grid', OLDER_NETWORK_GRID)}")
         lines.append(
             f"| {card['style']} | {card['tuned']} | {card.get('style_weight', 4.0):g} | {card['steps']} | {card['train_size']} / {crop} | {method} | {card['seconds']:.0f} "
             f"| {card['style_loss_before']:.3f} → {card['style_loss_after']:.3f} "

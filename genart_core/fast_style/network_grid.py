@@ -18,7 +18,9 @@ import numpy as np
 PERIOD = 4  # two stride-2 halvings and two doublings
 # Radius in grid cells of the box blur (run twice, about a Gaussian of σ 2.8 cells, ~11 pixels)
 # that averages the painting's own detail away from the grid. Smaller follows the grid's changes
-# more closely but lets strong edges leak into the estimate.
+# more closely but takes more of the painting's own detail with it: at radius 1 / 3 / 8 the grid
+# left in 32-pixel blocks of the untuned Cubist cat went from 3.57 levels (rms) to 0.81 / 1.30 /
+# 2.13, and the grid-free picture of tests/core/test_network_grid.py changed by 3.09 / 1.37 / 0.69.
 CELL_RADIUS = 3
 
 

@@ -133,8 +133,8 @@ class RefineRequest(Request):
     supports_stop_and_keep: ClassVar[bool] = True
 
     instant: FastStyleRequest
-    # The GUI's and bench's default: a median 52 % of Balanced's time at 512 px. Starting from the
-    # shipped learned styles, 10 reached Balanced's total loss on 14 of the 18 built-in style × photo
+    # The GUI's and bench's default: a median 57 % of Balanced's time at 512 px. Starting from the
+    # shipped learned styles, 10 reached Balanced's total loss on 13 of the 18 built-in style × photo
     # pairs of bench/fast_style.py --quality, both at Adam momentum 0.6 (fast_refine.REFINE_LR).
     iterations: int = 10
     # VGG-19 weights of the objective: "auto", "oxford", "torchvision" or a .safetensors path.

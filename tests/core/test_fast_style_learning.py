@@ -45,6 +45,7 @@ def test_learning_lowers_the_loss_and_writes_a_small_file(tmp_path, photos, one_
     # The card says how this code learned, for card tables over files of different versions.
     assert card["content_target"] == "cut from the whole photo's features"
     assert card["network_dtype"] == str(fast_dtype(choose_device())).removeprefix("torch.")
+    assert card["network_grid"] == "removed"
     path = user_learned_dir() / "stripes.safetensors"
     assert result.extras["path"] == str(path) and path.stat().st_size < 16384
     learned = read_learned(path)
@@ -118,6 +119,24 @@ def test_learning_runs_the_network_in_the_compute_dtype_and_hands_back_fp32():
     full, half = stylised(torch.float32), stylised(torch.bfloat16)
     assert full.dtype == half.dtype == torch.float32
     assert 0 < (full - half).abs().mean() < 0.02  # bf16 really ran, and still draws the same picture
+
+
+def test_learning_sees_the_network_s_pictures_as_the_instant_path_shows_them():
+    import torch
+
+    from genart_core.fast_style.network_grid import without_grid
+    from genart_core.imaging import from_tensor
+    from genart_core.models.style_transformer import StyleTransformer
+    from genart_core.pipelines.learn_style import StyleLearner
+
+    torch.manual_seed(0)
+    transformer, photo, vector = StyleTransformer(), torch.rand(1, 3, 96, 80), torch.randn(100)
+    seen = StyleLearner(transformer, lambda photo: None, [photo], crop_size=96, seed=0).stylised(photo, vector)
+    with torch.no_grad():
+        painted = transformer(photo, vector[None])
+    shown = without_grid(from_tensor(painted)).astype(float)  # what fast_style.run makes of it
+    assert np.abs(from_tensor(seen.detach()).astype(float) - shown).max() <= 1
+    assert np.abs(from_tensor(painted).astype(float) - shown).max() > 1  # the grid removal did something here
 
 
 def test_the_canvas_gets_its_share_of_the_steps_and_the_other_photos_take_turns():
@@ -356,14 +375,15 @@ def test_the_builtin_script_rebuilds_the_card_from_every_learned_file(tmp_path):
         return {"style": style, "tuned": "style vector", "steps": 3, "train_size": 64, "seconds": 1.0, "data": "photos", **losses, **extra}
 
     save_learned(tmp_path / "b.safetensors", np.zeros(100, np.float32),
-                 card("Beta", crop_size=32, style_weight=12.0, content_target="cut from the whole photo's features", network_dtype="bfloat16"))
+                 card("Beta", crop_size=32, style_weight=12.0, content_target="cut from the whole photo's features", network_dtype="bfloat16",
+                      network_grid="removed"))
     save_learned(tmp_path / "a.safetensors", np.zeros(100, np.float32), card("Alpha"))  # an older card, without a crop size
     (tmp_path / "broken.safetensors").write_bytes(b"not a learned style")
     cards = folder_cards(tmp_path)
     assert [c["style"] for c in cards] == ["Alpha", "Beta"]
     table = card_table(cards, "Machine: test.")
-    # An older card (weight 4, no crops, VGG on each crop in fp32) reads as what it was; a newer one
-    # shows its weight, crop and method.
-    assert "| Alpha | style vector | 4 | 3 | 64 / 64 | the crop's own VGG pass | float32 |" in table
-    assert "| Beta | style vector | 12 | 3 | 64 / 32 | cut from the whole photo's features | bfloat16 |" in table
+    # An older card (weight 4, no crops, VGG on each crop in fp32, the grid kept) reads as what it
+    # was; a newer one shows its weight, crop and method.
+    assert "| Alpha | style vector | 4 | 3 | 64 / 64 | the crop's own VGG pass | float32 | kept |" in table
+    assert "| Beta | style vector | 12 | 3 | 64 / 32 | cut from the whole photo's features | bfloat16 | removed |" in table
     assert "0.500 → 0.250" in table and "Machine: test." in table
