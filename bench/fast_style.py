@@ -37,8 +37,8 @@ from genart_core.engine import Engine
 from genart_core.fast_style import network_files
 from genart_core.fast_style.content_photos import EVALUATION_PHOTOS, shipped_photo
 from genart_core.fast_style.learned_styles import learned_for
-from genart_core.fast_style.onnx_runtime import CONTENT_INPUT, STYLE_INPUT, OnnxStyleNetworks, session
 from genart_core.fast_style.network_grid import without_grid
+from genart_core.fast_style.onnx_runtime import CONTENT_INPUT, STYLE_INPUT, OnnxStyleNetworks, session
 from genart_core.fast_style.pictures import paint_at_network_side, style_square, to_nhwc
 from genart_core.fast_style.torch_runtime import TorchStyleNetworks
 from genart_core.imaging import fit_within, load_image, resize, to_pil, to_tensor

@@ -21,8 +21,8 @@ from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.engine import RunContext
 from genart_core.fast_style import style_space
 from genart_core.fast_style.file_memo import FileMemo
-from genart_core.fast_style.network_grid import without_grid
 from genart_core.fast_style.learned_styles import LearnedStyle, read_learned
+from genart_core.fast_style.network_grid import without_grid
 from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, keep_content_colors, paint_at_network_side, style_square
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
 from genart_core.requests.style import ColorMode

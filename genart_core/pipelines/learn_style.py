@@ -138,8 +138,8 @@ class StyleLearner:
         """The network's picture of ``content`` as the instant path shows it: computed in ``dtype`` as
         it runs it (the tuned numbers stay fp32; in bf16 a 256-px crop's forward and backward took
         0.064 s, not 0.088), its grid removed. The grid had stood in for some of a painting's fine
-        texture: learned with it and shown without, the shipped files lost a few points of their way
-        to Balanced's style loss; learned through its removal, they kept them (README)."""
+        texture: shown without it, files learned with it went a median 64.2 % of the way to Balanced's
+        style loss on photos they never saw, files learned through its removal 65.5 % (README)."""
         with torch.autocast(content.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
             painted = self.transformer(content, vector[None]).float()
         return without_grid_tensor(painted)
