@@ -51,6 +51,9 @@ class InstantStyle(QObject):
         # Name -> (path, kind) of styles restored by Reproduce: their stored vector source wins
         # over the gallery's current one (a style learned since would make another picture).
         self._restored_sources: dict[str, tuple[str, str]] = {}
+        # The styles of a restored result made before the network's grid was removed: while they
+        # stay selected, it is remade with the grid, as it was made.
+        self._grid_kept_for: frozenset[str] = frozenset()
         # Each style's vector source, looked up once per selection: the lookup reads every learned
         # style file (~3 ms each), too slow to repeat on the GUI thread at each Live update.
         self._source_cache: dict[tuple[str, float], StyleVectorSource] = {}
@@ -94,14 +97,17 @@ class InstantStyle(QObject):
     def request(self, full_size: bool = False) -> FastStyleRequest:
         content = self._canvas.image_array()
         longest = max(content.shape[:2])
+        styles = self.sources()
+        grid_kept = bool(self._grid_kept_for) and self._grid_kept_for == {source.name for source in styles}
         return FastStyleRequest(
             content=content,
-            styles=self.sources(),
+            styles=styles,
             strength=self.panel.strength_value(),
             size=None if full_size or longest <= PREVIEW_SIDE else PREVIEW_SIDE,
             seed=self._styles_panel.seed.value(),
             preserve_colors=self.panel.colour_mode(),
             network_side=self.panel.network_side(),
+            remove_grid=not grid_kept,
         )
 
     def _ready(self) -> bool:
@@ -123,6 +129,8 @@ class InstantStyle(QObject):
         names = {style.name for style in self._picker.selected_styles()}
         self._source_cache.clear()  # a style learned or re-learned since is found again
         self._restored_sources = {name: source for name, source in self._restored_sources.items() if name in names}
+        if names != self._grid_kept_for:
+            self._grid_kept_for = frozenset()
         if not names and self._shown is not None:
             self.discard()  # no style chosen: no stylised picture over the canvas
         elif self.panel.enabled.isChecked():
@@ -216,7 +224,8 @@ class InstantStyle(QObject):
     # -- reproduce ---------------------------------------------------------------------------------
     def apply_info(self, info: GenerationInfo) -> list[str]:
         """Restore an instant result's styles (with their stored vector sources), mix, strength,
-        colours and seed, then preview it. Values come from a file: each is checked."""
+        colours, seed and whether the network's grid was removed, then preview it. Values come from
+        a file: each is checked."""
         stored = info.request if isinstance(info.request, dict) else {}
         try:
             request = FastStyleRequest.from_dict({**stored, "content": np.zeros((1, 1, 3), np.uint8)})
@@ -226,6 +235,7 @@ class InstantStyle(QObject):
         missing = self._picker.select_styles(names)
         # Saved files keep file names only (privacy): such a source falls back to the gallery's.
         self._restored_sources = {s.name: (s.path, s.kind) for s in request.styles if s.name not in missing and Path(s.path).is_file()}
+        self._grid_kept_for = frozenset() if request.remove_grid else frozenset(names) - set(missing)
         self._styles_panel.apply_weights({source.name: source.weight for source in request.styles})
         self.panel.apply_request_values(request)
         set_number(self._styles_panel.seed, request.seed)

@@ -364,6 +364,23 @@ def test_reproduce_of_a_saved_instant_result_remakes_the_same_image(window, qtbo
     assert np.array_equal(remade, applied)
 
 
+def test_reproduce_of_a_result_made_before_the_grid_was_removed_keeps_the_grid_until_the_styles_change(window, qtbot, tmp_path):
+    _photo_with_preview(qtbot, window, "Cubist")
+    window.instant_panel.apply.click()
+    info = window.canvas.document.active.info
+    older = read_generation_info(save_artwork(tmp_path / "older.png", window.canvas.image_array(), info))
+    del older.request["remove_grid"]  # as files saved before it existed
+    window.canvas.undo_stack.undo()
+    request, remade = _preview_after(qtbot, window, lambda: window.apply_info(older))
+    assert request.remove_grid is False
+    assert not np.array_equal(remade, _preview_after(qtbot, window, lambda: window.apply_info(info))[1])
+    _preview_after(qtbot, window, lambda: window.apply_info(older))
+    request, _ = _preview_after(qtbot, window, lambda: _select(window, "Mosaic"))
+    assert request.remove_grid is True
+    request, _ = _preview_after(qtbot, window, lambda: _select(window, "Cubist"))
+    assert request.remove_grid is True  # chosen again by hand: today's picture
+
+
 def _error_after_drop(qtbot, window: MainWindow, path: Path) -> str:
     with qtbot.waitSignal(window.instant_style.runner.failed, timeout=WAIT_MS) as blocker:
         assert window.style_picker.add_from(str(path))
