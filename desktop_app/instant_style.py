@@ -52,7 +52,8 @@ class InstantStyle(QObject):
         # over the gallery's current one (a style learned since would make another picture).
         self._restored_sources: dict[str, tuple[str, str]] = {}
         # The styles of a restored result made before the network's grid was removed: while they
-        # stay selected, it is remade with the grid, as it was made.
+        # stay selected, it is remade with the grid, as it was made (_on_selection empties it as
+        # soon as the selection differs).
         self._grid_kept_for: frozenset[str] = frozenset()
         # Each style's vector source, looked up once per selection: the lookup reads every learned
         # style file (~3 ms each), too slow to repeat on the GUI thread at each Live update.
@@ -97,17 +98,15 @@ class InstantStyle(QObject):
     def request(self, full_size: bool = False) -> FastStyleRequest:
         content = self._canvas.image_array()
         longest = max(content.shape[:2])
-        styles = self.sources()
-        grid_kept = bool(self._grid_kept_for) and self._grid_kept_for == {source.name for source in styles}
         return FastStyleRequest(
             content=content,
-            styles=styles,
+            styles=self.sources(),
             strength=self.panel.strength_value(),
             size=None if full_size or longest <= PREVIEW_SIDE else PREVIEW_SIDE,
             seed=self._styles_panel.seed.value(),
             preserve_colors=self.panel.colour_mode(),
             network_side=self.panel.network_side(),
-            remove_grid=not grid_kept,
+            remove_grid=not self._grid_kept_for,
         )
 
     def _ready(self) -> bool:
