@@ -127,15 +127,16 @@ class LearnStyleRequest(Request):
 @dataclass(frozen=True)
 class RefineRequest(Request):
     """The instant result, then ``iterations`` Adam steps of the optimisation-based style transfer
-    at full size starting from it (not from the photo)."""
+    at full size starting from it (not from the photo), which also bring back as much of the photo
+    as the objective asks for (fast_refine.refine)."""
 
     pipeline: ClassVar[str] = "genart_core.pipelines.fast_refine"
     supports_stop_and_keep: ClassVar[bool] = True
 
     instant: FastStyleRequest
     # The GUI's and bench's default: a median 57 % of Balanced's time at 512 px. Starting from the
-    # shipped learned styles, 10 reached Balanced's total loss on 13 of the 18 built-in style × photo
-    # pairs of bench/fast_style.py --quality, both at Adam momentum 0.6 (fast_refine.REFINE_LR).
+    # shipped learned styles, 10 reached Balanced's total loss on 17 of the 18 built-in style × photo
+    # pairs of bench/fast_style.py --quality, both at Adam momentum 0.6 (fast_refine.REFINE_LR, BLEND_LR).
     iterations: int = 10
     # VGG-19 weights of the objective: "auto", "oxford", "torchvision" or a .safetensors path.
     weights: str = "auto"

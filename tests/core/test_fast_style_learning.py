@@ -344,6 +344,7 @@ def test_refine_starts_from_the_instant_result_and_lowers_the_loss(tmp_path, one
     assert 0 < change < np.abs(first_image.astype(float) - scene(64, 48)).mean()
     assert totals[-1] == 6
     assert result.extras["losses"]["total"] < result.extras["start_losses"]["total"]
+    assert 0 <= result.infos[0].extra["Photo blended back"] <= 1
 
     token = CancelToken()
 
