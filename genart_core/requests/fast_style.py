@@ -134,7 +134,7 @@ class RefineRequest(Request):
     supports_stop_and_keep: ClassVar[bool] = True
 
     instant: FastStyleRequest
-    # The GUI's and bench's default: a median 57 % of Balanced's time at 512 px. Starting from the
+    # The GUI's and bench's default: a median 58 % of Balanced's time at 512 px. Starting from the
     # shipped learned styles, 10 reached Balanced's total loss on 17 of the 18 built-in style × photo
     # pairs of bench/fast_style.py --quality, both at Adam momentum 0.6 (fast_refine.REFINE_LR, BLEND_LR).
     iterations: int = 10
