@@ -33,9 +33,10 @@ def test_the_blend_brings_the_photo_back_sooner_than_pixel_steps_can():
     start, photo = pictures()
     refined, blend = fast_refine.refine(start, photo, distance_to(photo), 10, no_progress)
     pixels_only = optimise(start, distance_to(photo), 10, "adam", fast_refine.REFINE_LR, no_progress)
-    # Ten pixel steps of 0.02 close at most 0.2 of the ~0.5 gap; the map's steps of 0.1 close ~half of it.
-    assert (refined - photo).abs().mean() < 0.7 * (pixels_only - photo).abs().mean()
-    assert blend.shape == (1, 1, 11, 16) and blend.min() > 0.3
+    # Ten pixel steps of 0.02 close at most 0.2 of the 0.55 gap (0.36 was left); with the map's steps
+    # of 0.1 as well the picture ends within a few hundredths of the photo (0.02).
+    assert (refined - photo).abs().mean() < 0.3 * (pixels_only - photo).abs().mean()
+    assert blend.shape == (1, 1, 11, 16) and blend.min() > 0.5
 
 
 def test_the_blend_takes_the_photo_back_only_where_the_objective_asks_for_it():
