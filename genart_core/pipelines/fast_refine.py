@@ -4,7 +4,8 @@ work that Balanced spends its ¼ and ½ scales on.
 
 Besides the pixels, Refine tunes how much of the photo comes back into the instant result, on a
 coarse map (``refine``): the network loses more of some subjects than Balanced does, and pixel
-steps cannot bring a face back in ten iterations, while one number per 32-pixel cell can."""
+steps of 0.02 cannot bring a face back in ten iterations, while one number per 32-pixel cell moves
+the whole cell towards the photo at once."""
 
 from __future__ import annotations
 
