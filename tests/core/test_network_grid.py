@@ -10,7 +10,7 @@ import pytest
 from genart_core.api import GenArtError
 from genart_core.engine import Engine
 from genart_core.fast_style.network_grid import PERIOD, without_grid
-from genart_core.imaging import resize
+from genart_core.imaging import from_tensor, resize, to_tensor
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
 from genart_core.styles import find_style
 
@@ -92,9 +92,9 @@ def test_learning_sees_the_same_filter_as_the_instant_path():
     from genart_core.fast_style.network_grid import without_grid_tensor
 
     picture = np.clip(_painting(133, 170) + _grid(133, 170), 0, 255).round().astype(np.uint8)
-    tensor = torch.from_numpy(picture.astype(np.float32) / 255).permute(2, 0, 1)[None].requires_grad_(True)
+    tensor = to_tensor(picture).requires_grad_(True)
     out = without_grid_tensor(tensor)
-    back = (out[0].permute(1, 2, 0).detach().clamp(0, 1) * 255).round().numpy()
+    back = from_tensor(out).astype(float)
     assert np.abs(back - without_grid(picture)).max() <= 1  # rounding apart
     out.sum().backward()  # differentiable: learning tunes the network through it
     assert torch.isfinite(tensor.grad).all() and tensor.grad.abs().sum() > 0
