@@ -12,8 +12,10 @@
    (the release: Live restyles at once) to the restyled picture on the canvas (goal <= 0.15 s), and
    the longest stall of the GUI event loop meanwhile (5 ms QTimer heartbeat; goal < 50 ms).
 
-Run: python bench/instant_gui.py [--launches 3] [--style Mosaic] [--live-side 1024]
-Prints figures only; load on the machine (uptime) is printed beside them.
+Run: python bench/instant_gui.py [--launches 3] [--style Mosaic] [--live-side 1024] [--busy 2]
+Prints figures only; load on the machine (uptime) is printed beside them. ``--busy N`` runs N
+processes that keep a core each busy beside the app for the whole run (another program at work on
+the artist's machine), so the figures under load can be measured again.
 """
 
 from __future__ import annotations
@@ -178,18 +180,25 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=10)
     parser.add_argument("--style", default="Mosaic")
     parser.add_argument("--live-side", type=int, default=512, help="the photo's size in Live mode")
+    parser.add_argument("--busy", type=int, default=0, help="processes keeping a core each busy beside the app")
     parser.add_argument("--child", metavar="PHOTO", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child, args.style)
         return
-    print(f"load: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
-    with tempfile.TemporaryDirectory(prefix="genart-instant-bench-") as folder:
-        launch_figures(args.launches, args.style, Path(folder))
-        os.environ["GENART_CACHE_DIR"] = str(Path(folder) / "cache")  # the graphs derived above
-        os.environ["GENART_DATA_DIR"] = str(Path(folder) / "data")
-        os.environ["XDG_CONFIG_HOME"] = str(Path(folder) / "config")
-        live_figures(args.style, args.strokes, args.live_side)
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        print(f"load: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs, {args.busy} busy processes beside the app")
+        with tempfile.TemporaryDirectory(prefix="genart-instant-bench-") as folder:
+            launch_figures(args.launches, args.style, Path(folder))
+            os.environ["GENART_CACHE_DIR"] = str(Path(folder) / "cache")  # the graphs derived above
+            os.environ["GENART_DATA_DIR"] = str(Path(folder) / "data")
+            os.environ["XDG_CONFIG_HOME"] = str(Path(folder) / "config")
+            live_figures(args.style, args.strokes, args.live_side)
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
 
 
 if __name__ == "__main__":

@@ -13,13 +13,11 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread
 
 log = logging.getLogger(__name__)
 
-# How much lower than the GUI thread the workers' threads run (Linux nice steps). Live instant
-# style stylises while the artist paints; on a 2-core CPU onnxruntime's two threads and the GUI
-# thread compete for the cores, and at equal priority the GUI thread waited its turn (stalls of
-# ~50 ms). At +5 the scheduler gives the GUI thread ~3× their weight; it needs little CPU, so the
-# work loses almost nothing. Both workers (jobs, instant style) run at the same level, so neither
-# slows the other more than before (torch's import at launch and the first instant result share
-# the CPU as they did).
+# How much lower than the GUI thread the job worker's thread runs (Linux nice steps): Stylise, Learn
+# this style and diffusion keep torch's threads busy for minutes, and at +5 the scheduler gives the
+# GUI thread ~3× their weight; it needs little CPU, so the job loses almost nothing. The instant
+# worker keeps the GUI thread's priority (instant_worker._InstantWorker._engine_here says why), so
+# a click's instant result also goes before a long job, and before torch's import at launch.
 WORKER_NICENESS = 5
 
 
