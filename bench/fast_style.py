@@ -145,10 +145,15 @@ class Scorer:
         self.shape = content.shape
 
     def __call__(self, image: np.ndarray) -> dict[str, float]:
-        if image.shape != self.shape:
-            image = resize(image, self.shape[1], self.shape[0])
         with torch.no_grad():
-            return self.objective(to_tensor(image))[1]
+            return self.objective(to_tensor(self._sized(image)))[1]
+
+    def layers(self, image: np.ndarray) -> dict[str, float]:
+        """Each style layer's loss, relu1_1 (fine texture) to relu5_1 (the largest forms)."""
+        return self.objective.style_layer_losses(to_tensor(self._sized(image)))
+
+    def _sized(self, image: np.ndarray) -> np.ndarray:
+        return image if image.shape == self.shape else resize(image, self.shape[1], self.shape[0])
 
 
 _VGG = []

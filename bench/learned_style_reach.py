@@ -10,6 +10,10 @@ issue's goal). A photo among --train is scored on photos it saw; one outside it,
     python bench/learned_style_reach.py "Brush strokes" --train skimage:astronaut --crop-size 0 --steps 400
     python bench/learned_style_reach.py "Brush strokes" --train skimage:astronaut skimage:chelsea --crop-size 0 --steps 400
     python bench/learned_style_reach.py "Stained glass" --canvas skimage:astronaut --canvas-share 1.0 --steps 200
+    python bench/learned_style_reach.py "Brush strokes" --canvas sklearn:flower --score sklearn:flower --layers
+
+``--layers`` also prints each style layer's loss (relu1_1, fine texture, to relu5_1, the largest
+forms): which scale of the painting the instant network misses.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ def main() -> None:
     parser.add_argument("--crop-size", type=int, default=LearnStyleRequest.crop_size, help="0: whole photos")
     parser.add_argument("--style-weight", type=float, default=LearnStyleRequest.style_weight)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: every core)")
+    parser.add_argument("--layers", action="store_true", help="also print each style layer's loss, relu1_1 to relu5_1")
     args = parser.parse_args()
     configure_threads()
     if args.threads:
@@ -73,13 +78,19 @@ def main() -> None:
         for name in args.score:
             content = fit_within(photo(name), SIDE)
             scorer = Scorer(content, style.path, SIDE)
-            untuned = scorer(engine.run(FastStyleRequest(content=content, styles=(StyleVectorSource(style.name, str(style.path)),), size=None)).images[0])
-            tuned = scorer(engine.run(FastStyleRequest(content=content, styles=(StyleVectorSource(style.name, learned, 1.0, "learned"),), size=None)).images[0])
-            balanced = scorer(engine.run(StyleTransferRequest(content=content, styles=(StyleSource(style.name, str(style.path)),), preset=Preset.BALANCED, size=None)).images[0])
+            pictures = {
+                "untuned": engine.run(FastStyleRequest(content=content, styles=(StyleVectorSource(style.name, str(style.path)),), size=None)).images[0],
+                "learned": engine.run(FastStyleRequest(content=content, styles=(StyleVectorSource(style.name, learned, 1.0, "learned"),), size=None)).images[0],
+                "Balanced": engine.run(StyleTransferRequest(content=content, styles=(StyleSource(style.name, str(style.path)),), preset=Preset.BALANCED, size=None)).images[0],
+            }
+            untuned, tuned, balanced = (scorer(picture) for picture in pictures.values())
             gap = untuned["style"] - balanced["style"]
             way = f"{(untuned['style'] - tuned['style']) / gap * 100:5.0f} %" if gap > 0 else "   n/a"
             print(f"{name:<18} {untuned['style']:>14.3f} {tuned['style']:>8.3f} {balanced['style']:>9.3f} {way:>6}   "
                   f"{untuned['content']:>16.3f} {tuned['content']:>8.3f} {balanced['content']:>9.3f}")
+            if args.layers:
+                for kind, picture in pictures.items():
+                    print(f"    {kind:<9} style by layer: " + "  ".join(f"{layer} {loss:.3f}" for layer, loss in scorer.layers(picture).items()))
 
 
 if __name__ == "__main__":

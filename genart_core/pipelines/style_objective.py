@@ -84,13 +84,22 @@ class Objective:
         content = (feats[CONTENT_LAYER].float() - self.content_target).pow(2).sum() / self._content_energy
         style = image.new_zeros(())
         for layer, layer_weight in zip(STYLE_LAYERS, self.weights.layers):
-            target = self.style_grams[layer]
-            style = style + layer_weight * (gram(feats[layer]) - target).pow(2).sum() / self._style_energy[layer]
+            style = style + layer_weight * self._style_term(feats, layer)
         style = style / sum(self.weights.layers)
         tv = total_variation(image)
         total = self.weights.content * content + self.weights.style * self.strength * style + self.weights.tv * tv
         parts = {"content": content.item(), "style": style.item(), "tv": tv.item(), "total": total.item()}
         return total, parts
+
+    def _style_term(self, feats: dict[str, torch.Tensor], layer: str) -> torch.Tensor:
+        return (gram(feats[layer]) - self.style_grams[layer]).pow(2).sum() / self._style_energy[layer]
+
+    def style_layer_losses(self, image: torch.Tensor) -> dict[str, float]:
+        """Each style layer's own loss (unweighted), no gradient: which scale of the painting a
+        picture misses (bench/learned_style_reach.py --layers)."""
+        with torch.no_grad():
+            feats = self._run(image, STYLE_LAYERS)
+            return {layer: self._style_term(feats, layer).item() for layer in STYLE_LAYERS}
 
 
 def style_grams(

@@ -67,6 +67,23 @@ def test_optimisation_lowers_the_loss(tiny_weights, style_file):
     assert lbfgs[-1] < lbfgs[0]
 
 
+def test_style_layer_losses_make_up_the_style_loss(tiny_weights):
+    """The per-layer losses a bench prints are the style loss's own terms, in STYLE_LAYERS' order:
+    their mean weighted by uneven layer weights is the objective's style part, and the painting
+    itself scores 0 on each."""
+    features = load_vgg(tiny_weights)
+    painting = to_tensor(stripes(64))
+    grams = so.style_grams(features, torch.float32, [(painting, 1.0)])
+    weights = so.LossWeights(layers=(1.0, 2.0, 1.0, 0.5, 1.0))
+    photo = si.resize_long_side(to_tensor(scene()), 64)
+    objective = so.Objective(features, torch.float32, photo, grams, weights, strength=1.0)
+    layers = objective.style_layer_losses(photo)
+    assert list(layers) == list(so.STYLE_LAYERS)
+    weighted = sum(w * layers[name] for name, w in zip(so.STYLE_LAYERS, weights.layers)) / sum(weights.layers)
+    assert weighted == pytest.approx(objective(photo)[1]["style"], rel=1e-5)
+    assert all(value == pytest.approx(0, abs=1e-6) for value in objective.style_layer_losses(painting).values())
+
+
 def test_adam_steps_with_the_projects_momentum():
     """optimise() takes Adam's steps with ADAM_MOMENTUM, not torch's 0.9: on a quadratic whose
     gradient turns as the pixels pass the target, its pixels are those of Adam written out with
