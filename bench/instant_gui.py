@@ -1,4 +1,5 @@
-"""Instant style in the real app: launch -> first instant result, and Live mode's latency and stalls.
+"""Instant style in the real app: launch -> first instant result, Live mode's latency and stalls, and
+clicks while a style is being learned.
 
 1. Launch: starts the app (``desktop_app.__main__.main``, the same start-up as ``genart-studio``)
    in a fresh process with a photo on the command line (opened as a drop opens it), clicks a
@@ -11,8 +12,11 @@
    ten brush strokes through the canvas's own stroke calls. For each: seconds from the stroke's end
    (the release: Live restyles at once) to the restyled picture on the canvas (goal <= 0.15 s), and
    the longest stall of the GUI event loop meanwhile (5 ms QTimer heartbeat; goal < 50 ms).
+3. While learning: in this process, Learn this style on the 512x512 astronaut (the job worker: torch
+   on every core for about a minute); once its steps run, --learning-clicks clicks on other styles,
+   each timed from the click to its instant result on the canvas.
 
-Run: python bench/instant_gui.py [--launches 3] [--style Mosaic] [--live-side 1024] [--busy 2]
+Run: python bench/instant_gui.py [--launches 3] [--style Mosaic] [--live-side 1024] [--learning-clicks 5] [--busy 2]
 Prints figures only; load on the machine (uptime) is printed beside them. ``--busy N`` runs N
 processes that keep a core each busy beside the app for the whole run (another program at work on
 the artist's machine), so the figures under load can be measured again.
@@ -110,10 +114,9 @@ def launch_figures(launches: int, style: str, folder: Path) -> None:
               f"(stylisation on the worker {marks['worker seconds']:.3f} s)")
 
 
-# -- 2. live mode ----------------------------------------------------------------------------------
-def live_figures(style: str, strokes: int, side: int) -> None:
+# -- shared by 2. and 3. ---------------------------------------------------------------------------
+def _window_with_astronaut(side: int):
     import numpy as np
-    from PySide6.QtCore import QEventLoop, QPointF, QTimer
     from PySide6.QtWidgets import QApplication
     from skimage import data
 
@@ -125,29 +128,49 @@ def live_figures(style: str, strokes: int, side: int) -> None:
     window.resize(1200, 800)
     window.show()
     window.canvas.set_image(np.ascontiguousarray(resize(data.astronaut(), side, side)))
+    return app, window
+
+
+def _click_style(window, style: str) -> None:
+    for index in range(window.style_picker.list.count()):
+        item = window.style_picker.list.item(index)
+        item.setSelected(item.text() == style)
+
+
+def _wait_for_instant_result(window, backends: set[str]) -> float:
+    """When the next instant result was painted on the canvas (perf_counter; nan after 30 s)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    runner = window.instant_style.runner
+    loop = QEventLoop()
+    done: list[float] = []
+
+    def on_result(_id, _request, result) -> None:
+        backends.add(result.extras.get("backend", "?"))
+        window.canvas.repaint()
+        done.append(time.perf_counter())
+        loop.quit()
+
+    runner.result_ready.connect(on_result)
+    QTimer.singleShot(30_000, loop.quit)
+    loop.exec()
+    runner.result_ready.disconnect(on_result)
+    return done[0] if done else float("nan")
+
+
+# -- 2. live mode ----------------------------------------------------------------------------------
+def live_figures(style: str, strokes: int, side: int) -> None:
+    from PySide6.QtCore import QPointF
+
+    app, window = _window_with_astronaut(side)
     scale = side / 512  # the strokes cross the same part of the picture at any size
     runner = window.instant_style.runner
     backends: set[str] = set()
 
     def wait_for_result() -> float:
-        loop = QEventLoop()
-        done: list[float] = []
+        return _wait_for_instant_result(window, backends)
 
-        def on_result(_id, _request, result) -> None:
-            backends.add(result.extras.get("backend", "?"))
-            window.canvas.repaint()
-            done.append(time.perf_counter())
-            loop.quit()
-
-        runner.result_ready.connect(on_result)
-        QTimer.singleShot(30_000, loop.quit)
-        loop.exec()
-        runner.result_ready.disconnect(on_result)
-        return done[0] if done else float("nan")
-
-    for index in range(window.style_picker.list.count()):
-        item = window.style_picker.list.item(index)
-        item.setSelected(item.text() == style)
+    _click_style(window, style)
     wait_for_result()
     window.instant_panel.live.setChecked(True)
     wait_for_result()
@@ -174,12 +197,51 @@ def live_figures(style: str, strokes: int, side: int) -> None:
     window.controller.shutdown()
 
 
+# -- 3. while a style is being learned ---------------------------------------------------------------
+def learning_figures(clicks: int) -> None:
+    """Learn this style runs on the job worker (torch on every core, for about a minute); meanwhile
+    the artist clicks other styles. Seconds from each click to its instant result on the canvas."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    app, window = _window_with_astronaut(512)
+    backends: set[str] = set()
+    _click_style(window, "Mosaic")
+    _wait_for_instant_result(window, backends)
+    learning = QEventLoop()
+
+    def on_progress(_job, progress) -> None:
+        if progress.phase == "Learning style":  # past loading VGG: torch's steps are running
+            learning.quit()
+
+    window.controller.progress.connect(on_progress)
+    window.instant_panel.learn.click()
+    QTimer.singleShot(120_000, learning.quit)
+    learning.exec()
+    window.controller.progress.disconnect(on_progress)
+    styles = ("Ink wash", "Cubist", "Pointillist", "Brush strokes", "Stained glass")
+    seconds, worker = [], []
+    for click in range(clicks):
+        clicked = time.perf_counter()
+        _click_style(window, styles[click % len(styles)])
+        seconds.append(_wait_for_instant_result(window, backends) - clicked)
+        worker.append(window.instant_style.runner.last_seconds)
+        app.processEvents()
+    still_learning = window.controller.busy  # else the later clicks did not run beside it
+    window.controller.cancel_current()
+    print(f"while learning a style, {clicks} clicks on styles: click -> instant result median {statistics.median(seconds):.3f} s, "
+          f"max {max(seconds):.3f} s; on the worker median {statistics.median(worker):.3f} s ({', '.join(sorted(backends))}); "
+          f"learning still running after the last: {still_learning}")
+    window.instant_style.shutdown()
+    window.controller.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--launches", type=int, default=3)
     parser.add_argument("--strokes", type=int, default=10)
     parser.add_argument("--style", default="Mosaic")
     parser.add_argument("--live-side", type=int, default=512, help="the photo's size in Live mode")
+    parser.add_argument("--learning-clicks", type=int, default=5, help="style clicks while a style is being learned (0: skip)")
     parser.add_argument("--busy", type=int, default=0, help="processes keeping a core each busy beside the app")
     parser.add_argument("--child", metavar="PHOTO", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -195,6 +257,8 @@ def main() -> None:
             os.environ["GENART_DATA_DIR"] = str(Path(folder) / "data")
             os.environ["XDG_CONFIG_HOME"] = str(Path(folder) / "config")
             live_figures(args.style, args.strokes, args.live_side)
+            if args.learning_clicks:
+                learning_figures(args.learning_clicks)
     finally:
         for process in busy:
             process.kill()
