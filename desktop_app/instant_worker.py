@@ -46,7 +46,7 @@ class _InstantWorker(QObject):
         processes beside the app on the 2-core CPU, Live's stroke end -> restyled canvas took
         0.71/1.33 s lowered against 0.34/0.36 s not, and launch -> first instant result 12.3/14.1 s
         against 6.2/7.0 s; with one, 6.6/7.1 s against 3.6/4.2 s at launch, Live level. The GUI
-        thread's stalls did not grow (median of per-stroke longest stalls 5–8 ms against 4–18 ms;
+        thread's stalls did not grow (median of per-stroke longest stalls 4–8 ms against 4–18 ms;
         bench/instant_gui.py): onnxruntime's pool no longer spins between operators
         (onnx_runtime.session), and the job worker, whose torch threads do run for minutes, stays
         below the GUI thread and below this one."""
