@@ -70,9 +70,7 @@ def _child(photo: str, style: str) -> None:
         marks["photo on canvas"] = time.time()
         window.instant_style.runner.result_ready.connect(lambda *_args: painted(window))
         window.instant_style.runner.failed.connect(lambda _id, message: failed(message))
-        for index in range(window.style_picker.list.count()):
-            item = window.style_picker.list.item(index)
-            item.setSelected(item.text() == style)
+        _click_style(window, style)
 
     def painted(window) -> None:
         window.canvas.repaint()  # the preview is drawn now, not at the next idle moment
@@ -132,9 +130,13 @@ def _window_with_astronaut(side: int):
 
 
 def _click_style(window, style: str) -> None:
-    for index in range(window.style_picker.list.count()):
-        item = window.style_picker.list.item(index)
-        item.setSelected(item.text() == style)
+    """Select ``style`` alone, in one selection change as a click makes (item by item, the list
+    would pass through a mix of the old and the new style, and restyle twice)."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    picker = window.style_picker.list
+    item = next(picker.item(index) for index in range(picker.count()) if picker.item(index).text() == style)
+    picker.setCurrentItem(item, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
 
 def _wait_for_instant_result(window, backends: set[str]) -> float:
