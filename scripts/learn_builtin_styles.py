@@ -34,6 +34,8 @@ log = logging.getLogger("learn_builtin_styles")
 OLDER_CONTENT_TARGET = "the crop's own VGG pass"
 OLDER_NETWORK_DTYPE = "float32"
 OLDER_NETWORK_GRID = "kept"
+# Until crops were judged against the painting's crops of their size, every step was judged against the whole painting.
+OLDER_CROP_STYLE_TARGET = "the whole painting"
 
 
 def card_table(cards: list[dict], machine_note: str) -> str:
@@ -46,21 +48,23 @@ def card_table(cards: list[dict], machine_note: str) -> str:
         "in the table: Balanced uses 4, and so does learning by default), with the learning rates decaying along a cosine,",
         "one training photo per step. The photos and the painting are scaled to the train size (longer side);",
         "each step trains on a seeded random square crop of that side (the whole photo where the crop is as large).",
-        "The table says, per file, where a crop's content target came from, the dtype the network ran in and whether",
-        "learning saw the network's pictures with its 4-pixel grid removed, as the instant path shows them",
-        f"(files made before this was recorded: {OLDER_CONTENT_TARGET}, {OLDER_NETWORK_DTYPE}, {OLDER_NETWORK_GRID}).",
+        "The table says, per file, where a crop's content target came from, what a crop's style was judged against,",
+        "the dtype the network ran in and whether learning saw the network's pictures with its 4-pixel grid removed,",
+        "as the instant path shows them (files made before this was recorded: "
+        f"{OLDER_CONTENT_TARGET}, {OLDER_CROP_STYLE_TARGET}, {OLDER_NETWORK_DTYPE}, {OLDER_NETWORK_GRID}).",
         "The convolutions' weights are not changed. Losses are the mean over the whole training photos at the train size;",
         "the total is the one learning minimised (its own style weight).",
         "",
         f"Data: {cards[0]['data'] if cards else ''}. {machine_note}",
         "",
-        "| style | tuned | style weight | steps | train size / crop | crop's content target | network | network's grid | seconds "
-        "| style loss before → after | content loss before → after | total before → after |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| style | tuned | style weight | steps | train size / crop | crop's content target | crop's style target | network | network's grid "
+        "| seconds | style loss before → after | content loss before → after | total before → after |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for card in cards:
         crop = card.get("crop_size", card["train_size"])
-        method = (f"{card.get('content_target', OLDER_CONTENT_TARGET)} | {card.get('network_dtype', OLDER_NETWORK_DTYPE)} "
+        method = (f"{card.get('content_target', OLDER_CONTENT_TARGET)} | {card.get('crop_style_target', OLDER_CROP_STYLE_TARGET)} "
+                  f"| {card.get('network_dtype', OLDER_NETWORK_DTYPE)} "
                   f"| {card.get('network_grid', OLDER_NETWORK_GRID)}")
         lines.append(
             f"| {card['style']} | {card['tuned']} | {card.get('style_weight', 4.0):g} | {card['steps']} | {card['train_size']} / {crop} | {method} | {card['seconds']:.0f} "

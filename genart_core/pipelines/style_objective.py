@@ -75,6 +75,13 @@ class Objective:
         other.content_target, other._content_energy = content_target, content_target.pow(2).sum()
         return other
 
+    def with_style_grams(self, style_grams: dict[str, torch.Tensor]) -> Objective:
+        """The same objective against other Gram matrices (Learn this style judges a crop against
+        the painting's crops of its size), without running VGG for the content again."""
+        other = copy.copy(self)
+        other.style_grams, other._style_energy = style_grams, {name: g.pow(2).sum() for name, g in style_grams.items()}
+        return other
+
     def _run(self, image: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
         x = image.to(self.dtype).contiguous(memory_format=torch.channels_last)
         return self.features(x, layers, self.between_layers)

@@ -44,6 +44,7 @@ def test_learning_lowers_the_loss_and_writes_a_small_file(tmp_path, photos, one_
     assert card["steps"] == 6 and card["data"] == "your photos"
     # The card says how this code learned, for card tables over files of different versions.
     assert card["content_target"] == "cut from the whole photo's features"
+    assert card["crop_style_target"] == "the whole painting"  # the default crop is larger than these small photos
     assert card["network_dtype"] == str(fast_dtype(choose_device())).removeprefix("torch.")
     assert card["network_grid"] == "removed"
     path = user_learned_dir() / "stripes.safetensors"
@@ -72,6 +73,58 @@ def test_random_windows_are_seeded_inside_the_photo_aligned_and_never_larger_tha
     rows, cols = random_window(picture, 40, torch.Generator())
     assert (rows.stop - rows.start, cols.stop - cols.start) == (30, 40)  # narrower where the picture is
     assert random_window(picture, 64, torch.Generator()) == (slice(0, 30), slice(0, 50))
+
+
+def test_painting_windows_are_squares_a_quarter_side_apart_that_reach_every_edge():
+    import torch
+
+    from genart_core.pipelines.learn_style import painting_windows
+
+    height, width = 40, 72
+    painting = torch.arange(height * width, dtype=torch.float32).reshape(1, 1, height, width)
+    windows = painting_windows(painting, 32)
+    corners = [(int(window[0, 0, 0, 0]) // width, int(window[0, 0, 0, 0]) % width) for window in windows]
+    assert corners == [(top, left) for top in (0, 8) for left in (0, 8, 16, 24, 32, 40)]
+    assert all(window.shape[-2:] == (32, 32) for window in windows)
+    # A stride that does not divide the room left still ends on the far edges.
+    corners = {(int(window[0, 0, 0, 0]) // width, int(window[0, 0, 0, 0]) % width) for window in painting_windows(painting, 30)}
+    assert {top for top, _ in corners} == {0, 7, 10} and max(left for _, left in corners) == 42
+    # Narrower where the painting is; a painting no larger than the side is its only window.
+    assert all(window.shape[-2:] == (20, 32) for window in painting_windows(painting[..., :20, :], 32))
+    (only,) = painting_windows(painting, 80)
+    assert torch.equal(only, painting)
+
+
+def test_a_crop_is_judged_against_the_painting_s_crops_and_a_whole_photo_against_the_whole_painting(tmp_path, photos, one_torch_thread, monkeypatch):
+    import torch
+
+    from genart_core.api import CancelToken
+    from genart_core.engine import RunContext
+    from genart_core.imaging import load_image, to_tensor
+    from genart_core.pipelines import learn_style, style_objective
+    from genart_core.pipelines.style_images import fit_for_network, resize_long_side
+
+    request = _request(tmp_path, photos, crop_size=32)  # photos of 48×36 and 36×48 at the train size
+    learner = learn_style.build_learner(request, RunContext(Engine(), lambda progress: None, CancelToken()), torch.device("cpu"))
+    whole, cropped = learner.objectives[0], learner.crop_objectives[0]
+    painting = fit_for_network(resize_long_side(to_tensor(load_image(request.style_path)), request.train_size))
+    expected = style_objective.style_grams(whole.features, whole.dtype, [(window, 1.0) for window in learn_style.painting_windows(painting, 32)])
+    for layer, gram in expected.items():
+        assert torch.allclose(cropped.style_grams[layer], gram, rtol=1e-4, atol=1e-9)  # the tiny VGG's Grams are ~1e-4
+        assert not torch.allclose(whole.style_grams[layer], gram, rtol=0.01, atol=0)  # the whole painting's differ
+    judged = []
+    call = style_objective.Objective.__call__
+
+    def spying_call(objective, image):
+        judged.append((objective.style_grams is cropped.style_grams, tuple(image.shape[-2:])))
+        return call(objective, image)
+
+    monkeypatch.setattr(style_objective.Objective, "__call__", spying_call)
+    vector = torch.zeros(100, requires_grad=True)
+    learner.step_loss(vector, 0)
+    learner.crop_size = 64  # larger than the photo: the step sees all of it
+    learner.step_loss(vector, 0)
+    assert judged == [(True, (32, 32)), (False, tuple(learner.photos[0].shape[-2:]))]
 
 
 def test_a_crop_s_content_target_cut_from_the_whole_photo_matches_the_crop_s_own_features_inside(tmp_path):
@@ -250,7 +303,7 @@ def test_learning_on_crops_smaller_than_the_photos_lowers_the_whole_photo_loss(t
     write(photos / "strip.png", scene(200, 4))  # a thin strip is mirrored out for VGG, not refused
     result = Engine().run(_request(tmp_path, photos, crop_size=32, steps=8))
     card = result.extras["card"]
-    assert card["crop_size"] == 32 and card["train_size"] == 48
+    assert card["crop_size"] == 32 and card["train_size"] == 48 and card["crop_style_target"] == "the painting's crops"
     # before/after are over the whole photos, not the crops the steps saw
     assert card["total_loss_after"] < card["total_loss_before"]
 
@@ -377,14 +430,14 @@ def test_the_builtin_script_rebuilds_the_card_from_every_learned_file(tmp_path):
 
     save_learned(tmp_path / "b.safetensors", np.zeros(100, np.float32),
                  card("Beta", crop_size=32, style_weight=12.0, content_target="cut from the whole photo's features", network_dtype="bfloat16",
-                      network_grid="removed"))
+                      network_grid="removed", crop_style_target="the painting's crops"))
     save_learned(tmp_path / "a.safetensors", np.zeros(100, np.float32), card("Alpha"))  # an older card, without a crop size
     (tmp_path / "broken.safetensors").write_bytes(b"not a learned style")
     cards = folder_cards(tmp_path)
     assert [c["style"] for c in cards] == ["Alpha", "Beta"]
     table = card_table(cards, "Machine: test.")
-    # An older card (weight 4, no crops, VGG on each crop in fp32, the grid kept) reads as what it
-    # was; a newer one shows its weight, crop and method.
-    assert "| Alpha | style vector | 4 | 3 | 64 / 64 | the crop's own VGG pass | float32 | kept |" in table
-    assert "| Beta | style vector | 12 | 3 | 64 / 32 | cut from the whole photo's features | bfloat16 | removed |" in table
+    # An older card (weight 4, no crops, VGG on each crop in fp32, judged against the whole painting,
+    # the grid kept) reads as what it was; a newer one shows its weight, crop and method.
+    assert "| Alpha | style vector | 4 | 3 | 64 / 64 | the crop's own VGG pass | the whole painting | float32 | kept |" in table
+    assert "| Beta | style vector | 12 | 3 | 64 / 32 | cut from the whole photo's features | the painting's crops | bfloat16 | removed |" in table
     assert "0.500 → 0.250" in table and "Machine: test." in table
