@@ -62,11 +62,10 @@ class Objective:
         self.features, self.dtype, self.weights, self.strength = features, dtype, weights, strength
         # Runs between VGG's layers, forward and backward (Cancel, Stop and keep): see VGG19Features.forward.
         self.between_layers = between_layers
-        self.style_grams = style_grams
+        self._set_style_grams(style_grams)
         with torch.no_grad():
             self.content_target = self._run(content, (CONTENT_LAYER,))[CONTENT_LAYER].float()
         self._content_energy = self.content_target.pow(2).sum()
-        self._style_energy = {name: g.pow(2).sum() for name, g in style_grams.items()}
 
     def with_content_target(self, content_target: torch.Tensor) -> Objective:
         """The same objective against other CONTENT_LAYER features (Learn this style cuts a crop's
@@ -79,8 +78,12 @@ class Objective:
         """The same objective against other Gram matrices (Learn this style judges a crop against
         the painting's crops of its size), without running VGG for the content again."""
         other = copy.copy(self)
-        other.style_grams, other._style_energy = style_grams, {name: g.pow(2).sum() for name, g in style_grams.items()}
+        other._set_style_grams(style_grams)
         return other
+
+    def _set_style_grams(self, style_grams: dict[str, torch.Tensor]) -> None:
+        self.style_grams = style_grams
+        self._style_energy = {name: g.pow(2).sum() for name, g in style_grams.items()}
 
     def _run(self, image: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
         x = image.to(self.dtype).contiguous(memory_format=torch.channels_last)
