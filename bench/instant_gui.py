@@ -11,7 +11,9 @@ clicks while a style is being learned.
    panel's Strokes as it starts, so above 512 px painted at 512 px and enlarged), a style, Live on;
    ten brush strokes through the canvas's own stroke calls. For each: seconds from the stroke's end
    (the release: Live restyles at once) to the restyled picture on the canvas (goal <= 0.15 s), and
-   the longest stall of the GUI event loop meanwhile (5 ms QTimer heartbeat; goal < 50 ms).
+   the longest stall of the GUI event loop meanwhile (5 ms QTimer heartbeat; goal < 50 ms). Run
+   twice: before torch is loaded (onnxruntime), then after the app's warm-up has loaded it (the
+   runtime the instant path then picks, torch in bf16 on this CPU). --strokes 0 skips this part.
 3. While learning: in this process, Learn this style on the 512x512 astronaut (the job worker: torch
    on every core for about a minute); once its steps run, --learning-clicks clicks on other styles,
    each timed from the click to its instant result on the canvas.
@@ -162,23 +164,35 @@ def _wait_for_instant_result(window, backends: set[str]) -> float:
 
 # -- 2. live mode ----------------------------------------------------------------------------------
 def live_figures(style: str, strokes: int, side: int) -> None:
-    from PySide6.QtCore import QPointF
+    """Live mode twice: before torch is loaded (onnxruntime, the app's first seconds) and after the
+    app's own warm-up has loaded it (where torch runs the network faster, as with bf16 on this CPU,
+    the instant path moves to it: what an artist painting a while after launch gets)."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
     app, window = _window_with_astronaut(side)
+    _click_style(window, style)
+    _wait_for_instant_result(window, set())
+    window.instant_panel.live.setChecked(True)
+    _wait_for_instant_result(window, set())
+    _live_strokes(app, window, strokes, side, "before torch is loaded")
+    loop = QEventLoop()
+    window.controller.engine_ready.connect(loop.quit)
+    window.controller.warm_up()
+    QTimer.singleShot(120_000, loop.quit)
+    loop.exec()
+    _live_strokes(app, window, strokes, side, "after the app's warm-up loaded torch")
+    window.instant_style.shutdown()
+    window.controller.shutdown()
+
+
+def _live_strokes(app, window, strokes: int, side: int, when: str) -> None:
+    from PySide6.QtCore import QPointF
+
     scale = side / 512  # the strokes cross the same part of the picture at any size
     runner = window.instant_style.runner
-    backends: set[str] = set()
-
-    def wait_for_result() -> float:
-        return _wait_for_instant_result(window, backends)
-
-    _click_style(window, style)
-    wait_for_result()
-    window.instant_panel.live.setChecked(True)
-    wait_for_result()
+    backends: set[str] = set()  # the runtimes of the strokes' updates
     meter = StallMeter()
     latencies, stalls, worker = [], [], []
-    backends.clear()  # the runtimes of the strokes' updates only
     for stroke in range(strokes):
         meter.restart()
         y = 60 + stroke * 40
@@ -188,15 +202,13 @@ def live_figures(style: str, strokes: int, side: int) -> None:
             app.processEvents()
         ended = time.perf_counter()
         window.canvas.end_stroke()
-        latencies.append(wait_for_result() - ended)
+        latencies.append(_wait_for_instant_result(window, backends) - ended)
         worker.append(runner.last_seconds)
         meter.timer.stop()
         stalls.append(max(meter.gaps, default=0.0))
-    print(f"live at {side}x{side}, {strokes} strokes: stroke end -> restyled canvas median {statistics.median(latencies):.3f} s, "
+    print(f"live at {side}x{side} {when}, {strokes} strokes: stroke end -> restyled canvas median {statistics.median(latencies):.3f} s, "
           f"max {max(latencies):.3f} s; stylisation on the worker median {statistics.median(worker):.3f} s ({', '.join(sorted(backends))}); "
           f"longest GUI stall {max(stalls):.0f} ms (median of per-stroke maxima {statistics.median(stalls):.0f} ms)")
-    window.instant_style.shutdown()
-    window.controller.shutdown()
 
 
 # -- 3. while a style is being learned ---------------------------------------------------------------
@@ -258,7 +270,8 @@ def main() -> None:
             os.environ["GENART_CACHE_DIR"] = str(Path(folder) / "cache")  # the graphs derived above
             os.environ["GENART_DATA_DIR"] = str(Path(folder) / "data")
             os.environ["XDG_CONFIG_HOME"] = str(Path(folder) / "config")
-            live_figures(args.style, args.strokes, args.live_side)
+            if args.strokes:
+                live_figures(args.style, args.strokes, args.live_side)
             if args.learning_clicks:
                 learning_figures(args.learning_clicks)
     finally:

@@ -28,11 +28,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Installed {install_desktop_entry()}")  # noqa: T201 - the command's answer, for a terminal
         return 0
 
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from desktop_app import settings
     from desktop_app.main_window import MainWindow
+    from desktop_app.start_order import StartOrder
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(settings.ORGANISATION)
@@ -47,12 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
         # After a crash, the last autosave is offered before anything else happens.
         QTimer.singleShot(0, lambda: offer_recovery(window, window.canvas))
-    # Once the window is on screen, the instant style networks (onnxruntime, a fraction of a
-    # second) load on their own thread first, so the first instant result does not share the CPU
-    # with torch's import (seconds); torch and friends then load on the job worker's thread. A job
-    # submitted before that loads torch itself.
-    window.instant_style.runner.warmed.connect(window.controller.warm_up, Qt.ConnectionType.SingleShotConnection)
-    QTimer.singleShot(0, window.instant_style.runner.warm_up)
+    # The instant style networks first, torch after the first instant result (start_order.py).
+    StartOrder(window).start()
     return app.exec()
 
 

@@ -3,7 +3,8 @@
 Why not the InferenceController: it runs one job at a time and warms up torch, so an instant
 result would wait behind a two-minute Stylise or a style being learned, and behind torch's
 import at start. Instant jobs need neither torch nor the big queue: onnxruntime sessions load
-once here (warm_up) and stay in this worker's Engine cache.
+here (warm_up) and stay in this worker's Engine cache; once the app has loaded torch, warm_up runs
+again and loads our torch module where it is the faster runtime (desktop_app/start_order.py).
 
 Slider moves and live strokes send many requests; only the newest matters. The runner keeps at
 most one job on the worker and one preview waiting: a new preview replaces the waiting one (never
@@ -58,7 +59,7 @@ class _InstantWorker(QObject):
 
     @Slot()
     def warm_up(self) -> None:
-        """Load the networks before the first click (onnxruntime: a fraction of a second)."""
+        """Load the networks of the runtime "auto" picks now, before they are needed (a fraction of a second)."""
         try:
             from genart_core.api import CancelToken
             from genart_core.engine import RunContext

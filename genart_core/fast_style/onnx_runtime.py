@@ -1,23 +1,19 @@
 """The instant path on onnxruntime: float graphs derived from the shipped files, run at any size.
 
-Deriving a float graph needs the ``onnx`` package (about a second to import and convert), so the
-derived graphs are kept in the cache folder with their SHA-256 beside them; the next start reads
-them with onnxruntime alone (a fraction of a second). A cached file that does not match its hash,
-or that onnxruntime cannot read, is derived again.
+Deriving a float graph needs the ``onnx`` package (about two seconds to import and convert), so the
+derived graphs are cached (derived_files); the next start reads them with onnxruntime alone (a
+fraction of a second). A cached graph that onnxruntime cannot read is derived again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from genart_core import paths
-from genart_core.atomic import write_bytes_atomic
-from genart_core.fast_style import network_files
+from genart_core.fast_style import derived_files, network_files, transformer_weights
 from genart_core.fast_style.learned_styles import NORM_CHANNELS
 from genart_core.fast_style.network_files import NetworkFile
 from genart_core.fast_style.pictures import from_nhwc, to_nhwc
@@ -36,10 +32,8 @@ STYLE_SIZE = 100
 SIZE_MULTIPLE = 4  # the transformer halves the size twice
 
 
-def _cache_path(network: NetworkFile) -> Path:
-    folder = paths.cache_dir() / "fast_style"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{Path(network.file_name).stem}-{network.sha256[:16]}-float-v{DERIVATION_VERSION}.onnx"
+def _cache_name(network: NetworkFile) -> str:
+    return f"{Path(network.file_name).stem}-{network.sha256[:16]}-float-v{DERIVATION_VERSION}.onnx"
 
 
 def derive_float_graph(network: NetworkFile) -> bytes:
@@ -50,27 +44,13 @@ def derive_float_graph(network: NetworkFile) -> bytes:
     if network is not network_files.TRANSFORMER:
         return to_float_graph(network_files.load_model(network)).SerializeToString()
     graph = to_float_graph(network_files.load_model(network), CONTENT_INPUT)
+    transformer_weights.weights_bytes(graph)  # onnx is loaded now: derive our torch module's weights too
     return faster_graph(with_norm_offset_inputs(graph, NORM_CHANNELS)).SerializeToString()
 
 
 def float_graph_bytes(network: NetworkFile) -> bytes:
     """The cached float graph if it is intact, else a freshly derived one (then cached)."""
-    path = _cache_path(network)
-    digest_path = path.with_suffix(".sha256")
-    try:
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() == digest_path.read_text(encoding="ascii").strip():
-            return data
-        log.warning("The cached %s does not match its hash; deriving it again", path.name)
-    except OSError:
-        pass
-    data = derive_float_graph(network)
-    try:
-        write_bytes_atomic(path, data)
-        write_bytes_atomic(digest_path, hashlib.sha256(data).hexdigest().encode("ascii"))
-    except OSError as exc:  # a read-only cache only costs time
-        log.warning("Could not cache the derived graph: %s", exc)
-    return data
+    return derived_files.cached_or_derived(_cache_name(network), lambda: derive_float_graph(network))
 
 
 def session(model_bytes: bytes, threads: int | None) -> "onnxruntime.InferenceSession":
@@ -96,7 +76,7 @@ def _checked_session(network: NetworkFile, threads: int | None) -> "onnxruntime.
         raise
     except Exception as exc:  # a damaged cache file onnxruntime cannot read: derive again
         log.warning("Could not open the cached %s graph (%s); deriving it again", network.role, exc)
-        _cache_path(network).unlink(missing_ok=True)
+        derived_files.forget(_cache_name(network))
         return session(float_graph_bytes(network), threads)
 
 

@@ -4,6 +4,9 @@ torch rebuild of the transformer against onnxruntime on the same file."""
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -134,6 +137,18 @@ def test_a_damaged_cached_graph_is_derived_again(mosaic_vector):
     networks = OnnxStyleNetworks(threads=1)  # the hash no longer matches: derived again
     assert networks.stylize(_photo(32), mosaic_vector).shape == (32, 32, 3)
     assert cached.read_bytes() != b"not a graph"
+
+
+def test_once_the_instant_path_has_started_our_module_loads_without_onnx(tmp_path):
+    """The first start derives our module's weights beside the float graphs (onnx is loaded then
+    anyway), so loading the module later imports no onnx: its import holds the interpreter lock
+    for seconds, and the GUI thread stalled 1.2 s when Live mode moved to torch."""
+    env = {**os.environ, "GENART_CACHE_DIR": str(tmp_path)}
+    first_start = "from genart_core.fast_style.onnx_runtime import OnnxStyleNetworks; OnnxStyleNetworks(1)"
+    subprocess.run([sys.executable, "-c", first_start], env=env, check=True, timeout=120)
+    later = "import sys; from genart_core.fast_style.torch_runtime import TorchStyleNetworks; TorchStyleNetworks(1); print('onnx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", later], env=env, capture_output=True, text=True, check=True, timeout=120).stdout
+    assert out.split()[-1] == "False"
 
 
 def _cache_files():
