@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from genart_core import paths
 from genart_core.fast_style import network_files
 from genart_core.fast_style.network_files import NetworkFileError
 from genart_core.fast_style.learned_styles import NORM_CHANNELS
@@ -139,6 +140,15 @@ def test_a_damaged_cached_graph_is_derived_again(mosaic_vector):
     assert cached.read_bytes() != b"not a graph"
 
 
+def test_damaged_cached_weights_are_derived_again():
+    expected = load_transformer().state_dict()
+    cached = next((paths.cache_dir() / "fast_style").glob("*-weights-*.safetensors"))
+    cached.write_bytes(b"not weights")
+    again = load_transformer().state_dict()  # the hash no longer matches: derived again
+    assert all(torch.equal(again[name], tensor) for name, tensor in expected.items())
+    assert cached.read_bytes() != b"not weights"
+
+
 def test_once_the_instant_path_has_started_our_module_loads_without_onnx(tmp_path):
     """The first start derives our module's weights beside the float graphs (onnx is loaded then
     anyway), so loading the module later imports no onnx: its import holds the interpreter lock
@@ -152,8 +162,6 @@ def test_once_the_instant_path_has_started_our_module_loads_without_onnx(tmp_pat
 
 
 def _cache_files():
-    from genart_core import paths
-
     return sorted((paths.cache_dir() / "fast_style").glob("*.onnx"))
 
 
