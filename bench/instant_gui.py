@@ -175,9 +175,13 @@ def live_figures(style: str, strokes: int, side: int) -> None:
     window.instant_panel.live.setChecked(True)
     _wait_for_instant_result(window, set())
     _live_strokes(app, window, strokes, side, "before torch is loaded")
+    # As the app does (desktop_app/start_order.py): torch loads on the job worker, then the instant
+    # worker loads the runtime it now picks.
+    from desktop_app.start_order import StartOrder
+
     loop = QEventLoop()
-    window.controller.engine_ready.connect(loop.quit)
-    window.controller.warm_up()
+    window.instant_style.runner.warmed.connect(loop.quit)
+    StartOrder(window).load_torch()
     QTimer.singleShot(120_000, loop.quit)
     loop.exec()
     _live_strokes(app, window, strokes, side, "after the app's warm-up loaded torch")
