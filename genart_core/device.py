@@ -44,11 +44,11 @@ def cpu_has_bf16_hardware() -> bool:
     return bool({"amx_bf16", "avx512_bf16"} & _cpu_flags())
 
 
-# Rounds of the fp32/bf16 comparison, taken in turn. A run takes 1-3 ms here, shorter than the
-# time slice another busy program gets: with two busy processes beside it, the fastest of 3 runs of
-# each, fp32 first, then bf16, judged bf16 slower on 2 of 6 tries (its runs had lost the CPU: 31 ms
-# against 0.6-1.7 ms), and that verdict was cached for good. Taken in turn, the fastest of 15 of
-# each is a run that kept the CPU for both.
+# Rounds of the fp32/bf16 comparison, on one thread, the two taken in turn. On every thread (2 here),
+# with two busy processes beside it, the fastest of 3 runs of each judged bf16 slower on 2 of 6 tries,
+# and the fastest of 15 taken in turn on 4 of 10: a thread descheduled mid-run leaves the other at
+# the barrier for a time slice (bf16 30 ms against 1.3 ms), and the cache kept that verdict for good.
+# On one thread under the same load: bf16 faster on 10 of 10 (5.4 ms against 1.3 ms, as quiet).
 CONV_TIMING_ROUNDS = 15
 
 
