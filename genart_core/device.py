@@ -50,6 +50,8 @@ def cpu_has_bf16_hardware() -> bool:
 # the barrier for a time slice (bf16 30 ms against 1.3 ms), and the cache kept that verdict for good.
 # On one thread under the same load: bf16 faster on 10 of 10 (5.4 ms against 1.3 ms, as quiet).
 CONV_TIMING_ROUNDS = 15
+# Kept with the verdict: a verdict timed by an earlier method is timed again (it may have been wrong).
+TIMING_VERSION = 2
 
 
 def _conv_seconds() -> dict[torch.dtype, float]:
@@ -86,7 +88,7 @@ def cpu_bf16_is_faster() -> bool:
     record = paths.cache_dir() / "cpu_bf16.json"
     try:
         saved = json.loads(record.read_text())
-        if saved.get("torch") == torch.__version__:
+        if saved.get("torch") == torch.__version__ and saved.get("timing") == TIMING_VERSION:
             return bool(saved["faster"])
     except (OSError, ValueError, KeyError):
         pass
@@ -95,7 +97,7 @@ def cpu_bf16_is_faster() -> bool:
     faster = bf16 < 0.8 * fp32
     log.info("CPU conv timing: fp32 %.4f s, bf16 %.4f s -> bf16 %s", fp32, bf16, "on" if faster else "off")
     try:
-        record.write_text(json.dumps({"torch": torch.__version__, "fp32_s": fp32, "bf16_s": bf16, "faster": faster}))
+        record.write_text(json.dumps({"torch": torch.__version__, "timing": TIMING_VERSION, "fp32_s": fp32, "bf16_s": bf16, "faster": faster}))
     except OSError:
         pass
     return faster

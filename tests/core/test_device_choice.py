@@ -45,6 +45,19 @@ def test_the_verdict_is_measured_once_and_kept_per_torch_version(monkeypatch, tm
         assert device.cpu_bf16_is_faster()  # from the record, not timed again
         assert len(runs) == 1
         record = json.loads((paths.cache_dir() / "cpu_bf16.json").read_text())
-        assert record["torch"] == torch.__version__ and record["faster"] is True
+        assert record["torch"] == torch.__version__ and record["timing"] == device.TIMING_VERSION and record["faster"] is True
+    finally:
+        device.cpu_bf16_is_faster.cache_clear()
+
+
+def test_a_verdict_timed_by_an_earlier_method_is_timed_again(monkeypatch, tmp_path):
+    monkeypatch.setenv("GENART_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("GENART_CPU_BF16", raising=False)
+    monkeypatch.setattr(device, "cpu_has_bf16_hardware", lambda: True)
+    monkeypatch.setattr(device, "_conv_seconds", lambda: {torch.float32: 0.004, torch.bfloat16: 0.001})
+    (paths.cache_dir() / "cpu_bf16.json").write_text(json.dumps({"torch": torch.__version__, "faster": False}))
+    device.cpu_bf16_is_faster.cache_clear()
+    try:
+        assert device.cpu_bf16_is_faster()
     finally:
         device.cpu_bf16_is_faster.cache_clear()
