@@ -13,7 +13,7 @@ and 1.22–1.57 s. A job that needs torch before then loads it itself, on the jo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 
 # How long torch waits for a first instant result. Long enough for a style clicked soon after a
 # photo opens; short enough that torch is ready for Live mode's faster runtime (torch_runtime on a
@@ -29,7 +29,8 @@ class StartOrder(QObject):
         self._window = window
         self._torch_started = False
         runner = window.instant_style.runner
-        runner.warmed.connect(self._on_instant_warmed)
+        # Once: the instant worker warms up again when torch has loaded (_on_torch_loaded).
+        runner.warmed.connect(self._on_instant_warmed, Qt.ConnectionType.SingleShotConnection)
         runner.result_ready.connect(self.load_torch)
         runner.failed.connect(self.load_torch)
         window.controller.engine_ready.connect(self._on_torch_loaded)

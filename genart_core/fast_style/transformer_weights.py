@@ -57,7 +57,6 @@ def state_from_graph(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return state
 
 
-
 def weights_bytes(graph: "onnx.ModelProto | None" = None) -> bytes:
     """safetensors bytes: our module's state, and EPSILON_KEY. ``graph``: the transformer's float
     graph (to_float_graph), where the caller has derived it already."""

@@ -10,7 +10,7 @@ import torch
 from genart_core import device, paths
 
 
-def test_the_bf16_timing_runs_on_one_thread_and_gives_the_threads_back():
+def test_the_bf16_timing_runs_on_one_thread_and_gives_the_threads_back(monkeypatch):
     """One thread: with two, a busy machine descheduled one of them mid-run and the barrier made
     bf16 look slower (30 ms against 1.3 ms), a verdict then cached for good."""
     seen = []
@@ -21,11 +21,8 @@ def test_the_bf16_timing_runs_on_one_thread_and_gives_the_threads_back():
         return real_conv2d(*args, **kwargs)
 
     before = torch.get_num_threads()
-    torch.nn.functional.conv2d = conv2d
-    try:
-        timed = device._conv_seconds()
-    finally:
-        torch.nn.functional.conv2d = real_conv2d
+    monkeypatch.setattr(torch.nn.functional, "conv2d", conv2d)
+    timed = device._conv_seconds()
     assert set(seen) == {1} and len(seen) == 2 * (device.CONV_TIMING_ROUNDS + 1)
     assert torch.get_num_threads() == before
     assert set(timed) == {torch.float32, torch.bfloat16}
