@@ -13,12 +13,17 @@ clicks while a style is being learned.
    (the release: Live restyles at once) to the restyled picture on the canvas (goal <= 0.15 s), and
    the longest stall of the GUI event loop meanwhile (5 ms QTimer heartbeat; goal < 50 ms). Run
    twice: before torch is loaded (onnxruntime), then after the app's warm-up has loaded it (the
-   runtime the instant path then picks, torch in bf16 on this CPU). --strokes 0 skips this part.
+   runtime the instant path then picks, torch in bf16 on this CPU). On torch an update restyles a
+   crop around the stroke (genart_core/fast_style/live_update.py): the share of the picture it
+   restyled is printed, and after the last stroke the seconds until the settling full pass is on
+   the canvas. The strokes follow each other at once (--stroke-gap: seconds of pause between them,
+   which lets the settling pass run; --whole-updates: every update restyles the whole picture, as
+   before crops, for comparison in one sitting). --strokes 0 skips this part.
 3. While learning: in this process, Learn this style on the 512x512 astronaut (the job worker: torch
    on every core for about a minute); once its steps run, --learning-clicks clicks on other styles,
    each timed from the click to its instant result on the canvas.
 
-Run: python bench/instant_gui.py [--launches 3] [--style Mosaic] [--live-side 1024] [--learning-clicks 5] [--busy 2]
+Run: python bench/instant_gui.py [--launches 3] [--style Mosaic] [--live-side 1024] [--stroke-gap 0.7] [--learning-clicks 5] [--busy 2]
 Prints figures only; load on the machine (uptime) is printed beside them. ``--busy N`` runs N
 processes that keep a core each busy beside the app for the whole run (another program at work on
 the artist's machine), so the figures under load can be measured again.
@@ -141,8 +146,9 @@ def _click_style(window, style: str) -> None:
     picker.setCurrentItem(item, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
 
-def _wait_for_instant_result(window, backends: set[str]) -> float:
-    """When the next instant result was painted on the canvas (perf_counter; nan after 30 s)."""
+def _wait_for_instant_result(window, backends: set[str], crops: list | None = None) -> float:
+    """When the next instant result was painted on the canvas (perf_counter; nan after 30 s); its
+    Live crop joins ``crops``."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     runner = window.instant_style.runner
@@ -151,6 +157,8 @@ def _wait_for_instant_result(window, backends: set[str]) -> float:
 
     def on_result(_id, _request, result) -> None:
         backends.add(result.extras.get("backend", "?"))
+        if crops is not None:
+            crops.append(result.extras.get("crop"))
         window.canvas.repaint()
         done.append(time.perf_counter())
         loop.quit()
@@ -163,7 +171,7 @@ def _wait_for_instant_result(window, backends: set[str]) -> float:
 
 
 # -- 2. live mode ----------------------------------------------------------------------------------
-def live_figures(style: str, strokes: int, side: int) -> None:
+def live_figures(style: str, strokes: int, side: int, gap: float) -> None:
     """Live mode twice: before torch is loaded (onnxruntime, the app's first seconds) and after the
     app's own warm-up has loaded it (where torch runs the network faster, as with bf16 on this CPU,
     the instant path moves to it: what an artist painting a while after launch gets)."""
@@ -174,7 +182,7 @@ def live_figures(style: str, strokes: int, side: int) -> None:
     _wait_for_instant_result(window, set())
     window.instant_panel.live.setChecked(True)
     _wait_for_instant_result(window, set())
-    _live_strokes(app, window, strokes, side, "before torch is loaded")
+    _live_strokes(app, window, strokes, side, gap, "before torch is loaded")
     # As the app does (desktop_app/start_order.py): torch loads on the job worker, then the instant
     # worker loads the runtime it now picks.
     from desktop_app.start_order import StartOrder
@@ -184,20 +192,22 @@ def live_figures(style: str, strokes: int, side: int) -> None:
     StartOrder(window).load_torch()
     QTimer.singleShot(120_000, loop.quit)
     loop.exec()
-    _live_strokes(app, window, strokes, side, "after the app's warm-up loaded torch")
+    _live_strokes(app, window, strokes, side, gap, "after the app's warm-up loaded torch")
     window.instant_style.shutdown()
     window.controller.shutdown()
 
 
-def _live_strokes(app, window, strokes: int, side: int, when: str) -> None:
+def _live_strokes(app, window, strokes: int, side: int, gap: float, when: str) -> None:
     from PySide6.QtCore import QPointF
 
     scale = side / 512  # the strokes cross the same part of the picture at any size
     runner = window.instant_style.runner
     backends: set[str] = set()  # the runtimes of the strokes' updates
     meter = StallMeter()
-    latencies, stalls, worker = [], [], []
+    latencies, stalls, worker, crops = [], [], [], []
     for stroke in range(strokes):
+        if stroke and gap:
+            _process_events_for(app, gap)
         meter.restart()
         y = 60 + stroke * 40
         window.canvas.begin_stroke(QPointF(40 * scale, y * scale))
@@ -206,13 +216,29 @@ def _live_strokes(app, window, strokes: int, side: int, when: str) -> None:
             app.processEvents()
         ended = time.perf_counter()
         window.canvas.end_stroke()
-        latencies.append(_wait_for_instant_result(window, backends) - ended)
+        latencies.append(_wait_for_instant_result(window, backends, crops) - ended)
         worker.append(runner.last_seconds)
         meter.timer.stop()
         stalls.append(max(meter.gaps, default=0.0))
+    height, width = window.canvas.image_array().shape[:2]
+    shares = [(c[2] - c[0]) * (c[3] - c[1]) / (height * width) if c else 1.0 for c in crops]
     print(f"live at {side}x{side} {when}, {strokes} strokes: stroke end -> restyled canvas median {statistics.median(latencies):.3f} s, "
           f"max {max(latencies):.3f} s; stylisation on the worker median {statistics.median(worker):.3f} s ({', '.join(sorted(backends))}); "
+          f"restyled share of the picture median {statistics.median(shares):.2f} ({sum(1 for c in crops if c)} crops); "
           f"longest GUI stall {max(stalls):.0f} ms (median of per-stroke maxima {statistics.median(stalls):.0f} ms)")
+    if crops[-1]:
+        settled: list = []
+        arrived = _wait_for_instant_result(window, backends, settled)
+        print(f"  after the last stroke: the settling full pass was on the canvas {arrived - ended:.3f} s after its end "
+              f"(crop {settled[0]!r}: None is the whole picture)")
+
+
+def _process_events_for(app, seconds: float) -> None:
+    """Let the app run (timers, results) for ``seconds``: the artist's pause between strokes."""
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        app.processEvents()
+        time.sleep(0.002)
 
 
 # -- 3. while a style is being learned ---------------------------------------------------------------
@@ -259,6 +285,8 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=10)
     parser.add_argument("--style", default="Mosaic")
     parser.add_argument("--live-side", type=int, default=512, help="the photo's size in Live mode")
+    parser.add_argument("--stroke-gap", type=float, default=0.0, help="seconds of pause between Live strokes")
+    parser.add_argument("--whole-updates", action="store_true", help="Live updates restyle the whole picture (no crops)")
     parser.add_argument("--learning-clicks", type=int, default=5, help="style clicks while a style is being learned (0: skip)")
     parser.add_argument("--busy", type=int, default=0, help="processes keeping a core each busy beside the app")
     parser.add_argument("--child", metavar="PHOTO", help=argparse.SUPPRESS)
@@ -275,7 +303,11 @@ def main() -> None:
             os.environ["GENART_DATA_DIR"] = str(Path(folder) / "data")
             os.environ["XDG_CONFIG_HOME"] = str(Path(folder) / "config")
             if args.strokes:
-                live_figures(args.style, args.strokes, args.live_side)
+                if args.whole_updates:
+                    from genart_core.fast_style import live_update
+
+                    live_update.MAX_CROP_SHARE = 0.0  # every crop plan gives way to a full pass
+                live_figures(args.style, args.strokes, args.live_side, args.stroke_gap)
             if args.learning_clicks:
                 learning_figures(args.learning_clicks)
     finally:

@@ -4,7 +4,9 @@ Wires the style picker, the Style Transfer panel's styles and mix, and the insta
 instant worker (desktop_app/instant_worker.py). The result is shown as the canvas preview until
 Apply keeps it as an undoable layer (with its FastStyleRequest, so Save, History and Reproduce
 know how it was made). Live mode restyles the canvas as soon as a stroke ends (the mouse release),
-and while a stroke goes on, whenever it pauses for LIVE_DELAY_MS. Refine and
+and while a stroke goes on, whenever it pauses for LIVE_DELAY_MS; where the runtime can, such an
+update restyles only around what changed, and once the strokes pause for SETTLE_MS the whole
+picture is restyled once more (genart_core/fast_style/live_update.py). Refine and
 Learn this style are ordinary jobs of the window's job controller (progress, Cancel, Stop & Keep).
 """
 
@@ -34,6 +36,10 @@ PREVIEW_SIDE = 1024  # longest side of previews: live at a glance; Apply makes t
 # While a stroke is still moving: restyle once it has paused this long, so a moving brush does not
 # send a request per mouse move (each would be replaced before it ran), yet a held pause shows the result.
 LIVE_DELAY_MS = 80
+# After a Live update that restyled a crop, with no stroke since: the same request again, which the
+# pipeline answers with a full pass (fresh normalisation statistics for the whole picture). Long
+# enough that quick strokes in a row are not kept waiting behind it.
+SETTLE_MS = 500
 
 
 class InstantStyle(QObject):
@@ -62,6 +68,10 @@ class InstantStyle(QObject):
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self.preview)
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._settle)
         self._canvas.stroke_moved.connect(self._on_stroke_moved)
 
         self.runner.result_ready.connect(self._on_result)
@@ -107,6 +117,7 @@ class InstantStyle(QObject):
             preserve_colors=self.panel.colour_mode(),
             network_side=self.panel.network_side(),
             remove_grid=not self._grid_kept_for,
+            live=self.panel.live.isChecked() and not full_size,
         )
 
     def _ready(self) -> bool:
@@ -116,6 +127,7 @@ class InstantStyle(QObject):
     @Slot()
     def preview(self) -> None:
         """Restyle the canvas in the background; the newest request's result replaces the preview."""
+        self._settle_timer.stop()  # this request's result decides whether one is due
         if not self._ready():
             return
         try:
@@ -153,7 +165,14 @@ class InstantStyle(QObject):
     def _on_stroke_moved(self) -> None:
         """Live: a stroke still moving is restyled once it pauses (each move restarts the wait)."""
         if self.panel.live.isChecked():
+            self._settle_timer.stop()
             self._live_timer.start()
+
+    @Slot()
+    def _settle(self) -> None:
+        """The strokes paused after a Live update of a crop: restyle the whole picture afresh."""
+        if self.panel.live.isChecked():
+            self.preview()
 
     @Slot(bool)
     def _on_live_toggled(self, live: bool) -> None:
@@ -174,6 +193,8 @@ class InstantStyle(QObject):
             return
         if self._canvas.has_image:
             self._show(request, result)
+            if result.extras.get("crop"):
+                self._settle_timer.start()
             self._window.show_status(f"Instant style: {', '.join(s.name for s in request.styles)} in {self.runner.last_seconds:.2f} s")
 
     @Slot(int, str)
@@ -190,6 +211,7 @@ class InstantStyle(QObject):
     def discard(self) -> None:
         self.runner.forget()
         self._live_timer.stop()
+        self._settle_timer.stop()
         self.panel.live.setChecked(False)
         self._shown = None
         self._canvas.set_preview(None)
@@ -305,6 +327,7 @@ class InstantStyle(QObject):
 
     def shutdown(self) -> None:
         self._live_timer.stop()
+        self._settle_timer.stop()
         self.runner.shutdown()
 
 

@@ -10,11 +10,15 @@ from genart_core.device import choose_device, fast_dtype
 from genart_core.fast_style.onnx_runtime import OnnxStyleNetworks
 from genart_core.fast_style.pictures import from_nhwc, to_nhwc
 from genart_core.fast_style.torch_transformer import load_transformer
-from genart_core.models.style_transformer import norm_bias_names
+from genart_core.models.style_transformer import NormMoments, norm_bias_names
+
+# Each norm's (mean, variance) per channel, float32 numpy: a pass's normalisation statistics (live_update).
+Statistics = list[tuple[np.ndarray, np.ndarray]]
 
 
 class TorchStyleNetworks:
     name = "torch"
+    replays_statistics = True
 
     def __init__(self, threads: int | None = None, dtype: torch.dtype | None = None, device: str | None = None) -> None:
         self._predictor = OnnxStyleNetworks(threads)
@@ -28,12 +32,32 @@ class TorchStyleNetworks:
     def predict(self, style_square: np.ndarray) -> np.ndarray:
         return self._predictor.predict(style_square)
 
-    def stylize(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    def stylize(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None = None,
+                statistics: Statistics | None = None) -> np.ndarray:
+        """The stylised picture; with ``statistics`` (from stylize_recording), normalised by those
+        instead of its own (a crop of the picture they were recorded on comes out as within it)."""
+        moments = None
+        if statistics is not None:
+            moments = NormMoments([(self._tensor(mean), self._tensor(variance)) for mean, variance in statistics])
+        return self._run(content, style_vector, norm_offsets, moments)
+
+    def stylize_recording(self, content: np.ndarray, style_vector: np.ndarray,
+                          norm_offsets: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, Statistics]:
+        """The stylised picture and its normalisation statistics."""
+        moments = NormMoments()
+        image = self._run(content, style_vector, norm_offsets, moments)
+        return image, [(mean.cpu().numpy(), variance.cpu().numpy()) for mean, variance in moments.values]
+
+    def _tensor(self, values: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(values, np.float32)).to(self.device)
+
+    def _run(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None,
+             moments: NormMoments | None) -> np.ndarray:
         self._set_norm_offsets(norm_offsets or {})
         x = torch.from_numpy(to_nhwc(content)).permute(0, 3, 1, 2).to(self.device, self.dtype)
         style = torch.from_numpy(np.asarray(style_vector, np.float32))[None].to(self.device, self.dtype)
         with torch.inference_mode():
-            out = self.model(x.contiguous(memory_format=torch.channels_last), style)
+            out = self.model(x.contiguous(memory_format=torch.channels_last), style, moments)
         return from_nhwc(out.float().permute(0, 2, 3, 1).cpu().numpy())
 
     def _set_norm_offsets(self, norm_offsets: dict[str, np.ndarray]) -> None:

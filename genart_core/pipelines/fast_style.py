@@ -22,8 +22,9 @@ from genart_core.engine import RunContext
 from genart_core.fast_style import style_space
 from genart_core.fast_style.file_memo import FileMemo
 from genart_core.fast_style.learned_styles import LearnedStyle, read_learned
+from genart_core.fast_style.live_update import LiveBase, LiveMemo, changed_box, crop_plan
 from genart_core.fast_style.network_grid import without_grid
-from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, keep_content_colors, paint_at_network_side, style_square
+from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, keep_content_colors, paint_at_network_side, painting_size, style_square
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
 from genart_core.requests.style import ColorMode
 
@@ -36,7 +37,15 @@ class StyleNetworks(Protocol):
 
     def predict(self, style_square: np.ndarray) -> np.ndarray: ...
 
-    def stylize(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None = None) -> np.ndarray: ...
+    # Whether stylize takes the statistics stylize_recording gives (Live updates of a crop); where
+    # False, every Live update is a full pass.
+    replays_statistics: bool
+
+    def stylize(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None = None,
+                statistics: list | None = None) -> np.ndarray: ...
+
+    def stylize_recording(self, content: np.ndarray, style_vector: np.ndarray,
+                          norm_offsets: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, list]: ...
 
 
 def resolve_backend(backend: str) -> str:
@@ -129,19 +138,20 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
     networks = networks_for(ctx, request.backend)
     content = content_picture(request.content, request.size)
     ctx.check_cancelled()
-    vector = style_vector(networks, request, content)
+    live = _live_memo(ctx, request)
+    base = live.base if live is not None and live.base is not None and live.base.fits(request, networks.name, content) else None
     started = time.perf_counter()
-    offsets = norm_offsets(request)
-
-    def paint(picture: np.ndarray) -> np.ndarray:
-        painted = networks.stylize(picture, vector, offsets)
-        # Before any enlarging: the grid is the network's, in its pixels.
-        return without_grid(painted) if request.remove_grid else painted
-
-    image, painted_size = paint_at_network_side(paint, content, request.network_side)
+    updated = _crop_update(networks, request, base, content) if base is not None else None
+    if updated is not None:
+        (image, crop), vector, statistics = updated, base.vector, base.statistics
+    else:
+        vector = style_vector(networks, request, content)
+        started = time.perf_counter()  # looking the vector up is not stylising
+        image, statistics = _full_pass(networks, request, content, vector, recording=live is not None)
+        crop = None
+    if live is not None:
+        live.base = LiveBase(request, networks.name, content, image, vector, statistics, settled=crop is None)
     seconds = time.perf_counter() - started
-    if request.preserve_colors is ColorMode.LUMINANCE:
-        image = keep_content_colors(image, content)
     height, width = image.shape[:2]
     info = GenerationInfo(
         seed=request.seed,
@@ -153,7 +163,7 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
             "Strength": request.strength,
             "Variation": request.variation,
             "Preserve colors": request.preserve_colors.value,
-            "Painted at": f"{painted_size[0]}x{painted_size[1]}",
+            "Painted at": "{}x{}".format(*painting_size(content, request.network_side)),
             "Network grid": "removed" if request.remove_grid else "kept",
             # Reproduce rebuilds the vector from the sources; this tells whether it came out the same.
             "Style vector": hashlib.sha256(vector.astype(np.float32).tobytes()).hexdigest()[:16],
@@ -164,4 +174,61 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
         request=dataclasses.replace(request, backend=networks.name).to_dict(),
     )
     log.info("Instant style: %dx%d in %.3f s on %s", width, height, seconds, networks.name)
-    return Result([image], [info], extras={"seconds": seconds, "backend": networks.name, "style_vector": vector.tolist()})
+    # "crop": the (top, left, bottom, right) a Live update restyled; () when nothing changed, None
+    # for the whole picture.
+    extras = {"seconds": seconds, "backend": networks.name, "style_vector": vector.tolist(), "crop": crop}
+    return Result([image], [info], extras=extras)
+
+
+def _full_pass(networks: StyleNetworks, request: FastStyleRequest, content: np.ndarray, vector: np.ndarray,
+               recording: bool) -> tuple[np.ndarray, list | None]:
+    """The whole picture restyled and (when ``recording`` and the runtime can) its normalisation
+    statistics, for the Live updates after it."""
+    offsets = norm_offsets(request)
+    statistics = None
+
+    def paint(picture: np.ndarray) -> np.ndarray:
+        nonlocal statistics
+        if recording and networks.replays_statistics:
+            painted, statistics = networks.stylize_recording(picture, vector, offsets)
+        else:
+            painted = networks.stylize(picture, vector, offsets)
+        # Before any enlarging: the grid is the network's, in its pixels.
+        return without_grid(painted) if request.remove_grid else painted
+
+    image, _ = paint_at_network_side(paint, content, request.network_side)
+    if request.preserve_colors is ColorMode.LUMINANCE:
+        image = keep_content_colors(image, content)
+    return image, statistics
+
+
+def _live_memo(ctx: RunContext, request: FastStyleRequest) -> LiveMemo | None:
+    """The engine's memo of the previous Live update, for a Live request."""
+    return ctx.cache.get_or_load(("fast-style-live",), LiveMemo) if request.live else None
+
+
+def _crop_update(networks: StyleNetworks, request: FastStyleRequest, base: LiveBase,
+                 content: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]] | None:
+    """The base's picture with the part ``content`` changed restyled (live_update), and the crop
+    restyled (empty when nothing changed); None where a full pass is wanted instead: no statistics,
+    painted at another size, a large change, or nothing changed since crop updates (settle: see
+    live_update)."""
+    height, width = content.shape[:2]
+    if base.statistics is None or painting_size(content, request.network_side) != (width, height):
+        return None
+    changed = changed_box(base.content, content)
+    if changed is None:
+        return (base.image, ()) if base.settled else None
+    plan = crop_plan(changed, height, width)
+    if plan is None:
+        return None
+    crop, paste = plan
+    part = content[crop.slices()]
+    painted = networks.stylize(part, base.vector, norm_offsets(request), base.statistics)
+    if request.remove_grid:
+        painted = without_grid(painted)
+    if request.preserve_colors is ColorMode.LUMINANCE:
+        painted = keep_content_colors(painted, part)
+    image = base.image.copy()
+    image[paste.slices()] = painted[paste.slices(crop)]
+    return image, (crop.top, crop.left, crop.bottom, crop.right)

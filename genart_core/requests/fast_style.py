@@ -55,6 +55,10 @@ class FastStyleRequest(Request):
     # Take out the fine 4-pixel grid the network paints over every picture (fast_style/network_grid.py):
     # up to ±10 levels on flat areas; 0.005 s at 512² on the quiet 2-core CPU (bench/fast_style.py).
     remove_grid: bool = True
+    # A Live mode update: the runtime may restyle only what changed since the previous Live update
+    # of the same settings, with that update's normalisation statistics and style vector
+    # (fast_style/live_update.py). A preview only: Apply asks for a whole fresh picture.
+    live: bool = False
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "FastStyleRequest":

@@ -235,6 +235,33 @@ def test_live_mode_drops_the_result_of_a_stroke_already_painted_over(window, qtb
     assert len(answered) == 1 and np.array_equal(answered[0].content, window.canvas.image_array())
 
 
+def test_a_live_update_of_a_crop_is_followed_by_one_full_pass_once_the_strokes_pause(window, qtbot):
+    """A small stroke restyles a crop around it; when no stroke follows, the whole picture is
+    restyled once more, with fresh normalisation statistics."""
+    from desktop_app.instant_style import SETTLE_MS
+
+    window.canvas.set_image(scene(320, 256))
+    _preview_after(qtbot, window, lambda: _select(window, "Mosaic"))
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
+        window.instant_panel.live.click()
+    window.canvas.zoom_actual_size()
+    crops: list = []
+    requests: list[FastStyleRequest] = []
+    window.instant_style.runner.result_ready.connect(lambda _id, request, result: (crops.append(result.extras["crop"]), requests.append(request)))
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
+        _stroke(window, 20)
+    assert crops[0] and crops[0][3] - crops[0][1] < 320  # a crop, not the whole width
+    # A second stroke before the pause is over: its own crop update, and the wait starts again.
+    _stroke(window, 40)
+    qtbot.waitUntil(lambda: len(crops) == 2, timeout=WAIT_MS)
+    assert crops[1]
+    qtbot.waitUntil(lambda: len(crops) == 3, timeout=WAIT_MS)
+    assert crops[2] is None  # the settling full pass
+    qtbot.wait(2 * SETTLE_MS)
+    assert len(crops) == 3  # and no more
+    assert requests[2].live and np.array_equal(requests[2].content, window.canvas.image_array())
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
 def test_the_job_worker_yields_the_cpu_and_the_instant_worker_keeps_the_gui_threads_priority(window, qtbot):
     """The job worker's thread (torch's for minutes) runs below the GUI thread; the instant worker's
