@@ -13,6 +13,12 @@ crop gives a pixel the output of the whole picture once it has 56 pixels of cont
 3 levels, 0.01 on average). The grid removal reaches 26 pixels and needs 28 of context. The
 reaches below stop where the rest is a level or two; pixels further away keep their old values.
 
+A picture larger than the network side is painted smaller and enlarged with its detail
+(pictures.paint_at_network_side): then the changed box is carried to the painting's pixels through
+the shrinking's reach, cropped and restyled there, and brought back through the enlarging's. The
+resizes of a part are PIL's resizes of a window with the same sampling positions (its ``box``), so
+a part comes out as that part of the whole picture resized (to a level: PIL rounds each pass).
+
 The kept statistics drift from the picture's as strokes add up: after four blocks of flat colour
 (a tenth of the astronaut), a full pass with fresh statistics differed from the crops' picture by 8
 levels on average. So the same Live request sent again, with nothing changed, makes a full pass
@@ -22,8 +28,11 @@ A change that covers most of the picture gets a full pass too: the crop would co
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
 import numpy as np
+from PIL import Image
 
 from genart_core.requests.fast_style import FastStyleRequest
 
@@ -117,3 +126,59 @@ def _stepped(start: int, stop: int, limit: int) -> tuple[int, int]:
     if start + length <= limit:
         return start, start + length
     return max(0, (limit - length) // ALIGN * ALIGN), limit
+
+
+# Reach of PIL's filters, in pixels of the smaller picture: Lanczos (the shrinking to the network
+# side, imaging.resize) and bicubic (enlarge_with_detail both ways).
+LANCZOS_SUPPORT, BICUBIC_SUPPORT = 3, 2
+
+
+def to_smaller(changed: Box, large: tuple[int, int], small: tuple[int, int], support: float = LANCZOS_SUPPORT) -> Box:
+    """The pixels of ``large`` (width, height) shrunk to ``small`` that ``changed`` reaches."""
+    (width, height), (small_width, small_height) = large, small
+    sx, sy = width / small_width, height / small_height
+    return Box(max(0, math.floor(changed.top / sy - support - 0.5)), max(0, math.floor(changed.left / sx - support - 0.5)),
+               min(small_height, math.ceil(changed.bottom / sy + support)), min(small_width, math.ceil(changed.right / sx + support)))
+
+
+def to_larger(part: Box, small: tuple[int, int], large: tuple[int, int], support: float = BICUBIC_SUPPORT) -> Box:
+    """The pixels of ``small`` (width, height) enlarged to ``large`` that ``part`` reaches."""
+    (small_width, small_height), (width, height) = small, large
+    sx, sy = width / small_width, height / small_height
+    return Box(max(0, math.floor((part.top - support - 0.5) * sy - 0.5)), max(0, math.floor((part.left - support - 0.5) * sx - 0.5)),
+               min(height, math.ceil((part.bottom + support + 0.5) * sy)), min(width, math.ceil((part.right + support + 0.5) * sx)))
+
+
+def resized_part(picture: np.ndarray, size: tuple[int, int], part: Box, resample: Image.Resampling, support: float,
+                 whole: tuple[int, int] | None = None, at: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """``part`` of a picture resized to ``size`` (width, height), made from a window of it only.
+    ``picture`` is the picture, or a window of it at ``at`` (top, left) when ``whole`` (width,
+    height) gives the picture's size. uint8 H×W×3, or float32 H×W×3 (resized channel by channel)."""
+    whole = whole or (picture.shape[1], picture.shape[0])
+    top, left = at
+    sx, sy = whole[0] / size[0], whole[1] / size[1]
+    reach_x, reach_y = support * max(sx, 1.0) + 1, support * max(sy, 1.0) + 1
+    x0 = max(left, math.floor(part.left * sx - reach_x)) - left
+    x1 = min(left + picture.shape[1], math.ceil(part.right * sx + reach_x)) - left
+    y0 = max(top, math.floor(part.top * sy - reach_y)) - top
+    y1 = min(top + picture.shape[0], math.ceil(part.bottom * sy + reach_y)) - top
+    window = np.ascontiguousarray(picture[y0:y1, x0:x1])
+    # The window's sampling positions are the whole's, shifted by the window's corner.
+    box = (part.left * sx - x0 - left, part.top * sy - y0 - top, part.right * sx - x0 - left, part.bottom * sy - y0 - top)
+    out_size = (part.right - part.left, part.bottom - part.top)
+    if window.dtype == np.uint8:
+        return np.asarray(Image.fromarray(window).resize(out_size, resample, box=box))
+    return np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(window[..., channel]), mode="F").resize(out_size, resample, box=box))
+                     for channel in range(window.shape[2])], axis=-1)
+
+
+def enlarged_part(painted: np.ndarray, crop: Box, content: np.ndarray, painted_size: tuple[int, int], part: Box) -> np.ndarray:
+    """``part`` of pictures.enlarge_with_detail's picture (``content`` painted at ``painted_size``
+    and enlarged with its detail), from ``painted``, the painting's ``crop`` only."""
+    whole = (content.shape[1], content.shape[0])
+    shrunk = resized_part(content, painted_size, crop, Image.Resampling.BICUBIC, BICUBIC_SUPPORT)
+    change = painted.astype(np.float32) - shrunk
+    enlarged = resized_part(change, whole, part, Image.Resampling.BICUBIC, BICUBIC_SUPPORT, whole=painted_size, at=(crop.top, crop.left))
+    enlarged += content[part.slices()]
+    enlarged += 0.5
+    return np.clip(enlarged, 0, 255).astype(np.uint8)

@@ -16,13 +16,24 @@ import time
 from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
 from genart_core.api import GenArtError, GenerationInfo, Result
 from genart_core.engine import RunContext
 from genart_core.fast_style import style_space
 from genart_core.fast_style.file_memo import FileMemo
 from genart_core.fast_style.learned_styles import LearnedStyle, read_learned
-from genart_core.fast_style.live_update import LiveBase, LiveMemo, changed_box, crop_plan
+from genart_core.fast_style.live_update import (
+    LANCZOS_SUPPORT,
+    LiveBase,
+    LiveMemo,
+    changed_box,
+    crop_plan,
+    enlarged_part,
+    resized_part,
+    to_larger,
+    to_smaller,
+)
 from genart_core.fast_style.network_grid import without_grid
 from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, keep_content_colors, paint_at_network_side, painting_size, style_square
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
@@ -209,26 +220,34 @@ def _live_memo(ctx: RunContext, request: FastStyleRequest) -> LiveMemo | None:
 
 def _crop_update(networks: StyleNetworks, request: FastStyleRequest, base: LiveBase,
                  content: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]] | None:
-    """The base's picture with the part ``content`` changed restyled (live_update), and the crop
-    restyled (empty when nothing changed); None where a full pass is wanted instead: no statistics,
-    painted at another size, a large change, or nothing changed since crop updates (settle: see
+    """The base's picture with the part ``content`` changed restyled (live_update), and the box of
+    the result the network restyled (empty when nothing changed); None where a full pass is wanted
+    instead: no statistics, a large change, or nothing changed since crop updates (settle: see
     live_update)."""
-    height, width = content.shape[:2]
-    if base.statistics is None or painting_size(content, request.network_side) != (width, height):
+    if base.statistics is None:
         return None
     changed = changed_box(base.content, content)
     if changed is None:
         return (base.image, ()) if base.settled else None
-    plan = crop_plan(changed, height, width)
+    height, width = content.shape[:2]
+    size = painting_size(content, request.network_side)
+    scaled = size != (width, height)  # painted smaller, then enlarged with the photo's detail
+    plan = crop_plan(to_smaller(changed, (width, height), size) if scaled else changed, size[1], size[0])
     if plan is None:
         return None
     crop, paste = plan
-    part = content[crop.slices()]
+    part = resized_part(content, size, crop, Image.Resampling.LANCZOS, LANCZOS_SUPPORT) if scaled else content[crop.slices()]
     painted = networks.stylize(part, base.vector, norm_offsets(request), base.statistics)
     if request.remove_grid:
         painted = without_grid(painted)
+    if scaled:
+        target = to_larger(paste, size, (width, height))
+        painted = enlarged_part(painted, crop, content, size, target)
+        restyled = to_larger(crop, size, (width, height), support=0)
+    else:
+        target, painted, restyled = paste, painted[paste.slices(crop)], crop
     if request.preserve_colors is ColorMode.LUMINANCE:
-        painted = keep_content_colors(painted, part)
+        painted = keep_content_colors(painted, content[target.slices()])
     image = base.image.copy()
-    image[paste.slices()] = painted[paste.slices(crop)]
-    return image, (crop.top, crop.left, crop.bottom, crop.right)
+    image[target.slices()] = painted
+    return image, (restyled.top, restyled.left, restyled.bottom, restyled.right)

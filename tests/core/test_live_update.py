@@ -11,8 +11,10 @@ import torch
 
 from genart_core.engine import Engine
 from genart_core.fast_style import live_update
-from genart_core.fast_style.live_update import ALIGN, Box, changed_box, crop_plan
+from genart_core.fast_style.live_update import ALIGN, Box, changed_box, crop_plan, resized_part
 from genart_core.fast_style.network_grid import without_grid
+from genart_core.fast_style.pictures import paint_at_network_side
+from genart_core.imaging import resize
 from genart_core.models.style_transformer import NormMoments, StyleTransformer
 from genart_core.pipelines.fast_style import networks_for
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
@@ -73,6 +75,21 @@ def test_the_crop_starts_on_the_networks_grid_and_a_large_change_gets_a_full_pas
     assert crop_plan(Box(0, 0, 300, 512), 512, 512) is None
 
 
+@pytest.mark.parametrize("part", [Box(100, 100, 300, 300), Box(0, 0, 120, 200), Box(200, 400, 358, 512)])
+def test_a_part_resized_from_a_window_is_that_part_of_the_whole_resized(part):
+    from PIL import Image
+    from skimage import data
+
+    photo = resize(data.astronaut(), 1000, 700)
+    assert np.abs(resized_part(photo, (512, 358), part, Image.Resampling.LANCZOS, 3).astype(int) - resize(photo, 512, 358)[part.slices()]).max() <= 1
+    # Enlarging floats from a window of the small picture that lies at (top, left) within it.
+    small = np.random.default_rng(0).normal(size=(358, 512, 3)).astype(np.float32)
+    enlarged = np.stack([np.asarray(Image.fromarray(small[..., c], mode="F").resize((1000, 700), Image.Resampling.BICUBIC)) for c in range(3)], -1)
+    window, wanted = Box(50, 60, 250, 400), Box(150, 180, 400, 700)
+    made = resized_part(small[window.slices()], (1000, 700), wanted, Image.Resampling.BICUBIC, 2, whole=(512, 358), at=(window.top, window.left))
+    assert np.abs(made - enlarged[wanted.slices()]).max() < 1e-3
+
+
 # -- the pipeline -------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def engine() -> Engine:
@@ -123,6 +140,28 @@ def test_a_live_update_restyles_a_crop_that_matches_the_whole_picture_normalised
     difference = np.abs(image.astype(int) - exact)
     assert difference.max() <= 6 and difference.mean() < 0.05
     assert np.abs(image.astype(int) - first.images[0]).max() > 50  # the dab shows
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_a_picture_painted_smaller_and_enlarged_gets_crop_updates_too(engine, backend):
+    """Above the network side the picture is painted smaller and enlarged with its detail: the
+    crop is restyled at the painting's size and enlarged alone, as the whole would be."""
+    from skimage import data
+
+    photo = resize(data.astronaut(), 800, 800)
+    first = engine.run(_live(photo, backend, network_side=400))
+    base = engine.cache.get_or_load(("fast-style-live",), live_update.LiveMemo).base
+    dabbed = _dab(photo, 380, 400, side=20)
+    update = engine.run(_live(dabbed, backend, network_side=400))
+    top, left, bottom, right = update.extras["crop"]
+    assert (bottom - top) * (right - left) < 0.6 * 800 * 800
+    networks = networks_for(_context(engine), backend)
+    exact, painted_at = paint_at_network_side(lambda picture: without_grid(networks.stylize(picture, base.vector, {}, base.statistics)), dabbed, 400)
+    assert painted_at == (400, 400)
+    difference = np.abs(update.images[0].astype(int) - exact)
+    # Beyond the paste the whole would change by a level or two (twice as far, enlarged): kept as was.
+    assert difference.max() <= 6 and difference.mean() < 0.15
+    assert np.array_equal(update.images[0][:top], first.images[0][:top])
 
 
 def test_the_same_live_request_again_settles_with_a_full_pass_then_answers_from_memory(engine):
