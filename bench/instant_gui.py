@@ -158,7 +158,7 @@ def _wait_for_instant_result(window, backends: set[str], crops: list | None = No
     def on_result(_id, _request, result) -> None:
         backends.add(result.extras.get("backend", "?"))
         if crops is not None:
-            crops.append(result.extras.get("crop"))
+            crops.append((result.extras.get("crop"), result.images[0].shape[:2]))
         window.canvas.repaint()
         done.append(time.perf_counter())
         loop.quit()
@@ -220,17 +220,16 @@ def _live_strokes(app, window, strokes: int, side: int, gap: float, when: str) -
         worker.append(runner.last_seconds)
         meter.timer.stop()
         stalls.append(max(meter.gaps, default=0.0))
-    height, width = window.canvas.image_array().shape[:2]
-    shares = [(c[2] - c[0]) * (c[3] - c[1]) / (height * width) if c else 1.0 for c in crops]
+    shares = [(c[2] - c[0]) * (c[3] - c[1]) / (height * width) if c else 1.0 for c, (height, width) in crops]
     print(f"live at {side}x{side} {when}, {strokes} strokes: stroke end -> restyled canvas median {statistics.median(latencies):.3f} s, "
           f"max {max(latencies):.3f} s; stylisation on the worker median {statistics.median(worker):.3f} s ({', '.join(sorted(backends))}); "
-          f"restyled share of the picture median {statistics.median(shares):.2f} ({sum(1 for c in crops if c)} crops); "
+          f"restyled share of the picture median {statistics.median(shares):.2f} ({sum(1 for c, _ in crops if c)} crops); "
           f"longest GUI stall {max(stalls):.0f} ms (median of per-stroke maxima {statistics.median(stalls):.0f} ms)")
-    if crops[-1]:
+    if crops[-1][0]:
         settled: list = []
         arrived = _wait_for_instant_result(window, backends, settled)
         print(f"  after the last stroke: the settling full pass was on the canvas {arrived - ended:.3f} s after its end "
-              f"(crop {settled[0]!r}: None is the whole picture)")
+              f"(crop {settled[0][0]!r}: None is the whole picture)")
 
 
 def _process_events_for(app, seconds: float) -> None:

@@ -80,15 +80,16 @@ class LiveBase:
 
     request: FastStyleRequest
     backend: str
-    content: np.ndarray
+    canvas: np.ndarray | None  # the request's picture as given (None: a file)
+    content: np.ndarray  # as restyled: at most the request's size
     image: np.ndarray
     vector: np.ndarray
     statistics: list | None  # the runtime's normalisation statistics (None: it records none)
     settled: bool  # made by a full pass: its statistics are the picture's own
 
-    def fits(self, request: FastStyleRequest, backend: str, content: np.ndarray) -> bool:
-        """Whether ``request`` differs from the base's only in its content (same size, same runtime)."""
-        return request == self.request and backend == self.backend and content.shape == self.content.shape
+    def follows(self, request: FastStyleRequest, backend: str) -> bool:
+        """Whether ``request`` differs from the base's in its picture at most, on the same runtime."""
+        return request == self.request and backend == self.backend
 
 
 class LiveMemo:
@@ -100,10 +101,13 @@ class LiveMemo:
 
 def changed_box(before: np.ndarray, after: np.ndarray) -> Box | None:
     """The smallest box holding every pixel that differs between two same-sized pictures; None if none does."""
-    changed = np.any(before != after, axis=-1)
-    rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    # Rows of H×(W·C) values: reducing along the last axis of size 3 took 0.07 s at 2048², this 0.01 s.
+    height, channels = before.shape[0], before.shape[2] if before.ndim == 3 else 1
+    differs = (before != after).reshape(height, -1)
+    rows = np.flatnonzero(differs.any(axis=1))
     if rows.size == 0:
         return None
+    columns = np.flatnonzero(differs[rows[0] : rows[-1] + 1].any(axis=0)) // channels
     return Box(int(rows[0]), int(columns[0]), int(rows[-1]) + 1, int(columns[-1]) + 1)
 
 
@@ -115,9 +119,12 @@ def crop_plan(changed: Box, height: int, width: int) -> tuple[Box, Box] | None:
     top, bottom = _stepped(grown.top, grown.bottom, height)
     left, right = _stepped(grown.left, grown.right, width)
     crop = Box(top, left, bottom, right)
-    if crop.area > MAX_CROP_SHARE * height * width:
-        return None
-    return crop, paste
+    return (crop, paste) if worth_a_part(crop, height, width) else None
+
+
+def worth_a_part(part: Box, height: int, width: int) -> bool:
+    """Whether making only ``part`` of a height × width picture saves enough over making all of it."""
+    return part.area <= MAX_CROP_SHARE * height * width
 
 
 def _stepped(start: int, stop: int, limit: int) -> tuple[int, int]:

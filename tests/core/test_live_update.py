@@ -104,7 +104,7 @@ def _photo() -> np.ndarray:
 
 def _live(content: np.ndarray, backend: str = "torch", **changes) -> FastStyleRequest:
     mosaic = StyleVectorSource("Mosaic", str(find_style("mosaic").path))
-    return FastStyleRequest(content=content, styles=(mosaic,), size=None, backend=backend, live=True, **changes)
+    return FastStyleRequest(**{"content": content, "styles": (mosaic,), "size": None, "backend": backend, "live": True, **changes})
 
 
 def _dab(picture: np.ndarray, top: int, left: int, side: int = 12) -> np.ndarray:
@@ -162,6 +162,24 @@ def test_a_picture_painted_smaller_and_enlarged_gets_crop_updates_too(engine, ba
     # Beyond the paste the whole would change by a level or two (twice as far, enlarged): kept as was.
     assert difference.max() <= 6 and difference.mean() < 0.15
     assert np.array_equal(update.images[0][:top], first.images[0][:top])
+
+
+def test_a_canvas_larger_than_the_preview_is_shrunk_again_only_where_it_changed(engine):
+    from skimage import data
+
+    from genart_core.fast_style.pictures import content_picture
+
+    canvas = resize(data.astronaut(), 1200, 1200)
+    engine.run(_live(canvas, size=512, network_side=None))
+    base = engine.cache.get_or_load(("fast-style-live",), live_update.LiveMemo).base
+    dabbed = _dab(canvas, 600, 500, side=30)
+    update = engine.run(_live(dabbed, size=512, network_side=None))
+    assert update.extras["crop"] and update.images[0].shape == (512, 512, 3)
+    shrunk = engine.cache.get_or_load(("fast-style-live",), live_update.LiveMemo).base.content
+    assert np.abs(shrunk.astype(int) - content_picture(dabbed, 512)).max() <= 1
+    networks = networks_for(_context(engine), "torch")
+    exact = without_grid(networks.stylize(content_picture(dabbed, 512), base.vector, {}, base.statistics))
+    assert np.abs(update.images[0].astype(int) - exact).max() <= 6
 
 
 def test_the_same_live_request_again_settles_with_a_full_pass_then_answers_from_memory(engine):
