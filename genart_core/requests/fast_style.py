@@ -57,7 +57,9 @@ class FastStyleRequest(Request):
     remove_grid: bool = True
     # A Live mode update: the runtime may restyle only what changed since the previous Live update
     # of the same settings, with that update's normalisation statistics and style vector
-    # (fast_style/live_update.py). A preview only: Apply asks for a whole fresh picture.
+    # (fast_style/live_update.py). A preview only: Apply asks for a whole fresh picture. The memo
+    # is the engine's: a server shared by several clients must not honour it (the GenArt server
+    # does not run instant requests at all: server/protocol.request_types).
     live: bool = False
 
     @classmethod
