@@ -84,7 +84,7 @@ class LiveBase:
     content: np.ndarray  # as restyled: at most the request's size
     image: np.ndarray
     vector: np.ndarray
-    statistics: list | None  # the runtime's normalisation statistics (None: it records none)
+    statistics: list  # the runtime's normalisation statistics
     settled: bool  # made by a full pass: its statistics are the picture's own
 
     def follows(self, request: FastStyleRequest, backend: str) -> bool:

@@ -113,7 +113,6 @@ class OnnxStyleNetworks:
     """Style predictor and transformer as onnxruntime sessions (CPU)."""
 
     name = "onnxruntime"
-    replays_statistics = True
 
     def __init__(self, threads: int | None = None) -> None:
         self._threads = threads

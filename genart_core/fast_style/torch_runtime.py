@@ -18,7 +18,6 @@ Statistics = list[tuple[np.ndarray, np.ndarray]]
 
 class TorchStyleNetworks:
     name = "torch"
-    replays_statistics = True
 
     def __init__(self, threads: int | None = None, dtype: torch.dtype | None = None, device: str | None = None) -> None:
         self._predictor = OnnxStyleNetworks(threads)

@@ -49,10 +49,8 @@ class StyleNetworks(Protocol):
 
     def predict(self, style_square: np.ndarray) -> np.ndarray: ...
 
-    # Whether stylize takes the statistics stylize_recording gives (Live updates of a crop); where
-    # False, every Live update is a full pass.
-    replays_statistics: bool
-
+    # With ``statistics`` (as stylize_recording gives them), a picture is normalised by those
+    # instead of its own: Live updates of a crop (fast_style/live_update.py).
     def stylize(self, content: np.ndarray, style_vector: np.ndarray, norm_offsets: dict[str, np.ndarray] | None = None,
                 statistics: list | None = None) -> np.ndarray: ...
 
@@ -199,14 +197,14 @@ def run(request: FastStyleRequest, ctx: RunContext) -> Result:
 
 def _full_pass(networks: StyleNetworks, request: FastStyleRequest, content: np.ndarray, vector: np.ndarray,
                recording: bool) -> tuple[np.ndarray, list | None]:
-    """The whole picture restyled and (when ``recording`` and the runtime can) its normalisation
-    statistics, for the Live updates after it."""
+    """The whole picture restyled and (when ``recording``) its normalisation statistics, for the
+    Live updates after it."""
     offsets = norm_offsets(request)
     statistics = None
 
     def paint(picture: np.ndarray) -> np.ndarray:
         nonlocal statistics
-        if recording and networks.replays_statistics:
+        if recording:
             painted, statistics = networks.stylize_recording(picture, vector, offsets)
         else:
             painted = networks.stylize(picture, vector, offsets)
@@ -248,10 +246,7 @@ def _crop_update(networks: StyleNetworks, request: FastStyleRequest, base: LiveB
                  content: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]] | None:
     """The base's picture with the part ``content`` changed restyled (live_update), and the box of
     the result the network restyled (empty when nothing changed); None where a full pass is wanted
-    instead: no statistics, a large change, or nothing changed since crop updates (settle: see
-    live_update)."""
-    if base.statistics is None:
-        return None
+    instead: a large change, or nothing changed since crop updates (settle: see live_update)."""
     changed = changed_box(base.content, content)
     if changed is None:
         return (base.image, ()) if base.settled else None
