@@ -182,6 +182,20 @@ def test_a_canvas_larger_than_the_preview_is_shrunk_again_only_where_it_changed(
     assert np.abs(update.images[0].astype(int) - exact).max() <= 6
 
 
+def test_a_crop_update_keeps_the_photos_colours_when_asked(engine):
+    from genart_core.fast_style.pictures import keep_content_colors
+
+    photo = _photo()
+    engine.run(_live(photo, preserve_colors=ColorMode.LUMINANCE))
+    base = engine.cache.get_or_load(("fast-style-live",), live_update.LiveMemo).base
+    dabbed = _dab(photo, 30, 30)
+    update = engine.run(_live(dabbed, preserve_colors=ColorMode.LUMINANCE))
+    assert update.extras["crop"]
+    networks = networks_for(_context(engine), "torch")
+    exact = keep_content_colors(without_grid(networks.stylize(dabbed, base.vector, {}, base.statistics)), dabbed)
+    assert np.abs(update.images[0].astype(int) - exact).max() <= 6
+
+
 def test_the_same_live_request_again_settles_with_a_full_pass_then_answers_from_memory(engine):
     photo = _photo()
     engine.run(_live(photo))
