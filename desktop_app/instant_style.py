@@ -4,9 +4,9 @@ Wires the style picker, the Style Transfer panel's styles and mix, and the insta
 instant worker (desktop_app/instant_worker.py). The result is shown as the canvas preview until
 Apply keeps it as an undoable layer (with its FastStyleRequest, so Save, History and Reproduce
 know how it was made). Live mode restyles the canvas as soon as a stroke ends (the mouse release),
-and while a stroke goes on, whenever it pauses for LIVE_DELAY_MS; where the runtime can, such an
-update restyles only around what changed, and once the strokes pause for SETTLE_MS the whole
-picture is restyled once more (genart_core/fast_style/live_update.py). Refine and
+and while a stroke goes on, whenever it pauses for LIVE_DELAY_MS; such an update restyles only
+around what changed, and once the strokes pause for SETTLE_MS the whole picture is restyled once
+more (genart_core/fast_style/live_update.py). Refine and
 Learn this style are ordinary jobs of the window's job controller (progress, Cancel, Stop & Keep).
 """
 

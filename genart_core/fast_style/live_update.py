@@ -7,10 +7,11 @@ style vector, which strength ≠ 1 takes partly from the whole picture). So a Li
 previous update's statistics and vector (the base), restyles a crop around the changed pixels and
 pastes the crop's middle into the previous picture.
 
-How far is far enough, measured on the astronaut at 512² in bf16 (an 8-pixel square inverted; crops
-of growing margins against the whole picture, all with the same statistics): a changed pixel moves the network's output up to 55 pixels away (more than 4 levels only within 33), and a
-crop gives a pixel the output of the whole picture once it has 56 pixels of context (48: at most
-3 levels, 0.01 on average). The grid removal reaches 26 pixels and needs 28 of context. The
+How far is far enough, measured on the astronaut at 512² in bf16 (an 8-pixel square inverted;
+crops of growing margins against the whole picture, all with the same statistics): a changed pixel
+moves the network's output up to 55 pixels away (more than 4 levels only within 33), and a crop
+gives a pixel the output of the whole picture once it has 56 pixels of context (48: at most 3
+levels, 0.01 on average). The grid removal reaches 26 pixels and needs 28 of context. The
 reaches below stop where the rest is a level or two; pixels further away keep their old values.
 
 A picture larger than the network side is painted smaller and enlarged with its detail

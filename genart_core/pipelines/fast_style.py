@@ -36,7 +36,14 @@ from genart_core.fast_style.live_update import (
     worth_a_part,
 )
 from genart_core.fast_style.network_grid import without_grid
-from genart_core.fast_style.pictures import MIN_CONTENT_SIDE, content_picture, keep_content_colors, paint_at_network_side, painting_size, style_square
+from genart_core.fast_style.pictures import (
+    MIN_CONTENT_SIDE,
+    content_picture,
+    keep_content_colors,
+    paint_at_network_side,
+    painting_size,
+    style_square,
+)
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
 from genart_core.requests.style import ColorMode
 
