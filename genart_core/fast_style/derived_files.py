@@ -16,8 +16,15 @@ from typing import Callable
 
 from genart_core import paths
 from genart_core.atomic import write_bytes_atomic
+from genart_core.fast_style.network_files import NetworkFile
 
 log = logging.getLogger(__name__)
+
+
+def name_for(network: NetworkFile, kind: str, version: int, suffix: str) -> str:
+    """The cache name of what was derived (``kind``, by derivation ``version``) from a shipped file:
+    the file's stem and hash, so another release of the wheel derives afresh."""
+    return f"{Path(network.file_name).stem}-{network.sha256[:16]}-{kind}-v{version}{suffix}"
 
 
 def cache_path(name: str) -> Path:

@@ -41,6 +41,7 @@ PREDICTOR = NetworkFile(
 TRANSFORMER = NetworkFile(
     "style transformer", "arbitrary_transform.onnx", "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd"
 )
+CONTENT_INPUT = "content_image"  # the transformer file's input for the picture to restyle
 
 
 class NetworkFileError(ModelError):

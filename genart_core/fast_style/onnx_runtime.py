@@ -11,14 +11,13 @@ The transformer's graph also gives its normalisation statistics, and a twin grap
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from genart_core.fast_style import derived_files, network_files, transformer_weights
 from genart_core.fast_style.learned_styles import NORM_CHANNELS
-from genart_core.fast_style.network_files import NetworkFile
+from genart_core.fast_style.network_files import CONTENT_INPUT, NetworkFile
 from genart_core.fast_style.pictures import from_nhwc, to_nhwc
 
 if TYPE_CHECKING:
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 
 # Bump when to_float_graph changes, so old cached graphs are derived again.
 DERIVATION_VERSION = 6
-CONTENT_INPUT = "content_image"
 STYLE_INPUT = "mobilenet_conv/Conv/BiasAdd"
 STYLE_IMAGE_INPUT = "style_image"
 STYLE_SIZE = 100
@@ -36,11 +34,11 @@ SIZE_MULTIPLE = 4  # the transformer halves the size twice
 
 
 def _cache_name(network: NetworkFile) -> str:
-    return f"{Path(network.file_name).stem}-{network.sha256[:16]}-float-v{DERIVATION_VERSION}.onnx"
+    return derived_files.name_for(network, "float", DERIVATION_VERSION, ".onnx")
 
 
 def _replaying_cache_name() -> str:
-    return _cache_name(network_files.TRANSFORMER).replace("-float-", "-replaying-")
+    return derived_files.name_for(network_files.TRANSFORMER, "replaying", DERIVATION_VERSION, ".onnx")
 
 
 def derive_float_graph(network: NetworkFile) -> bytes:

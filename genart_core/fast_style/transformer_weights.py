@@ -8,7 +8,6 @@ later never imports onnx, whose import stalls every other thread (the GUI's too)
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,15 +63,14 @@ def weights_bytes(graph: "onnx.ModelProto | None" = None) -> bytes:
 
 
 def _cache_name() -> str:
-    network = network_files.TRANSFORMER
-    return f"{Path(network.file_name).stem}-{network.sha256[:16]}-weights-v{DERIVATION_VERSION}.safetensors"
+    return derived_files.name_for(network_files.TRANSFORMER, "weights", DERIVATION_VERSION, ".safetensors")
 
 
 def _derive(graph: "onnx.ModelProto | None") -> bytes:
     import safetensors.numpy
 
     if graph is None:
-        graph = float_graph.to_float_graph(network_files.load_model(network_files.TRANSFORMER), "content_image")
+        graph = float_graph.to_float_graph(network_files.load_model(network_files.TRANSFORMER), network_files.CONTENT_INPUT)
     state = state_from_graph(float_graph.conv_weights(graph))
     state[EPSILON_KEY] = np.array(float_graph.epsilon(graph), np.float64)
     return safetensors.numpy.save(state)
