@@ -75,18 +75,17 @@ class ConditionalInstanceNorm(nn.Module):
         self.epsilon = epsilon
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, moments: NormMoments | None = None) -> torch.Tensor:
-        # x: N×C×H×W, style: N×S -> N×C×H×W
-        gamma = self.scale(style)[:, :, None, None]
-        beta = self.shift(style)[:, :, None, None]
+        # x: N×C×H×W, style: N×S -> N×C×H×W; γ and β: N×C, a row per picture
+        gamma, beta = self.scale(style), self.shift(style)
         if moments is not None:
-            return moments.normalise(x, gamma[0, :, 0, 0].float(), beta[0, :, 0, 0].float(), self.epsilon)
+            return moments.normalise(x, gamma[0].float(), beta[0].float(), self.epsilon)
         if x.shape[0] == 1 and not torch.is_grad_enabled():
             # One picture, inferring: batch norm over a batch of one is this instance norm, with γ
             # and β in torch's fused kernel (a 512² pass in bf16 took 0.068 s against 0.085 s with
             # two more passes over the activations here). Learning keeps the formula below, which
             # the shipped learned styles were tuned with.
-            return F.batch_norm(x, None, None, gamma[0, :, 0, 0].float(), beta[0, :, 0, 0].float(), training=True, eps=self.epsilon)
-        return F.instance_norm(x, eps=self.epsilon) * gamma + beta
+            return F.batch_norm(x, None, None, gamma[0].float(), beta[0].float(), training=True, eps=self.epsilon)
+        return F.instance_norm(x, eps=self.epsilon) * gamma[:, :, None, None] + beta[:, :, None, None]
 
 
 class ReflectConv(nn.Sequential):
