@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -280,6 +281,35 @@ def test_auto_runs_on_onnxruntime_until_torch_is_loaded_then_where_torch_is_fast
     monkeypatch.delitem(sys.modules, "torch")  # a process that has not loaded torch (the CLI, the app's first seconds)
     assert resolve_backend("auto") == "onnxruntime"
     assert resolve_backend("torch") == "torch"  # asked for by name, it is what runs
+
+
+def test_a_module_another_thread_is_still_importing_is_not_imported_yet(monkeypatch, tmp_path):
+    # The app imports torch on its job worker while the instant worker serves sliders: "auto" must
+    # not pick torch (and wait for its import) until the import has ended. A real import, held open
+    # until the test writes the file it waits for.
+    import threading
+
+    from genart_core.pipelines.fast_style import imported
+
+    go_on = tmp_path / "go_on"
+    (tmp_path / "slow_to_import.py").write_text(
+        f"import pathlib, time\ndeadline = time.monotonic() + 30\n"
+        f"while not pathlib.Path({str(go_on)!r}).exists() and time.monotonic() < deadline:\n    time.sleep(0.01)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_to_import", raising=False)
+    importer = threading.Thread(target=__import__, args=("slow_to_import",))
+    importer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while "slow_to_import" not in sys.modules and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert "slow_to_import" in sys.modules  # the import has begun
+        assert not imported("slow_to_import")
+    finally:
+        go_on.touch()
+        importer.join(30)
+    assert imported("slow_to_import")
+    assert not imported("no_module_by_this_name")
 
 
 def test_a_style_file_changed_on_disk_is_read_again(engine, tmp_path):
