@@ -6,7 +6,10 @@ clicks while a style is being learned.
    style as soon as the photo is on the canvas, and measures the wall-clock seconds from before the
    process started to the stylised picture painted on the canvas. The first run starts with an
    empty cache folder (the float graphs are derived from the wheel's files once: a first launch
-   ever); the next ones find them cached (every later launch). Goal: <= 2 s.
+   ever); the next ones find them cached (every later launch). Goal: <= 2 s. Then, while the app
+   loads torch in the background, --slider-moves moves of the strength slider, one after another's
+   result, 0.3 s apart: seconds from each move to its picture on the canvas, and the runtime that
+   made it (onnxruntime until torch has loaded; a move must not wait for torch's import).
 2. Live: in this process, a 512x512 photo (--live-side: another size, the astronaut enlarged; the
    panel's Strokes as it starts, so above 512 px painted at 512 px and enlarged), a style, Live on;
    ten brush strokes through the canvas's own stroke calls. For each: seconds from the stroke's end
@@ -23,7 +26,7 @@ clicks while a style is being learned.
    on every core for about a minute); once its steps run, --learning-clicks clicks on other styles,
    each timed from the click to its instant result on the canvas.
 
-Run: python bench/instant_gui.py [--launches 3] [--style Mosaic] [--live-side 1024] [--stroke-gap 0.7] [--learning-clicks 5] [--busy 2]
+Run: python bench/instant_gui.py [--launches 3] [--slider-moves 12] [--style Mosaic] [--live-side 1024] [--stroke-gap 0.7] [--learning-clicks 5] [--busy 2]
 Prints figures only; load on the machine (uptime) is printed beside them. ``--busy N`` runs N
 processes that keep a core each busy beside the app for the whole run (another program at work on
 the artist's machine), so the figures under load can be measured again.
@@ -57,9 +60,10 @@ def _photo(folder: Path) -> Path:
 
 
 # -- 1. launch to first result (the child process) -------------------------------------------------
-def _child(photo: str, style: str) -> None:
-    """Runs inside the launched app: click ``style`` once the window is up; print when its instant
-    result has been painted on the canvas, then quit."""
+def _child(photo: str, style: str, slider_moves: int) -> None:
+    """Runs inside the launched app: click ``style`` once the window is up; note when its instant
+    result has been painted on the canvas; move the strength slider ``slider_moves`` times, noting
+    each move's seconds to the canvas; print the notes, then quit."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -75,17 +79,32 @@ def _child(photo: str, style: str) -> None:
             QTimer.singleShot(5, click_style)
             return
         marks["photo on canvas"] = time.time()
-        window.instant_style.runner.result_ready.connect(lambda *_args: painted(window))
+        window.instant_style.runner.result_ready.connect(lambda _id, _request, result: painted(window, result))
         window.instant_style.runner.failed.connect(lambda _id, message: failed(message))
         _click_style(window, style)
 
-    def painted(window) -> None:
+    moves: list[tuple[float, str]] = []  # (seconds from a slider move to its picture, runtime)
+    moved_at = [0.0]
+
+    def painted(window, result) -> None:
         window.canvas.repaint()  # the preview is drawn now, not at the next idle moment
-        marks["result on canvas"] = time.time()
-        marks["worker seconds"] = window.instant_style.runner.last_seconds
+        if "result on canvas" not in marks:
+            marks["result on canvas"] = time.time()
+            marks["worker seconds"] = window.instant_style.runner.last_seconds
+        else:
+            moves.append((time.time() - moved_at[0], result.extras["backend"]))
+        if len(moves) < slider_moves:
+            QTimer.singleShot(300, lambda: move_slider(window))
+            return
+        marks["slider moves"] = moves
         print(json.dumps(marks), flush=True)  # noqa: T201 - the figure goes to the parent
         window.canvas.set_preview(None)
         app.quit()
+
+    def move_slider(window) -> None:
+        slider = window.instant_style.panel.strength
+        moved_at[0] = time.time()
+        slider.setValue(slider.maximum() // 2 if slider.value() != slider.maximum() // 2 else slider.maximum())
 
     def failed(message: str) -> None:
         print(json.dumps({"failed": message}), flush=True)  # noqa: T201
@@ -95,7 +114,7 @@ def _child(photo: str, style: str) -> None:
     app_main.main([photo])
 
 
-def launch_figures(launches: int, style: str, folder: Path) -> None:
+def launch_figures(launches: int, style: str, slider_moves: int, folder: Path) -> None:
     photo = _photo(folder)
     env = dict(os.environ)
     for name in ("DATA", "CACHE", "MODELS"):
@@ -103,7 +122,8 @@ def launch_figures(launches: int, style: str, folder: Path) -> None:
     env["XDG_CONFIG_HOME"] = str(folder / "config")  # a first-start window, no remembered layout
     for run in range(launches):
         started = time.time()
-        output = subprocess.run([sys.executable, __file__, "--child", str(photo), "--style", style],
+        output = subprocess.run([sys.executable, __file__, "--child", str(photo), "--style", style,
+                                 "--slider-moves", str(slider_moves)],
                                 env=env, capture_output=True, text=True, timeout=300)
         lines = [line for line in output.stdout.splitlines() if line.startswith("{")]
         if not lines:
@@ -117,6 +137,9 @@ def launch_figures(launches: int, style: str, folder: Path) -> None:
         print(f"launch {run + 1} [{kind}]: photo on canvas {marks['photo on canvas'] - started:.2f} s, "
               f"first instant result on canvas {marks['result on canvas'] - started:.2f} s "
               f"(stylisation on the worker {marks['worker seconds']:.3f} s)")
+        if marks["slider moves"]:
+            print("  strength moved, each move to its picture on the canvas (s, runtime): "
+                  + ", ".join(f"{seconds:.2f} {backend}" for seconds, backend in marks["slider moves"]))
 
 
 # -- shared by 2. and 3. ---------------------------------------------------------------------------
@@ -287,17 +310,18 @@ def main() -> None:
     parser.add_argument("--stroke-gap", type=float, default=0.0, help="seconds of pause between Live strokes")
     parser.add_argument("--whole-updates", action="store_true", help="Live updates restyle the whole picture (no crops)")
     parser.add_argument("--learning-clicks", type=int, default=5, help="style clicks while a style is being learned (0: skip)")
+    parser.add_argument("--slider-moves", type=int, default=12, help="strength slider moves after the first result at launch")
     parser.add_argument("--busy", type=int, default=0, help="processes keeping a core each busy beside the app")
     parser.add_argument("--child", metavar="PHOTO", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.style)
+        _child(args.child, args.style, args.slider_moves)
         return
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     try:
         print(f"load: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs, {args.busy} busy processes beside the app")
         with tempfile.TemporaryDirectory(prefix="genart-instant-bench-") as folder:
-            launch_figures(args.launches, args.style, Path(folder))
+            launch_figures(args.launches, args.style, args.slider_moves, Path(folder))
             os.environ["GENART_CACHE_DIR"] = str(Path(folder) / "cache")  # the graphs derived above
             os.environ["GENART_DATA_DIR"] = str(Path(folder) / "data")
             os.environ["XDG_CONFIG_HOME"] = str(Path(folder) / "config")

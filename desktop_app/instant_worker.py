@@ -14,6 +14,7 @@ requests (Apply) are never replaced and always answered. No other job is cancell
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import time
@@ -38,6 +39,13 @@ class _InstantWorker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._engine = None
+        # What a request for "auto" runs on here: the runtime of the newest warm-up. Not
+        # resolve_backend at each request: once torch's import ends, the app's job worker goes on
+        # warming up (torch._dynamo's import, ~1.7 s, holds the interpreter lock for much of it),
+        # and our torch module, which needs the lock between operators, took 0.7-1.7 s a pass
+        # beside it where onnxruntime, which releases it for the whole run, took 0.2-0.6 s. The
+        # app warms this worker up again once the job worker is ready (start_order.py).
+        self._auto = "onnxruntime"
 
     def _engine_here(self):
         """The worker's Engine, made on the worker thread at its first job (or warm-up).
@@ -59,14 +67,16 @@ class _InstantWorker(QObject):
 
     @Slot()
     def warm_up(self) -> None:
-        """Load the networks of the runtime "auto" picks now, before they are needed (a fraction of a second)."""
+        """Load the networks of the runtime "auto" picks now, before they are needed (a fraction of
+        a second), and run requests for "auto" on it from now on."""
         try:
             from genart_core.api import CancelToken
             from genart_core.engine import RunContext
-            from genart_core.pipelines.fast_style import networks_for
+            from genart_core.pipelines.fast_style import networks_for, resolve_backend
 
-            engine = self._engine_here()
-            networks_for(RunContext(engine, lambda _p: None, CancelToken()), "auto")
+            backend = resolve_backend("auto")
+            networks_for(RunContext(self._engine_here(), lambda _p: None, CancelToken()), backend)
+            self._auto = backend
             self.warmed.emit("")
         except GenArtError as exc:
             self.warmed.emit(str(exc))
@@ -77,6 +87,8 @@ class _InstantWorker(QObject):
     @Slot(int, object)
     def run_job(self, request_id: int, request: FastStyleRequest) -> None:
         started = time.perf_counter()
+        if request.backend == "auto":
+            request = dataclasses.replace(request, backend=self._auto)
         try:
             result = self._engine_here().run(request)
         except GenArtError as exc:

