@@ -50,8 +50,8 @@ class StartOrder(QObject):
 
     def _on_torch_loaded(self, _message: str) -> None:
         # The instant path moves to torch where torch runs the network faster
-        # (pipelines.fast_style.resolve_backend): load our module on the instant worker now, not at
-        # the next Live stroke (0.2-0.4 s).
+        # (pipelines.fast_style.resolve_backend), and only when the instant worker warms up again:
+        # now, with the job worker's whole warm-up over (instant_worker._InstantWorker).
         self._window.instant_style.runner.warm_up()
 
     def _on_instant_warmed(self, message: str) -> None:
