@@ -13,6 +13,7 @@ from genart_core.imaging import fit_within, load_image, resize, to_pil, to_rgb
 
 PREDICTOR_SIDE = 256  # the style predictor's fixed input
 MIN_STYLE_SIDE = 32  # below this a style image holds no texture to learn from
+FLAT_LEVELS = 2  # a style image whose every channel spans at most this many levels is one flat colour
 # The network's activations take ~150 bytes a pixel: 4096² is about 2.5 GB, beyond which memory runs out.
 MAX_CONTENT_SIDE = 4096
 # The network pads each side by reflection (up to 4 pixels, twice halved): thinner pictures cannot be padded.
@@ -34,6 +35,19 @@ def style_square(source: str | Path | np.ndarray) -> np.ndarray:
     top, left = (height - side) // 2, (width - side) // 2
     square = to_pil(picture[top : top + side, left : left + side])
     return np.asarray(square.resize((PREDICTOR_SIDE, PREDICTOR_SIDE), Image.Resampling.LANCZOS))
+
+
+def painting_square(path: str | Path) -> np.ndarray:
+    """style_square of a style image a person chose, refused when it holds no texture at all (a
+    blank or fully transparent file, which would quietly wash the photo out). Not for the
+    content's own style vector: a blank canvas is a fine thing to paint on."""
+    square = style_square(path)
+    if int(np.ptp(square, axis=(0, 1)).max()) <= FLAT_LEVELS:
+        raise GenArtError(
+            f"The style image “{Path(path).name}” is one flat colour (blank, or fully transparent): it has no "
+            "style to take. Choose a painting or a photo with some texture."
+        )
+    return square
 
 
 def content_picture(source: str | Path | np.ndarray, size: int | None) -> np.ndarray:

@@ -42,6 +42,7 @@ from genart_core.fast_style.pictures import (
     keep_content_colors,
     paint_at_network_side,
     painting_size,
+    painting_square,
     style_square,
 )
 from genart_core.requests.fast_style import FastStyleRequest, StyleVectorSource
@@ -127,7 +128,7 @@ def source_vector(networks: StyleNetworks, source: StyleVectorSource) -> np.ndar
         return _learned(source.path).vector
     if source.kind == "image":
         # The vector as this runtime predicts it (the two runtimes differ in the last digits).
-        return _from_files.get(source.path, networks.name, lambda: networks.predict(style_square(source.path)))
+        return _from_files.get(source.path, networks.name, lambda: networks.predict(painting_square(source.path)))
     raise GenArtError(f"Unknown style vector source “{source.kind}” for {source.name}: use image or learned.")
 
 

@@ -48,7 +48,7 @@ from genart_core.fast_style import learned_styles
 from genart_core.fast_style.content_photos import training_photos
 from genart_core.fast_style.network_grid import without_grid_tensor
 from genart_core.fast_style.onnx_runtime import OnnxStyleNetworks
-from genart_core.fast_style.pictures import style_square
+from genart_core.fast_style.pictures import painting_square
 from genart_core.fast_style.torch_transformer import load_transformer
 from genart_core.imaging import from_tensor, load_image, to_tensor
 from genart_core.models.style_transformer import StyleTransformer, norm_bias_names
@@ -244,7 +244,7 @@ def run(request: LearnStyleRequest, ctx: RunContext) -> Result:
         raise GenArtError(f"The canvas's share of the learning steps must be between 0 and 1, not {request.canvas_share}.")
     started = time.perf_counter()
     device = choose_device()
-    predicted = OnnxStyleNetworks().predict(style_square(request.style_path))
+    predicted = OnnxStyleNetworks().predict(painting_square(request.style_path))
     ctx.report(0, request.steps, "Preparing")
     learner = build_learner(request, ctx, device)
     vector = torch.tensor(predicted, device=device, requires_grad=True)

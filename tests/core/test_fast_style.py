@@ -155,7 +155,7 @@ def test_a_damaged_learned_style_is_reported_and_skipped_in_lists(tmp_path):
     assert all(style.path != broken for style in list_learned())
 
 
-@pytest.mark.parametrize("kind", ["tiny", "greyscale", "transparent", "broken", "huge"])
+@pytest.mark.parametrize("kind", ["tiny", "greyscale", "transparent", "fully transparent", "one colour", "broken", "huge"])
 def test_style_images_of_every_kind_get_a_result_or_a_clear_message(engine, tmp_path, kind):
     path = tmp_path / f"{kind}.png"
     if kind == "tiny":
@@ -165,6 +165,10 @@ def test_style_images_of_every_kind_get_a_result_or_a_clear_message(engine, tmp_
     elif kind == "transparent":
         rgba = np.dstack([gradient(64, 64), np.full((64, 64), 40, np.uint8)])
         write_png(path, rgba)
+    elif kind == "fully transparent":
+        write_png(path, np.dstack([gradient(64, 64), np.zeros((64, 64), np.uint8)]))
+    elif kind == "one colour":
+        write_png(path, np.full((64, 64, 3), (90, 120, 200), np.uint8))
     elif kind == "broken":
         path.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     else:
@@ -176,6 +180,15 @@ def test_style_images_of_every_kind_get_a_result_or_a_clear_message(engine, tmp_
     with pytest.raises((GenArtError, ImageLoadError)) as caught:
         engine.run(request)
     assert str(caught.value)
+    if kind in ("fully transparent", "one colour"):
+        assert "one flat colour" in str(caught.value)
+
+
+def test_a_blank_canvas_takes_a_style_at_any_strength(engine):
+    # The strength mixes in the content's own vector: a canvas of one colour is refused as a style
+    # image, never as the content a person paints on.
+    blank = np.full((64, 96, 3), 255, np.uint8)
+    assert engine.run(_request(content=blank, strength=0.5)).images[0].shape == (64, 96, 3)
 
 
 def test_a_content_too_large_or_too_thin_gets_a_clear_message(engine):
