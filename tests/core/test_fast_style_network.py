@@ -117,6 +117,28 @@ def test_learned_norm_offsets_shift_the_same_biases_on_both_runtimes(mosaic_vect
     assert np.abs(onnx_out.astype(int) - torch_out).mean() < 1.0
 
 
+def test_on_the_cpu_an_instant_pass_runs_on_its_own_thread_count_and_leaves_the_caller_s(mosaic_vector):
+    # The instant path runs on half the cores (torch_runtime.instant_threads); the app's job worker,
+    # another thread, keeps its own count, and so does the calling thread after the pass.
+    from genart_core.fast_style.torch_runtime import instant_threads
+
+    networks = TorchStyleNetworks(None, torch.float32, "cpu")
+    seen = []
+    networks.model.register_forward_pre_hook(lambda _module, _inputs: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        networks.stylize(_photo(32), mosaic_vector)
+        assert seen == [instant_threads()]
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+    asked = TorchStyleNetworks(2, torch.float32, "cpu")  # asked for by number, it is what runs
+    asked.model.register_forward_pre_hook(lambda _module, _inputs: seen.append(torch.get_num_threads()))
+    asked.stylize(_photo(32), mosaic_vector)
+    assert seen[-1] == 2
+
+
 def test_the_learned_file_names_every_norm_bias_of_our_module():
     assert NORM_CHANNELS == norm_bias_names(StyleTransformer())
 
