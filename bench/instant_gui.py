@@ -198,7 +198,6 @@ def live_figures(style: str, strokes: int, side: int, gap: float) -> None:
     """Live mode twice: before torch is loaded (onnxruntime, the app's first seconds) and after the
     app's own warm-up has loaded it (where torch runs the network faster, as with bf16 on this CPU,
     the instant path moves to it: what an artist painting a while after launch gets)."""
-    from PySide6.QtCore import QEventLoop, QTimer
 
     app, window = _window_with_astronaut(side)
     _click_style(window, style)
@@ -206,8 +205,17 @@ def live_figures(style: str, strokes: int, side: int, gap: float) -> None:
     window.instant_panel.live.setChecked(True)
     _wait_for_instant_result(window, set())
     _live_strokes(app, window, strokes, side, gap, "before torch is loaded")
-    # As the app does (desktop_app/start_order.py): torch loads on the job worker, then the instant
-    # worker loads the runtime it now picks.
+    _load_torch_as_the_app_does(window)
+    _live_strokes(app, window, strokes, side, gap, "after the app's warm-up loaded torch")
+    window.instant_style.shutdown()
+    window.controller.shutdown()
+
+
+def _load_torch_as_the_app_does(window) -> None:
+    """As the app does a few seconds after launch (desktop_app/start_order.py): torch loads on the
+    job worker, then the instant worker loads the runtime it now picks and runs on it."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     from desktop_app.start_order import StartOrder
 
     loop = QEventLoop()
@@ -215,9 +223,7 @@ def live_figures(style: str, strokes: int, side: int, gap: float) -> None:
     StartOrder(window).load_torch()
     QTimer.singleShot(120_000, loop.quit)
     loop.exec()
-    _live_strokes(app, window, strokes, side, gap, "after the app's warm-up loaded torch")
-    window.instant_style.shutdown()
-    window.controller.shutdown()
+    window.instant_style.runner.warmed.disconnect(loop.quit)
 
 
 def _live_strokes(app, window, strokes: int, side: int, gap: float, when: str) -> None:
@@ -270,6 +276,7 @@ def learning_figures(clicks: int) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
     app, window = _window_with_astronaut(512)
+    _load_torch_as_the_app_does(window)  # an artist learning a style has had the app open a while
     backends: set[str] = set()
     _click_style(window, "Mosaic")
     _wait_for_instant_result(window, backends)
