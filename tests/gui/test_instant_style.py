@@ -206,6 +206,20 @@ def test_a_tiny_style_image_gets_a_clear_message_and_the_app_goes_on(window, qtb
     assert image.shape == (64, 96, 3)
 
 
+def test_a_blank_style_image_gets_a_clear_message_and_the_app_goes_on(window, qtbot, tmp_path):
+    # The gallery keeps any picture it can read (the optimisation takes it); the instant path
+    # says a flat one has no style to take.
+    from PIL import Image
+
+    window.canvas.set_image(scene(96, 64))
+    blank = tmp_path / "Clear.png"
+    Image.new("RGBA", (96, 96), (0, 0, 0, 0)).save(blank)
+    message = _error_after_drop(qtbot, window, blank)
+    assert "one flat colour" in message and "Clear" in message
+    _, image = preview_after(qtbot, window, lambda: select(window, "Mosaic"))
+    assert image.shape == (64, 96, 3)
+
+
 def test_greyscale_and_transparent_style_images_work(window, qtbot, tmp_path):
     from PIL import Image
 
