@@ -52,6 +52,9 @@ class InstantStyle(QObject):
         self.panel = panel
         self.runner = runner or InstantStyleRunner(self)
         self._shown: tuple[FastStyleRequest, Result] | None = None  # the preview on the canvas
+        # The canvas's paint_serial when each preview request took its picture: in Live mode the
+        # strokes painted after it stay drawn over its result.
+        self._made_at: dict[int, int] = {}
         self._apply_ids: set[int] = set()
         self._learn_job: Job | None = None
         # Name -> (path, kind) of styles restored by Reproduce: their stored vector source wins
@@ -131,7 +134,7 @@ class InstantStyle(QObject):
         if not self._ready():
             return
         try:
-            self.runner.submit(self.request())
+            self._made_at[self.runner.submit(self.request())] = self._canvas.paint_serial
         except GenArtError as exc:
             self._window.show_error(str(exc))
 
@@ -181,9 +184,9 @@ class InstantStyle(QObject):
         elif self._shown is not None:
             self._show(*self._shown)  # painting is blocked again under a plain preview
 
-    def _show(self, request: FastStyleRequest, result: Result) -> None:
+    def _show(self, request: FastStyleRequest, result: Result, made_at: int | None = None) -> None:
         self._shown = (request, result)
-        self._canvas.set_preview(to_qimage(result.images[0]), lets_paint=self.panel.live.isChecked())
+        self._canvas.set_preview(to_qimage(result.images[0]), lets_paint=self.panel.live.isChecked(), made_at=made_at)
 
     @Slot(int, object, object)
     def _on_result(self, request_id: int, request: FastStyleRequest, result: Result) -> None:
@@ -191,8 +194,11 @@ class InstantStyle(QObject):
             self._apply_ids.discard(request_id)
             self._keep(result)
             return
+        made_at = self._made_at.pop(request_id, None)
+        # Requests before this one were replaced while waiting: they are never answered.
+        self._made_at = {newer: serial for newer, serial in self._made_at.items() if newer > request_id}
         if self._canvas.has_image:
-            self._show(request, result)
+            self._show(request, result, made_at)
             if result.extras.get("crop"):
                 self._settle_timer.start()
             self._window.show_status(f"Instant style: {', '.join(s.name for s in request.styles)} in {self.runner.last_seconds:.2f} s")

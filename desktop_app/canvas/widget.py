@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QUndoStack
+from PySide6.QtGui import QBitmap, QColor, QImage, QPainter, QPen, QRegion, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.canvas import pixels as px
@@ -83,6 +83,10 @@ class Canvas(CanvasInput):
         self._hover: QPointF | None = None
         self._preview = QImage()  # a job's live preview, drawn over the document until cleared
         self._preview_lets_paint = False
+        # Each change of the document's pixels has a serial; under a preview that lets paint (Live),
+        # the changes newer than the picture the preview was made from, drawn over it.
+        self._paint_serial = 0
+        self._painted_over_preview: list[tuple[int, QRegion]] = []
 
     # -- document ---------------------------------------------------------------------------
     @property
@@ -224,12 +228,22 @@ class Canvas(CanvasInput):
             self.parameters_found.emit(info)
         return True
 
-    def set_preview(self, preview: QImage | None, lets_paint: bool = False) -> None:
+    def set_preview(self, preview: QImage | None, lets_paint: bool = False, made_at: int | None = None) -> None:
         """Show a job's preview stretched over the document (or the view); None clears it.
-        ``lets_paint``: strokes still go to the layers under it (Live instant style restyles them)."""
+        ``lets_paint``: strokes still go to the layers under it (Live instant style restyles them),
+        and show over it until a preview made from them arrives; ``made_at``: the paint_serial of
+        the picture this preview was made from (None: every stroke so far)."""
         self._preview = preview if preview is not None else QImage()
         self._preview_lets_paint = lets_paint and preview is not None
+        newer = [] if not self._preview_lets_paint or made_at is None else [
+            (serial, rect) for serial, rect in self._painted_over_preview if serial > made_at]
+        self._painted_over_preview = newer
         self.update()
+
+    @property
+    def paint_serial(self) -> int:
+        """Counts the changes to the document's pixels (see set_preview's ``made_at``)."""
+        return self._paint_serial
 
     @property
     def has_preview(self) -> bool:
@@ -410,6 +424,11 @@ class Canvas(CanvasInput):
         painter.fillRect(event.rect(), QColor(48, 48, 52))
         if not self._preview.isNull():
             self._paint_preview(painter)
+            if self._preview_lets_paint:
+                # Live: the strokes the restyled picture does not hold yet, and the brush outline.
+                # Without them a stroke was invisible until it paused or ended.
+                self._paint_strokes_over_preview(painter)
+                self._paint_overlays(painter)
             return
         if not self.has_image:
             painter.setPen(QColor(170, 170, 176))
@@ -453,7 +472,40 @@ class Canvas(CanvasInput):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.drawImage(target, self._preview)
 
+    def _paint_strokes_over_preview(self, painter: QPainter) -> None:
+        if not self._painted_over_preview or not self.has_image:
+            return
+        region = QRegion()
+        for _serial, part in self._painted_over_preview:
+            region += part
+        target = self.image_rect()
+        painter.save()
+        painter.translate(target.topLeft())
+        painter.scale(target.width() / self.document.width, target.height() / self.document.height)
+        painter.setClipRegion(region)
+        painter.drawImage(QPointF(0, 0), self.document.composite)
+        painter.restore()
+
+    def _painted_part(self, rect: QRect) -> QRegion:
+        """The pixels of ``rect`` a brush stroke going on has touched; all of ``rect`` for other
+        edits. The whole rectangle of each dab showed the unrestyled picture around the stroke."""
+        if self._stroke is None:
+            return QRegion(rect)
+        top, left = rect.top(), rect.left()
+        covered = self._stroke.coverage[top : top + rect.height(), left : left + rect.width()] > 0
+        if not covered.any():
+            return QRegion()
+        black_where_covered = np.ascontiguousarray(np.where(covered, 0, 255).astype(np.uint8))
+        height, width = black_where_covered.shape
+        image = QImage(black_where_covered.data, width, height, width, QImage.Format.Format_Grayscale8)
+        part = QRegion(QBitmap.fromImage(image.convertToFormat(QImage.Format.Format_Mono)))
+        part.translate(left, top)
+        return part
+
     def _on_pixels_changed(self, rect: QRect) -> None:
+        self._paint_serial += 1
+        if self._preview_lets_paint:
+            self._painted_over_preview.append((self._paint_serial, self._painted_part(rect)))
         self.update(self._widget_rect(rect))
 
     def _on_undo_index(self, _index: int) -> None:

@@ -122,3 +122,25 @@ def test_a_live_update_of_a_crop_is_followed_by_one_full_pass_once_the_strokes_p
     qtbot.wait(2 * SETTLE_MS)
     assert len(crops) == 3  # and no more
     assert requests[2].live and np.array_equal(requests[2].content, window.canvas.image_array())
+
+
+def test_a_stroke_shows_over_the_live_picture_until_its_restyled_picture_arrives(window, qtbot):
+    # Under Live's picture the brush paints the layers beneath; without drawing the stroke over the
+    # picture, the artist painted blind until the stroke paused or ended.
+    _live_on_photo(qtbot, window)
+    window.canvas.brush.colour = (0, 255, 0)
+    window.canvas.brush.hardness = 1.0
+    shown = window.canvas.grab().toImage()
+    rect = window.canvas.image_rect()
+    point = (rect.left() + 40 * window.canvas.zoom, rect.top() + 34 * window.canvas.zoom)
+    before = shown.pixelColor(int(point[0]), int(point[1]))
+    assert (before.red(), before.green(), before.blue()) != (0, 255, 0)
+
+    _stroke(window, 30, release=False)  # still painting: no restyled picture yet
+    during = window.canvas.grab().toImage().pixelColor(int(point[0]), int(point[1]))
+    assert (during.red(), during.green(), during.blue()) == (0, 255, 0)
+
+    with qtbot.waitSignal(window.instant_style.runner.result_ready, timeout=WAIT_MS):
+        mouse(window, QEvent.Type.MouseButtonRelease, (70, 34))
+    after = window.canvas.grab().toImage().pixelColor(int(point[0]), int(point[1]))
+    assert (after.red(), after.green(), after.blue()) != (0, 255, 0)  # the restyled stroke, not the raw paint
