@@ -236,7 +236,7 @@ class Canvas(CanvasInput):
         self._preview = preview if preview is not None else QImage()
         self._preview_lets_paint = lets_paint and preview is not None
         newer = [] if not self._preview_lets_paint or made_at is None else [
-            (serial, rect) for serial, rect in self._painted_over_preview if serial > made_at]
+            (serial, part) for serial, part in self._painted_over_preview if serial > made_at]
         self._painted_over_preview = newer
         self.update()
 
