@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
@@ -59,9 +61,7 @@ def _conv_seconds() -> dict[torch.dtype, float]:
     conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(memory_format=torch.channels_last)
     x = torch.randn(1, 64, 96, 96).to(memory_format=torch.channels_last)
     fastest = {torch.float32: float("inf"), torch.bfloat16: float("inf")}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with intra_op_threads(1):
         for round_number in range(CONV_TIMING_ROUNDS + 1):
             for dtype in fastest:
                 started = time.perf_counter()
@@ -69,9 +69,22 @@ def _conv_seconds() -> dict[torch.dtype, float]:
                     conv(x)
                 if round_number:  # the first round picks oneDNN's kernels
                     fastest[dtype] = min(fastest[dtype], time.perf_counter() - started)
-    finally:
-        torch.set_num_threads(threads)
     return fastest
+
+
+@contextlib.contextmanager
+def intra_op_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op threads for the calling thread, for the block only (None: as they are).
+    torch keeps the count per thread, so other threads, the app's job worker among them, keep theirs."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @lru_cache(maxsize=1)

@@ -3,13 +3,12 @@ faster. The style predictor stays on onnxruntime: it runs once per style image a
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import numpy as np
 import torch
 
-from genart_core.device import choose_device, fast_dtype
+from genart_core.device import choose_device, fast_dtype, intra_op_threads
 from genart_core.fast_style.onnx_runtime import OnnxStyleNetworks
 from genart_core.fast_style.pictures import from_nhwc, to_nhwc
 from genart_core.fast_style.torch_transformer import load_transformer
@@ -28,21 +27,6 @@ def instant_threads() -> int:
     back (another program at work, or the app's own job worker learning a style). Not measured on
     larger CPUs: half leaves room for the GUI thread and the job worker there too."""
     return max(1, (os.cpu_count() or 2) // 2)
-
-
-@contextlib.contextmanager
-def _intra_op_threads(threads: int | None):
-    """torch's intra-op threads for the calling thread only, for the block (its count is kept per
-    thread: the app's job worker keeps every core)."""
-    if threads is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class TorchStyleNetworks:
@@ -85,7 +69,7 @@ class TorchStyleNetworks:
         self._set_norm_offsets(norm_offsets or {})
         x = torch.from_numpy(to_nhwc(content)).permute(0, 3, 1, 2).to(self.device, self.dtype)
         style = torch.from_numpy(np.asarray(style_vector, np.float32))[None].to(self.device, self.dtype)
-        with torch.inference_mode(), _intra_op_threads(self._threads):
+        with torch.inference_mode(), intra_op_threads(self._threads):
             out = self.model(x.contiguous(memory_format=torch.channels_last), style, moments)
         return from_nhwc(out.float().permute(0, 2, 3, 1).cpu().numpy())
 
