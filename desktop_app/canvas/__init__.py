@@ -7,6 +7,7 @@ brush.py      dabs, strokes and flood fill on premultiplied pixels
 commands.py   undo commands and the memory budget of the undo history
 tiles.py      tile snapshots that undo records are made of
 placement.py  the selection's pixels for a job, and its result scaled back in with a feathered edge
+preview.py    a job's preview over the document, and Live's strokes drawn over it
 pixels.py     numpy <-> QImage sharing for layer pixels
 mime.py       images from drops and the clipboard
 """

@@ -75,7 +75,7 @@ class CanvasInput(QWidget):
             self._pan_anchor = event.position()
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
             return
-        if not self.has_image or (not self._preview.isNull() and not self._preview_lets_paint):  # no painting under a job's preview
+        if not self.has_image or (self._preview.shown and not self._preview.lets_paint):  # no painting under a job's preview
             return
         point = self.image_point(event.position())
         x, y = int(point.x()), int(point.y())

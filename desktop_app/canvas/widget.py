@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt, Signal
-from PySide6.QtGui import QBitmap, QColor, QImage, QPainter, QPen, QRegion, QUndoStack
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.canvas import pixels as px
@@ -27,6 +27,7 @@ from desktop_app.canvas.commands import (
 from desktop_app.canvas.document import MASK_ALPHA, MASK_RGB, CanvasLayer, Document
 from desktop_app.canvas.input_events import CanvasInput, Tool
 from desktop_app.canvas.placement import place_result, result_layer_index
+from desktop_app.canvas.preview import CanvasPreview
 from desktop_app.canvas.tiles import TileBackup
 from desktop_app.canvas.viewport import Viewport
 from desktop_app.image_loading import decode_off_gui_thread
@@ -81,12 +82,7 @@ class Canvas(CanvasInput):
         self._space_held = False
         self._fit_pending = True
         self._hover: QPointF | None = None
-        self._preview = QImage()  # a job's live preview, drawn over the document until cleared
-        self._preview_lets_paint = False
-        # Each change of the document's pixels has a serial; under a preview that lets paint (Live),
-        # the changes newer than the picture the preview was made from, drawn over it.
-        self._paint_serial = 0
-        self._painted_over_preview: list[tuple[int, QRegion]] = []
+        self._preview = CanvasPreview()
 
     # -- document ---------------------------------------------------------------------------
     @property
@@ -233,21 +229,17 @@ class Canvas(CanvasInput):
         ``lets_paint``: strokes still go to the layers under it (Live instant style restyles them),
         and show over it until a preview made from them arrives; ``made_at``: the paint_serial of
         the picture this preview was made from (None: every stroke so far)."""
-        self._preview = preview if preview is not None else QImage()
-        self._preview_lets_paint = lets_paint and preview is not None
-        newer = [] if not self._preview_lets_paint or made_at is None else [
-            (serial, part) for serial, part in self._painted_over_preview if serial > made_at]
-        self._painted_over_preview = newer
+        self._preview.show(preview, lets_paint, made_at)
         self.update()
 
     @property
     def paint_serial(self) -> int:
         """Counts the changes to the document's pixels (see set_preview's ``made_at``)."""
-        return self._paint_serial
+        return self._preview.serial
 
     @property
     def has_preview(self) -> bool:
-        return not self._preview.isNull()
+        return self._preview.shown
 
     # -- layers -------------------------------------------------------------------------------
     def add_layer(self, layer: CanvasLayer, text: str, index: int | None = None) -> None:
@@ -422,13 +414,10 @@ class Canvas(CanvasInput):
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
         painter.fillRect(event.rect(), QColor(48, 48, 52))
-        if not self._preview.isNull():
-            self._paint_preview(painter)
-            if self._preview_lets_paint:
-                # Live: the strokes the restyled picture does not hold yet, and the brush outline.
-                # Without them a stroke was invisible until it paused or ended.
-                self._paint_strokes_over_preview(painter)
-                self._paint_overlays(painter)
+        if self._preview.shown:
+            self._preview.paint(painter, self.image_rect() if self.has_image else None, QSizeF(self.size()), self.document)
+            if self._preview.lets_paint:
+                self._paint_overlays(painter)  # the brush outline over Live's picture
             return
         if not self.has_image:
             painter.setPen(QColor(170, 170, 176))
@@ -461,51 +450,8 @@ class Canvas(CanvasInput):
             painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
             painter.drawEllipse(self._hover, radius + 1, radius + 1)
 
-    def _paint_preview(self, painter: QPainter) -> None:
-        if self.has_image:
-            target = self.image_rect()
-        else:
-            side = min(self.width(), self.height()) - 32
-            scale = side / max(self._preview.width(), self._preview.height())
-            size = self._preview.size().toSizeF() * scale
-            target = QRectF(QPointF((self.width() - size.width()) / 2, (self.height() - size.height()) / 2), size)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        painter.drawImage(target, self._preview)
-
-    def _paint_strokes_over_preview(self, painter: QPainter) -> None:
-        if not self._painted_over_preview or not self.has_image:
-            return
-        region = QRegion()
-        for _serial, part in self._painted_over_preview:
-            region += part
-        target = self.image_rect()
-        painter.save()
-        painter.translate(target.topLeft())
-        painter.scale(target.width() / self.document.width, target.height() / self.document.height)
-        painter.setClipRegion(region)
-        painter.drawImage(QPointF(0, 0), self.document.composite)
-        painter.restore()
-
-    def _painted_part(self, rect: QRect) -> QRegion:
-        """The pixels of ``rect`` a brush stroke going on has touched; all of ``rect`` for other
-        edits. The whole rectangle of each dab showed the unrestyled picture around the stroke."""
-        if self._stroke is None:
-            return QRegion(rect)
-        top, left = rect.top(), rect.left()
-        covered = self._stroke.coverage[top : top + rect.height(), left : left + rect.width()] > 0
-        if not covered.any():
-            return QRegion()
-        black_where_covered = np.ascontiguousarray(np.where(covered, 0, 255).astype(np.uint8))
-        height, width = black_where_covered.shape
-        image = QImage(black_where_covered.data, width, height, width, QImage.Format.Format_Grayscale8)
-        part = QRegion(QBitmap.fromImage(image.convertToFormat(QImage.Format.Format_Mono)))
-        part.translate(left, top)
-        return part
-
     def _on_pixels_changed(self, rect: QRect) -> None:
-        self._paint_serial += 1
-        if self._preview_lets_paint:
-            self._painted_over_preview.append((self._paint_serial, self._painted_part(rect)))
+        self._preview.note_change(rect, self._stroke.coverage if self._stroke is not None else None)
         self.update(self._widget_rect(rect))
 
     def _on_undo_index(self, _index: int) -> None:
